@@ -1,0 +1,100 @@
+/**
+ * The vector store port. A store keeps documents (caller id, content, flat
+ * metadata, vector) in collections that live inside a project. It never embeds
+ * text: vectors arrive ready-made (see the Embedder port). Every call is scoped
+ * by projectId; no call ever crosses projects.
+ */
+
+/** A metadata value: flat JSON scalars, or arrays of scalars. */
+export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
+export type Metadata = Record<string, MetadataValue>;
+
+/**
+ * The filter language shared by every provider (DESIGN.md section 4):
+ * `{field: value}` (equality), or `{field: {in|nin|gt|gte|lt|lte|ne: operand}}`,
+ * implicit AND across fields. A provider that cannot honour a filter throws;
+ * it never ignores one.
+ */
+export type FilterOperand = string | number | boolean | null;
+export type FilterCondition =
+  | FilterOperand
+  | { in?: FilterOperand[]; nin?: FilterOperand[]; gt?: number | string; gte?: number | string; lt?: number | string; lte?: number | string; ne?: FilterOperand };
+export type Filter = Record<string, FilterCondition>;
+
+export interface CollectionSpec {
+  dimensions: number;
+  model: string;
+}
+
+export interface CollectionInfo extends CollectionSpec {
+  name: string;
+  distance: 'cosine';
+  count: number;
+}
+
+export interface VectorDocument {
+  id: string;
+  content: string;
+  metadata: Metadata;
+  vector: Float32Array;
+}
+
+export interface StoredDocument {
+  id: string;
+  content?: string;
+  metadata: Metadata;
+  vector?: Float32Array;
+}
+
+export interface ScrollRequest {
+  filter?: Filter;
+  limit: number;
+  cursor?: string;
+  includeContent?: boolean;
+  includeVector?: boolean;
+}
+
+export interface ScrollPage {
+  items: StoredDocument[];
+  nextCursor: string | null;
+}
+
+export type SearchRequest =
+  | ({ mode: 'vector'; vector: Float32Array } & SearchOptions)
+  | ({ mode: 'keyword'; text: string } & SearchOptions);
+
+export interface SearchOptions {
+  limit: number;
+  /** Keep only hits whose score is strictly greater. */
+  threshold?: number;
+  filter?: Filter;
+  includeContent?: boolean;
+  includeVector?: boolean;
+}
+
+/** `score` always means higher is more similar (cosine similarity for vectors). */
+export interface SearchHit extends StoredDocument {
+  score: number;
+}
+
+export interface VectorStore {
+  readonly provider: string;
+  /** Creates the collection, or returns it when it exists with the same spec. */
+  createCollection(projectId: string, name: string, spec: CollectionSpec): Promise<CollectionInfo>;
+  getCollection(projectId: string, name: string): Promise<CollectionInfo | null>;
+  listCollections(projectId: string): Promise<CollectionInfo[]>;
+  deleteCollection(projectId: string, name: string): Promise<boolean>;
+  /** Upserts every document or none (atomic per call); an existing id is replaced. */
+  upsert(projectId: string, collection: string, documents: VectorDocument[]): Promise<void>;
+  get(projectId: string, collection: string, id: string, options?: { includeContent?: boolean; includeVector?: boolean }): Promise<StoredDocument | null>;
+  scroll(projectId: string, collection: string, request: ScrollRequest): Promise<ScrollPage>;
+  search(projectId: string, collection: string, request: SearchRequest): Promise<SearchHit[]>;
+  count(projectId: string, collection: string, filter?: Filter): Promise<number>;
+  /** Returns how many documents were deleted. */
+  deleteByIds(projectId: string, collection: string, ids: string[]): Promise<number>;
+  deleteByFilter(projectId: string, collection: string, filter: Filter): Promise<number>;
+  deleteProject(projectId: string): Promise<void>;
+  /** Throws when the store cannot serve requests. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
