@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 
 export const errorTable = {
   VALIDATION_FAILED: 400,
+  BAD_REQUEST: 400,
   INVALID_PROJECT_ID: 400,
   MALFORMED_JSON: 400,
   UNKNOWN_FILTER_FIELD: 400,

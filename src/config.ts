@@ -1,0 +1,230 @@
+/**
+ * The one schema for the environment, and mode detection (DESIGN.md section 1).
+ * Nothing else in the service reads `process.env`: `loadConfig(env)` is called
+ * once by the composition root and everything downstream receives `Config`.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const Positive = Type.Integer({ minimum: 1 });
+
+/** Every variable the service reads. Optional ones without a default stay undefined. */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Optional(Type.String()),
+  DOCKER_ENV: Type.Optional(Type.String()),
+  KUBERNETES_SERVICE_HOST: Type.Optional(Type.String()),
+  IN_MEMORIA_STORAGE_MODE: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('remote'), Type.Literal('hybrid')])),
+  RELATIONAL_PROVIDER: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')])),
+  VECTOR_PROVIDER: Type.Optional(Type.Union([Type.Literal('embedded'), Type.Literal('qdrant')])),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  PORT: Type.Optional(Port),
+  LOG_LEVEL: Type.Optional(
+    Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level))),
+  ),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  BODY_LIMIT: Type.Optional(Positive),
+  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  POSTGRES_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  POSTGRES_PORT: Type.Optional(Port),
+  POSTGRES_DB: Type.Optional(Type.String({ minLength: 1 })),
+  POSTGRES_USER: Type.Optional(Type.String({ minLength: 1 })),
+  POSTGRES_PASSWORD: Type.Optional(Type.String()),
+  POSTGRES_SSL: Type.Optional(Type.Boolean()),
+  POSTGRES_SSL_MODE: Type.Optional(
+    Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-ca'), Type.Literal('verify-full')]),
+  ),
+  POSTGRES_SSL_CERT: Type.Optional(Type.String({ minLength: 1 })),
+  POSTGRES_POOL_SIZE: Type.Optional(Positive),
+  POSTGRES_TIMEOUT: Type.Optional(Positive),
+  QDRANT_URL: Type.Optional(Type.String({ minLength: 1 })),
+  QDRANT_API_KEY: Type.Optional(Type.String()),
+  QDRANT_COLLECTION: Type.Optional(Type.String({ minLength: 1 })),
+  QDRANT_TIMEOUT: Type.Optional(Positive),
+  QDRANT_RETRY_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+  OPENAI_API_KEY: Type.Optional(Type.String()),
+  OPENAI_BASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  EMBEDDING_PROVIDER: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('openai'), Type.Literal('local')])),
+  EMBEDDING_MODEL: Type.Optional(Type.String({ minLength: 1 })),
+  EMBEDDING_DIMENSIONS: Type.Optional(Type.Integer({ minimum: 8, maximum: 8192 })),
+  STORAGE_API_KEYS: Type.Optional(Type.String()),
+});
+
+export type Env = Static<typeof EnvSchema>;
+export type Environment = 'development' | 'production' | 'test';
+export type Mode = 'local' | 'remote' | 'hybrid';
+export type RelationalProviderName = 'sqlite' | 'postgres';
+export type VectorProviderName = 'embedded' | 'qdrant';
+
+export interface Config {
+  environment: Environment;
+  container: boolean;
+  mode: Mode;
+  server: { host: string; port: number; bodyLimit: number; logLevel: string };
+  dataDir: string;
+  relational:
+    | { provider: 'sqlite'; file: string }
+    | {
+        provider: 'postgres';
+        connectionString?: string;
+        host?: string;
+        port?: number;
+        database?: string;
+        user?: string;
+        password?: string;
+        sslMode: 'disable' | 'require' | 'verify-ca' | 'verify-full';
+        sslCaFile?: string;
+        poolSize: number;
+        timeoutMs: number;
+      };
+  vectors:
+    | { provider: 'embedded'; dir: string }
+    | { provider: 'qdrant'; url: string; apiKey?: string; collectionPrefix: string; timeoutMs: number; retryAttempts: number };
+  embeddings: {
+    provider: 'auto' | 'openai' | 'local';
+    openaiApiKey?: string;
+    openaiBaseUrl?: string;
+    model?: string;
+    dimensions?: number;
+  };
+  apiKeys?: string;
+}
+
+/** A configuration error: one line naming the variable and what is allowed. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Where the container markers live; a parameter so tests can point it elsewhere. */
+export interface DetectionProbe {
+  dockerEnvFile: string;
+}
+
+const defaultProbe: DetectionProbe = { dockerEnvFile: '/.dockerenv' };
+
+export function loadConfig(rawEnv: Record<string, string | undefined>, probe: DetectionProbe = defaultProbe): Config {
+  const env = parseEnv(rawEnv);
+  const container = Boolean(env.DOCKER_ENV || env.KUBERNETES_SERVICE_HOST || existsSync(probe.dockerEnvFile));
+  const environment: Environment =
+    env.NODE_ENV === 'production' || container ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const mode: Mode = env.IN_MEMORIA_STORAGE_MODE ?? (environment === 'production' ? 'remote' : 'local');
+  const relationalProvider: RelationalProviderName =
+    mode === 'local' ? 'sqlite' : mode === 'remote' ? 'postgres' : (env.RELATIONAL_PROVIDER ?? 'sqlite');
+  const vectorProvider: VectorProviderName =
+    mode === 'local' ? 'embedded' : mode === 'remote' ? 'qdrant' : (env.VECTOR_PROVIDER ?? 'embedded');
+  const dataDir = path.resolve(env.DATA_DIR ?? './data');
+
+  return {
+    environment,
+    container,
+    mode,
+    server: {
+      host: env.HOST ?? '127.0.0.1',
+      port: env.PORT ?? 8080,
+      bodyLimit: env.BODY_LIMIT ?? 16 * 1024 * 1024,
+      logLevel: env.LOG_LEVEL ?? 'info',
+    },
+    dataDir,
+    relational:
+      relationalProvider === 'sqlite'
+        ? { provider: 'sqlite', file: path.join(dataDir, 'in-memoria.db') }
+        : {
+            provider: 'postgres',
+            connectionString: env.DATABASE_URL,
+            host: env.POSTGRES_HOST,
+            port: env.POSTGRES_PORT,
+            database: env.POSTGRES_DB,
+            user: env.POSTGRES_USER,
+            password: env.POSTGRES_PASSWORD,
+            sslMode: env.POSTGRES_SSL_MODE ?? (env.POSTGRES_SSL ? 'verify-full' : 'disable'),
+            sslCaFile: env.POSTGRES_SSL_CERT,
+            poolSize: env.POSTGRES_POOL_SIZE ?? 10,
+            timeoutMs: env.POSTGRES_TIMEOUT ?? 5000,
+          },
+    vectors:
+      vectorProvider === 'embedded'
+        ? { provider: 'embedded', dir: path.join(dataDir, 'vectors') }
+        : {
+            provider: 'qdrant',
+            url: env.QDRANT_URL ?? 'http://localhost:6333',
+            apiKey: env.QDRANT_API_KEY,
+            collectionPrefix: env.QDRANT_COLLECTION ?? 'in_memoria',
+            timeoutMs: env.QDRANT_TIMEOUT ?? 10000,
+            retryAttempts: env.QDRANT_RETRY_ATTEMPTS ?? 3,
+          },
+    embeddings: {
+      provider: env.EMBEDDING_PROVIDER ?? 'auto',
+      openaiApiKey: env.OPENAI_API_KEY,
+      openaiBaseUrl: env.OPENAI_BASE_URL,
+      model: env.EMBEDDING_MODEL,
+      dimensions: env.EMBEDDING_DIMENSIONS,
+    },
+    apiKeys: env.STORAGE_API_KEYS,
+  };
+}
+
+/** Keeps only the variables the schema knows, converts them, and reports the first bad one. */
+function parseEnv(rawEnv: Record<string, string | undefined>): Env {
+  const known: Record<string, unknown> = {};
+  for (const name of Object.keys(EnvSchema.properties)) {
+    const value = rawEnv[name];
+    if (value !== undefined && value !== '') known[name] = value;
+  }
+  const converted = Value.Convert(EnvSchema, known);
+  for (const error of Value.Errors(EnvSchema, converted)) {
+    const name = error.instancePath.replace(/^\//, '');
+    throw new ConfigError(`Invalid ${name}=${JSON.stringify(known[name])}: ${describeAllowed(name)}`);
+  }
+  return converted as Env;
+}
+
+function describeAllowed(name: string): string {
+  const schema = (EnvSchema.properties as unknown as Record<string, Record<string, unknown>>)[name];
+  if (!schema) return 'unknown variable';
+  const literals = (schema.anyOf as Array<{ const: unknown }> | undefined)?.map((member) => member.const);
+  if (literals) return `expected one of ${literals.join(', ')}`;
+  if (schema.type === 'integer') {
+    const bounds = [schema.minimum, schema.maximum].map((bound) => (bound === undefined ? '' : String(bound)));
+    return `expected an integer${bounds[0] || bounds[1] ? ` in [${bounds[0] || '-inf'}, ${bounds[1] || 'inf'}]` : ''}`;
+  }
+  if (schema.type === 'boolean') return 'expected true or false';
+  return 'expected a non-empty string';
+}
+
+/** The configuration with every secret replaced, for logs and `GET /v1/config`. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const redact = (value: string | undefined) => (value === undefined ? undefined : '[redacted]');
+  const relational =
+    config.relational.provider === 'postgres'
+      ? {
+          ...config.relational,
+          password: redact(config.relational.password),
+          connectionString: config.relational.connectionString && redactUrl(config.relational.connectionString),
+        }
+      : config.relational;
+  const vectors = config.vectors.provider === 'qdrant' ? { ...config.vectors, apiKey: redact(config.vectors.apiKey) } : config.vectors;
+  // Through JSON so absent settings are left out rather than shown as undefined.
+  return JSON.parse(JSON.stringify({
+    environment: config.environment,
+    container: config.container,
+    mode: config.mode,
+    server: config.server,
+    dataDir: config.dataDir,
+    relational,
+    vectors,
+    embeddings: { ...config.embeddings, openaiApiKey: redact(config.embeddings.openaiApiKey) },
+    apiKeys: config.apiKeys ? '[redacted]' : undefined,
+  }));
+}
+
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = 'redacted';
+    return url.toString();
+  } catch {
+    return '[redacted]';
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Request and response schemas of every entity, derived from its definition.
+ * The routes, the OpenAPI document and the typed client all use these, so
+ * they cannot drift apart.
+ */
+import Type, { type TObject, type TSchema } from 'typebox';
+import { MAX_KEY_LENGTH, fieldSchema, filterSchema, type EntityDefinition, type FieldDefinition } from './define.js';
+import { PROJECT_ID_SOURCE } from './project-id.js';
+
+export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_BATCH_ITEMS = 5000;
+
+export const ErrorSchema = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String({ description: 'stable error code; the table is in README.md' }),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { title: 'Error' },
+);
+
+export const ProjectIdSchema = Type.String({ pattern: PROJECT_ID_SOURCE, description: 'project id: [a-z0-9][a-z0-9._-]{0,127}' });
+export const ProjectParamsSchema = Type.Object({ projectId: ProjectIdSchema });
+export const KeyParamsSchema = Type.Object({
+  projectId: ProjectIdSchema,
+  id: Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH, description: 'the entity key; URL-encode slashes (%2F) in file paths' }),
+});
+
+const nullable = (schema: TSchema): TSchema => (Object.keys(schema).length === 0 ? schema : Type.Union([schema, Type.Null()]));
+
+/** Fields a client may send; `requireKey` for batch items, which carry their key in the body. */
+function inputSchema(fields: Record<string, FieldDefinition>, options: { key?: string; requireKey: boolean; partial: boolean }): TObject {
+  const properties: Record<string, TSchema> = {};
+  for (const [field, spec] of Object.entries(fields)) {
+    const schema = fieldSchema(field === options.key ? { ...spec, maxLength: MAX_KEY_LENGTH } : spec);
+    const mustBePresent = field === options.key ? options.requireKey : spec.required && !options.partial;
+    if (field === options.key) properties[field] = mustBePresent ? Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH }) : Type.Optional(Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH }));
+    else if (mustBePresent) properties[field] = schema;
+    else properties[field] = Type.Optional(spec.required ? schema : nullable(schema));
+  }
+  return Type.Object(properties, { additionalProperties: false });
+}
+
+export function itemSchema(fields: Record<string, FieldDefinition>, required: string[], title?: string): TObject {
+  const properties: Record<string, TSchema> = {};
+  for (const [field, spec] of Object.entries(fields)) {
+    properties[field] = required.includes(field) ? fieldSchema(spec) : Type.Optional(fieldSchema(spec));
+  }
+  return Type.Object(properties, title ? { title } : {});
+}
+
+const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase());
+
+export interface EntitySchemas {
+  item: TObject;
+  /** One item as a batch carries it: the key in the body. */
+  keyedInput: TObject;
+  put: TObject;
+  patch: TObject;
+  batch: TObject;
+  listQuery: TObject;
+  countQuery: TObject;
+  page: TObject;
+  count: TObject;
+}
+
+export function entitySchemas(entity: EntityDefinition): EntitySchemas {
+  const alwaysPresent = Object.entries(entity.fields)
+    .filter(([field, spec]) => field === entity.key || spec.required || spec.default !== undefined || spec.defaultNow || Object.values(entity.timestamps).includes(field))
+    .map(([field]) => field);
+  const item = itemSchema(entity.fields, alwaysPresent, pascal(entity.name));
+  const keyedInput = inputSchema(entity.fields, { key: entity.key, requireKey: true, partial: false });
+  const filters: Record<string, TSchema> = {};
+  for (const field of entity.filters) filters[field] = Type.Optional(filterSchema(entity.fields[field]!));
+  const q: Record<string, TSchema> = entity.searchField ? { q: Type.Optional(Type.String({ maxLength: MAX_KEY_LENGTH, description: `case-insensitive substring of ${entity.searchField}` })) } : {};
+  return {
+    item,
+    keyedInput,
+    put: inputSchema(entity.fields, { key: entity.key, requireKey: false, partial: false }),
+    patch: inputSchema(entity.fields, { key: entity.key, requireKey: false, partial: true }),
+    batch: Type.Object(
+      { items: Type.Array(keyedInput, { minItems: 1, maxItems: MAX_BATCH_ITEMS }) },
+      { additionalProperties: false },
+    ),
+    listQuery: Type.Object(
+      {
+        ...filters,
+        ...q,
+        sort: Type.Optional(Type.String({ maxLength: 256, description: `comma-separated fields, '-' for descending; allowed: ${entity.sortable.join(', ')}; default: ${entity.defaultSort.join(',')}` })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT })),
+        cursor: Type.Optional(Type.String({ maxLength: 4096, description: 'nextCursor of the previous page' })),
+      },
+      { additionalProperties: false },
+    ),
+    countQuery: Type.Object(
+      {
+        ...filters,
+        ...q,
+        groupBy: Type.Optional(Type.String({ maxLength: 64, description: `one of: ${entity.groupBy.join(', ') || '(none)'}` })),
+      },
+      { additionalProperties: false },
+    ),
+    page: Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+    count: CountSchema,
+  };
+}
+
+export const CountSchema = Type.Object({
+  count: Type.Integer(),
+  groups: Type.Optional(Type.Array(Type.Object({ key: Type.Union([Type.String(), Type.Number(), Type.Null()]), count: Type.Integer() }))),
+});

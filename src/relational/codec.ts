@@ -1,0 +1,65 @@
+/**
+ * Moving values between JSON and SQL, driven by field kinds. The same codec
+ * serves every dialect: the dialect only says how a JSON value or timestamp is
+ * bound; decoding accepts what either driver returns (text or parsed JSON,
+ * text or Date, number or bigint-as-string).
+ */
+import { AppError } from '../errors.js';
+import { columnName, type FieldDefinition } from '../entities/define.js';
+import type { Dialect, Row, SqlValue } from './port.js';
+
+export type Item = Record<string, unknown>;
+
+/** Normalises a client timestamp to ISO-8601 UTC with milliseconds. */
+export function toIsoTimestamp(value: unknown, field: string): string {
+  const date = value instanceof Date ? value : new Date(String(value));
+  if (Number.isNaN(date.getTime())) throw new AppError('VALIDATION_FAILED', `${field} is not a valid timestamp`);
+  return date.toISOString();
+}
+
+export function encodeValue(dialect: Dialect, spec: FieldDefinition, field: string, value: unknown): SqlValue {
+  if (value === undefined || value === null) return null;
+  switch (spec.kind) {
+    case 'json':
+      return dialect.encodeJson(value);
+    case 'timestamp':
+      return dialect.encodeTimestamp(toIsoTimestamp(value, field));
+    case 'integer':
+    case 'number':
+      return value as number;
+    case 'string':
+      return value as string;
+  }
+}
+
+export function decodeValue(spec: FieldDefinition, value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  switch (spec.kind) {
+    case 'json':
+      return typeof value === 'string' ? JSON.parse(value) : value;
+    case 'timestamp':
+      return value instanceof Date ? value.toISOString() : toIsoTimestamp(value, 'stored timestamp');
+    case 'integer':
+    case 'number':
+      return Number(value);
+    case 'string':
+      return String(value);
+  }
+}
+
+/** A database row as the API shows it; NULL columns are left out. */
+export function decodeRow(fields: Record<string, FieldDefinition>, row: Row): Item {
+  const item: Item = {};
+  for (const [field, spec] of Object.entries(fields)) {
+    const value = decodeValue(spec, row[columnName(field)]);
+    if (value !== undefined) item[field] = value;
+  }
+  return item;
+}
+
+/** The SQL placeholder for one field: a cast is needed for JSONB and TIMESTAMPTZ parameters. */
+export function placeholder(dialect: Dialect, spec: FieldDefinition): string {
+  if (spec.kind === 'json') return dialect.jsonParameter;
+  if (spec.kind === 'timestamp') return dialect.timestampParameter;
+  return '?';
+}

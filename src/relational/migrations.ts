@@ -1,0 +1,183 @@
+/**
+ * Versioned schema migrations. Each migration is frozen history: a later
+ * schema change is a new entry with its own statements, never an edit here.
+ * Column types come from the dialect so one text serves SQLite and PostgreSQL.
+ * Every table is keyed by (project_id, key) and every index leads with
+ * project_id: no query ever crosses projects.
+ */
+import type { Dialect } from './port.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements(dialect: Dialect): string[];
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial_schema',
+    statements: ({ types: t }) => [
+      `CREATE TABLE projects (
+        project_id ${t.string} NOT NULL PRIMARY KEY,
+        project_path ${t.string},
+        project_name ${t.string},
+        language_primary ${t.string},
+        languages_detected ${t.json},
+        framework_detected ${t.json},
+        intelligence_version ${t.string},
+        last_full_scan ${t.timestamp},
+        created_at ${t.timestamp} NOT NULL,
+        updated_at ${t.timestamp} NOT NULL
+      )`,
+      `CREATE TABLE semantic_concepts (
+        project_id ${t.string} NOT NULL,
+        id ${t.string} NOT NULL,
+        concept_name ${t.string} NOT NULL,
+        concept_type ${t.string} NOT NULL,
+        confidence_score ${t.number} NOT NULL,
+        relationships ${t.json},
+        evolution_history ${t.json},
+        file_path ${t.string},
+        line_range ${t.json},
+        created_at ${t.timestamp} NOT NULL,
+        updated_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, id)
+      )`,
+      `CREATE INDEX idx_semantic_concepts_type ON semantic_concepts (project_id, concept_type)`,
+      `CREATE INDEX idx_semantic_concepts_file ON semantic_concepts (project_id, file_path)`,
+      `CREATE INDEX idx_semantic_concepts_name ON semantic_concepts (project_id, concept_name, id)`,
+      `CREATE TABLE developer_patterns (
+        project_id ${t.string} NOT NULL,
+        pattern_id ${t.string} NOT NULL,
+        pattern_type ${t.string} NOT NULL,
+        pattern_content ${t.json} NOT NULL,
+        frequency ${t.integer} NOT NULL,
+        contexts ${t.json},
+        examples ${t.json},
+        confidence ${t.number} NOT NULL,
+        created_at ${t.timestamp} NOT NULL,
+        last_seen ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, pattern_id)
+      )`,
+      `CREATE INDEX idx_developer_patterns_type ON developer_patterns (project_id, pattern_type)`,
+      `CREATE INDEX idx_developer_patterns_rank ON developer_patterns (project_id, frequency DESC, confidence DESC, pattern_id)`,
+      `CREATE TABLE file_intelligence (
+        project_id ${t.string} NOT NULL,
+        file_path ${t.string} NOT NULL,
+        file_hash ${t.string} NOT NULL,
+        semantic_concepts ${t.json},
+        patterns_used ${t.json},
+        complexity_metrics ${t.json},
+        dependencies ${t.json},
+        last_analyzed ${t.timestamp} NOT NULL,
+        created_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, file_path)
+      )`,
+      `CREATE INDEX idx_file_intelligence_analyzed ON file_intelligence (project_id, last_analyzed)`,
+      `CREATE INDEX idx_file_intelligence_hash ON file_intelligence (project_id, file_hash)`,
+      `CREATE TABLE ai_insights (
+        project_id ${t.string} NOT NULL,
+        insight_id ${t.string} NOT NULL,
+        insight_type ${t.string} NOT NULL,
+        insight_content ${t.json} NOT NULL,
+        confidence_score ${t.number} NOT NULL,
+        source_agent ${t.string},
+        validation_status ${t.string} NOT NULL,
+        impact_prediction ${t.json},
+        created_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, insight_id)
+      )`,
+      `CREATE INDEX idx_ai_insights_type ON ai_insights (project_id, insight_type)`,
+      `CREATE INDEX idx_ai_insights_created ON ai_insights (project_id, created_at)`,
+      `CREATE TABLE feature_map (
+        project_id ${t.string} NOT NULL,
+        id ${t.string} NOT NULL,
+        feature_name ${t.string} NOT NULL,
+        primary_files ${t.json} NOT NULL,
+        related_files ${t.json},
+        dependencies ${t.json},
+        status ${t.string} NOT NULL,
+        created_at ${t.timestamp} NOT NULL,
+        updated_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, id)
+      )`,
+      `CREATE INDEX idx_feature_map_status_name ON feature_map (project_id, status, feature_name, id)`,
+      `CREATE INDEX idx_feature_map_name ON feature_map (project_id, feature_name, id)`,
+      `CREATE TABLE entry_points (
+        project_id ${t.string} NOT NULL,
+        id ${t.string} NOT NULL,
+        entry_type ${t.string} NOT NULL,
+        file_path ${t.string} NOT NULL,
+        description ${t.string},
+        framework ${t.string},
+        created_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, id)
+      )`,
+      `CREATE INDEX idx_entry_points_type ON entry_points (project_id, entry_type, file_path)`,
+      `CREATE TABLE key_directories (
+        project_id ${t.string} NOT NULL,
+        id ${t.string} NOT NULL,
+        directory_path ${t.string} NOT NULL,
+        directory_type ${t.string} NOT NULL,
+        file_count ${t.integer} NOT NULL,
+        description ${t.string},
+        created_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, id)
+      )`,
+      `CREATE INDEX idx_key_directories_path ON key_directories (project_id, directory_path, id)`,
+      `CREATE TABLE work_sessions (
+        project_id ${t.string} NOT NULL,
+        id ${t.string} NOT NULL,
+        session_start ${t.timestamp} NOT NULL,
+        session_end ${t.timestamp},
+        last_feature ${t.string},
+        current_files ${t.json},
+        completed_tasks ${t.json},
+        pending_tasks ${t.json},
+        blockers ${t.json},
+        session_notes ${t.string},
+        last_updated ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, id)
+      )`,
+      `CREATE INDEX idx_work_sessions_start ON work_sessions (project_id, session_start DESC, id)`,
+      `CREATE TABLE project_decisions (
+        project_id ${t.string} NOT NULL,
+        decision_key ${t.string} NOT NULL,
+        decision_value ${t.json} NOT NULL,
+        reasoning ${t.string},
+        made_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, decision_key)
+      )`,
+      `CREATE TABLE architectural_decisions (
+        project_id ${t.string} NOT NULL,
+        decision_id ${t.string} NOT NULL,
+        decision_context ${t.string} NOT NULL,
+        decision_rationale ${t.string},
+        alternatives_considered ${t.json},
+        impact_analysis ${t.json},
+        decision_date ${t.timestamp} NOT NULL,
+        files_affected ${t.json},
+        created_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, decision_id)
+      )`,
+      `CREATE TABLE shared_patterns (
+        project_id ${t.string} NOT NULL,
+        pattern_id ${t.string} NOT NULL,
+        pattern_name ${t.string} NOT NULL,
+        pattern_description ${t.string},
+        pattern_data ${t.json},
+        usage_count ${t.integer} NOT NULL,
+        community_rating ${t.number} NOT NULL,
+        tags ${t.json},
+        created_at ${t.timestamp} NOT NULL,
+        PRIMARY KEY (project_id, pattern_id)
+      )`,
+    ],
+  },
+];
+
+export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
+
+/** The table that records applied migrations. */
+export const migrationsTable = 'schema_migrations';

@@ -1,0 +1,50 @@
+/**
+ * The relational port. CRUD is written once over `SqlClient` (see
+ * repository.ts); an adapter (sqlite.ts, postgres.ts) supplies a connection and
+ * its `Dialect`, which holds only what differs between databases.
+ *
+ * SQL text uses `?` placeholders; every value is bound. Identifiers come only
+ * from the entity registry and are quoted by `quoteIdent`.
+ */
+
+export type SqlValue = string | number | bigint | null;
+export type Row = Record<string, unknown>;
+
+export interface SqlClient {
+  readonly dialect: Dialect;
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a statement and returns how many rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
+}
+
+export interface RelationalStore extends SqlClient {
+  readonly provider: 'sqlite' | 'postgres';
+  /** Applies pending migrations; safe when several replicas start at once. */
+  migrate(): Promise<number>;
+  /** Throws when the database cannot serve requests. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Most bound parameters one statement may carry. */
+  readonly maxParameters: number;
+  /** SQL column type of each field kind. */
+  readonly types: { string: string; integer: string; number: string; json: string; timestamp: string };
+  /** `column` contains `needle` (already lower-cased), ignoring case. */
+  containsInsensitive(column: string): string;
+  /** How a JSON value is bound, and how a timestamp is bound. */
+  encodeJson(value: unknown): SqlValue;
+  encodeTimestamp(iso: string): SqlValue;
+  /** Cast applied to a bound JSON parameter inside SQL (`?::jsonb` on PostgreSQL). */
+  jsonParameter: string;
+  timestampParameter: string;
+}
+
+export function quoteIdent(identifier: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(identifier)) throw new Error(`refusing to quote identifier ${JSON.stringify(identifier)}`);
+  return `"${identifier}"`;
+}

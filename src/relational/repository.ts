@@ -1,0 +1,272 @@
+/**
+ * CRUD for every entity, written once over `SqlClient`. The SQL text is built
+ * from the entity registry (identifiers quoted in one place) and every value is
+ * bound. Dialects differ only in what `Dialect` describes.
+ */
+import { AppError } from '../errors.js';
+import { columnName, type EntityDefinition, type FieldDefinition } from '../entities/define.js';
+import { decodeRow, decodeValue, encodeValue, placeholder, toIsoTimestamp, type Item } from './codec.js';
+import { quoteIdent, type Dialect, type SqlClient, type SqlValue } from './port.js';
+
+export interface ListQuery {
+  filters?: Record<string, string | number>;
+  q?: string;
+  sort?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export type Page = {
+  items: Item[];
+  nextCursor: string | null;
+};
+
+export type CountResult = {
+  count: number;
+  groups?: Array<{ key: string | number | null; count: number }>;
+};
+
+interface SortTerm {
+  field: string;
+  descending: boolean;
+}
+
+const PROJECT = quoteIdent('project_id');
+
+export interface EntityRepository {
+  readonly entity: EntityDefinition;
+  list(db: SqlClient, projectId: string, query: ListQuery): Promise<Page>;
+  count(db: SqlClient, projectId: string, query: { filters?: Record<string, string | number>; q?: string; groupBy?: string }): Promise<CountResult>;
+  get(db: SqlClient, projectId: string, key: string): Promise<Item | null>;
+  /** Inserts or replaces the rows (deduplicated by key, last wins); returns how many were written. */
+  upsertMany(db: SqlClient, projectId: string, items: Item[], options?: WriteOptions): Promise<number>;
+  upsert(db: SqlClient, projectId: string, item: Item, options?: WriteOptions): Promise<Item>;
+  remove(db: SqlClient, projectId: string, key: string): Promise<boolean>;
+  removeAll(db: SqlClient, projectId: string): Promise<number>;
+  stats(db: SqlClient, projectId: string): Promise<EntityStats>;
+}
+
+export interface WriteOptions {
+  /** Keep the `touched` timestamp the item carries (imports and migrations); the API always sets it to now. */
+  keepTimestamps?: boolean;
+}
+
+export type EntityStats = {
+  count: number;
+  byType?: Array<{ key: string | number | null; count: number }>;
+  confidence?: { high: number; medium: number; low: number; average: number | null };
+  latestUpdate: string | null;
+};
+
+export function createEntityRepository(entity: EntityDefinition, dialect: Dialect): EntityRepository {
+  const table = quoteIdent(entity.table);
+  const fieldNames = Object.keys(entity.fields);
+  const column = (field: string) => quoteIdent(columnName(field));
+  const keyColumn = column(entity.key);
+  const selectList = fieldNames.map(column).join(', ');
+  const insertColumns = [PROJECT, ...fieldNames.map(column)].join(', ');
+  const rowPlaceholders = `(?, ${fieldNames.map((field) => placeholder(dialect, entity.fields[field]!)).join(', ')})`;
+  const updatable = fieldNames.filter((field) => field !== entity.key && field !== entity.timestamps.created);
+  const onConflict =
+    `ON CONFLICT (${PROJECT}, ${keyColumn}) DO ` +
+    (updatable.length ? `UPDATE SET ${updatable.map((field) => `${column(field)} = excluded.${column(field)}`).join(', ')}` : 'NOTHING');
+  const rowsPerStatement = Math.max(1, Math.floor(dialect.maxParameters / (fieldNames.length + 1)));
+  const { created, touched } = entity.timestamps;
+
+  /** The row's bound values, with defaults and service-set timestamps filled in. */
+  function rowValues(projectId: string, item: Item, now: string, options: WriteOptions): SqlValue[] {
+    const values: SqlValue[] = [projectId];
+    for (const field of fieldNames) {
+      const spec = entity.fields[field]!;
+      let value = item[field];
+      if (field === touched && !options.keepTimestamps) value = now;
+      else if (value === undefined || value === null) {
+        if (spec.default !== undefined) value = spec.default;
+        else if (spec.defaultNow || field === created || field === touched) value = now;
+      }
+      values.push(encodeValue(dialect, spec, field, value));
+    }
+    return values;
+  }
+
+  function where(projectId: string, filters: Record<string, string | number> = {}, q?: string): { sql: string; params: SqlValue[] } {
+    const clauses = [`${PROJECT} = ?`];
+    const params: SqlValue[] = [projectId];
+    for (const [field, value] of Object.entries(filters)) {
+      if (!entity.filters.includes(field)) throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} cannot be filtered by ${field}`);
+      clauses.push(`${column(field)} = ?`);
+      params.push(value);
+    }
+    if (q !== undefined && q !== '') {
+      if (!entity.searchField) throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} has no searchable name`);
+      clauses.push(dialect.containsInsensitive(column(entity.searchField)));
+      params.push(q.toLowerCase());
+    }
+    return { sql: clauses.join(' AND '), params };
+  }
+
+  function parseSort(sort: string | undefined): SortTerm[] {
+    const spec = sort === undefined || sort === '' ? entity.defaultSort : sort.split(',');
+    const terms = spec.map((raw) => {
+      const descending = raw.startsWith('-');
+      const field = descending ? raw.slice(1) : raw;
+      if (!entity.sortable.includes(field)) {
+        throw new AppError('UNKNOWN_SORT_FIELD', `${entity.name} cannot be sorted by ${JSON.stringify(field)}; allowed: ${entity.sortable.join(', ')}`);
+      }
+      return { field, descending };
+    });
+    // The key makes the order total, so keyset paging never skips or repeats a row.
+    if (!terms.some((term) => term.field === entity.key)) terms.push({ field: entity.key, descending: false });
+    return terms;
+  }
+
+  function encodeCursor(terms: SortTerm[], item: Item): string {
+    const payload = { s: terms.map((term) => (term.descending ? '-' : '') + term.field).join(','), v: terms.map((term) => item[term.field] ?? null) };
+    return Buffer.from(JSON.stringify(payload)).toString('base64url');
+  }
+
+  function decodeCursor(terms: SortTerm[], cursor: string): SqlValue[] {
+    const invalid = () => new AppError('INVALID_CURSOR', 'cursor is not one this list returned; start again without it');
+    let payload: { s?: unknown; v?: unknown };
+    try {
+      payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      throw invalid();
+    }
+    const expected = terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
+    if (!payload || payload.s !== expected || !Array.isArray(payload.v) || payload.v.length !== terms.length) throw invalid();
+    return terms.map((term, index) => {
+      const value = (payload.v as unknown[])[index];
+      const spec = entity.fields[term.field]!;
+      const numeric = spec.kind === 'integer' || spec.kind === 'number';
+      if (numeric ? typeof value !== 'number' || !Number.isFinite(value) : typeof value !== 'string') throw invalid();
+      return spec.kind === 'timestamp' ? dialect.encodeTimestamp(toIsoTimestamp(value, 'cursor')) : (value as SqlValue);
+    });
+  }
+
+  /** Rows strictly after the cursor row in the given order. */
+  function keysetClause(terms: SortTerm[], values: SqlValue[]): { sql: string; params: SqlValue[] } {
+    const alternatives: string[] = [];
+    const params: SqlValue[] = [];
+    terms.forEach((term, index) => {
+      const parts: string[] = [];
+      for (let previous = 0; previous < index; previous++) {
+        const prior = terms[previous]!;
+        parts.push(`${column(prior.field)} = ${placeholder(dialect, entity.fields[prior.field]!)}`);
+        params.push(values[previous]!);
+      }
+      parts.push(`${column(term.field)} ${term.descending ? '<' : '>'} ${placeholder(dialect, entity.fields[term.field]!)}`);
+      params.push(values[index]!);
+      alternatives.push(`(${parts.join(' AND ')})`);
+    });
+    return { sql: `(${alternatives.join(' OR ')})`, params };
+  }
+
+  return {
+    entity,
+
+    async list(db, projectId, query) {
+      const terms = parseSort(query.sort);
+      const filter = where(projectId, query.filters, query.q);
+      let sql = `SELECT ${selectList} FROM ${table} WHERE ${filter.sql}`;
+      const params = [...filter.params];
+      if (query.cursor !== undefined) {
+        const keyset = keysetClause(terms, decodeCursor(terms, query.cursor));
+        sql += ` AND ${keyset.sql}`;
+        params.push(...keyset.params);
+      }
+      sql += ` ORDER BY ${terms.map((term) => `${column(term.field)} ${term.descending ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`;
+      params.push(query.limit + 1);
+      const rows = await db.query(sql, params);
+      const items = rows.slice(0, query.limit).map((row) => decodeRow(entity.fields, row));
+      const last = items[items.length - 1];
+      return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(terms, last) : null };
+    },
+
+    async count(db, projectId, query) {
+      const filter = where(projectId, query.filters, query.q);
+      const [total] = await db.query<{ count: number | string }>(`SELECT COUNT(*) AS count FROM ${table} WHERE ${filter.sql}`, filter.params);
+      const result: CountResult = { count: Number(total?.count ?? 0) };
+      if (query.groupBy !== undefined) {
+        if (!entity.groupBy.includes(query.groupBy)) {
+          throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} cannot be grouped by ${JSON.stringify(query.groupBy)}; allowed: ${entity.groupBy.join(', ') || 'none'}`);
+        }
+        result.groups = await groupCounts(db, column(query.groupBy), entity.fields[query.groupBy]!, filter);
+      }
+      return result;
+    },
+
+    async get(db, projectId, key) {
+      const [row] = await db.query(`SELECT ${selectList} FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, key]);
+      return row ? decodeRow(entity.fields, row) : null;
+    },
+
+    async upsertMany(db, projectId, items, options = {}) {
+      const byKey = new Map<string, Item>();
+      for (const item of items) byKey.set(String(item[entity.key]), item);
+      const unique = [...byKey.values()];
+      const now = new Date().toISOString();
+      for (let start = 0; start < unique.length; start += rowsPerStatement) {
+        const chunk = unique.slice(start, start + rowsPerStatement);
+        const params = chunk.flatMap((item) => rowValues(projectId, item, now, options));
+        await db.run(`INSERT INTO ${table} (${insertColumns}) VALUES ${chunk.map(() => rowPlaceholders).join(', ')} ${onConflict}`, params);
+      }
+      return unique.length;
+    },
+
+    async upsert(db, projectId, item, options = {}) {
+      const now = new Date().toISOString();
+      const [row] = await db.query(
+        `INSERT INTO ${table} (${insertColumns}) VALUES ${rowPlaceholders} ${onConflict} RETURNING ${selectList}`,
+        rowValues(projectId, item, now, options),
+      );
+      return decodeRow(entity.fields, row!);
+    },
+
+    async remove(db, projectId, key) {
+      return (await db.run(`DELETE FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, key])) > 0;
+    },
+
+    async removeAll(db, projectId) {
+      return db.run(`DELETE FROM ${table} WHERE ${PROJECT} = ?`, [projectId]);
+    },
+
+    async stats(db, projectId) {
+      const latestField = entity.timestamps.touched ?? entity.timestamps.created;
+      const confidence = entity.confidenceField ? column(entity.confidenceField) : undefined;
+      const selects = [
+        'COUNT(*) AS count',
+        latestField ? `MAX(${column(latestField)}) AS latest` : 'NULL AS latest',
+        ...(confidence
+          ? [
+              `SUM(CASE WHEN ${confidence} >= 0.8 THEN 1 ELSE 0 END) AS high`,
+              `SUM(CASE WHEN ${confidence} >= 0.5 AND ${confidence} < 0.8 THEN 1 ELSE 0 END) AS medium`,
+              `AVG(${confidence}) AS average`,
+            ]
+          : []),
+      ];
+      const [row] = await db.query(`SELECT ${selects.join(', ')} FROM ${table} WHERE ${PROJECT} = ?`, [projectId]);
+      const count = Number(row?.count ?? 0);
+      const stats: EntityStats = {
+        count,
+        latestUpdate: latestField ? ((decodeValue(entity.fields[latestField]!, row?.latest) as string | undefined) ?? null) : null,
+      };
+      if (confidence) {
+        const high = Number(row?.high ?? 0);
+        const medium = Number(row?.medium ?? 0);
+        stats.confidence = { high, medium, low: count - high - medium, average: row?.average == null ? null : Number(row.average) };
+      }
+      const typeField = entity.groupBy[0];
+      if (typeField) stats.byType = await groupCounts(db, column(typeField), entity.fields[typeField]!, where(projectId));
+      return stats;
+    },
+  };
+
+  async function groupCounts(db: SqlClient, groupColumn: string, spec: FieldDefinition, filter: { sql: string; params: SqlValue[] }) {
+    const rows = await db.query<{ key: unknown; count: number | string }>(
+      `SELECT ${groupColumn} AS ${quoteIdent('key')}, COUNT(*) AS count FROM ${table} WHERE ${filter.sql} GROUP BY ${groupColumn} ORDER BY count DESC, ${groupColumn} ASC`,
+      filter.params,
+    );
+    return rows.map((row) => ({ key: (decodeValue(spec, row.key) as string | number | undefined) ?? null, count: Number(row.count) }));
+  }
+}

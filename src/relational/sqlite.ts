@@ -1,0 +1,123 @@
+/**
+ * SQLite adapter (better-sqlite3), the relational store of local mode.
+ *
+ * better-sqlite3 is synchronous, which makes single statements fast, but a
+ * transaction's work is an async function, so other requests could run a
+ * statement on the same connection while it is open. A small queue keeps
+ * transactions exclusive: while one is queued or open, every other statement
+ * waits its turn; with none, statements run at once.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AppError } from '../errors.js';
+import { applyMigrations } from './migrate.js';
+import type { Dialect, RelationalStore, Row, SqlClient, SqlValue } from './port.js';
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  // SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32; stay below it.
+  maxParameters: 32000,
+  types: { string: 'TEXT', integer: 'INTEGER', number: 'REAL', json: 'TEXT', timestamp: 'TEXT' },
+  // SQLite's own lower() and LIKE fold ASCII only; casefold() is registered below with JS's Unicode-aware toLowerCase.
+  containsInsensitive: (column) => `instr(casefold(${column}), ?) > 0`,
+  encodeJson: (value) => JSON.stringify(value),
+  encodeTimestamp: (iso) => iso,
+  jsonParameter: '?',
+  timestampParameter: '?',
+};
+
+export interface SqliteOptions {
+  /** A file path, or ':memory:'. */
+  file: string;
+}
+
+export function createSqliteStore(options: SqliteOptions): RelationalStore {
+  if (options.file !== ':memory:') mkdirSync(path.dirname(options.file), { recursive: true });
+  const db = new Database(options.file);
+  db.pragma('journal_mode = WAL');
+  // FULL syncs the WAL on every commit: a write answered 2xx survives power loss, not only a crash.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.function('casefold', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
+
+  const statements = new Map<string, Database.Statement>();
+  function prepare(sql: string): Database.Statement {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  const direct: SqlClient = {
+    dialect: sqliteDialect,
+    async query<T extends Row>(sql: string, params: readonly SqlValue[] = []) {
+      return guard(() => {
+        const statement = prepare(sql);
+        return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
+      });
+    },
+    async run(sql: string, params: readonly SqlValue[] = []) {
+      return guard(() => prepare(sql).run(...params).changes);
+    },
+    // Already inside the one open transaction: nested work joins it.
+    transaction: (work) => work(direct),
+  };
+
+  let pending = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    pending++;
+    const result = queue.then(work);
+    queue = result.catch(() => undefined).finally(() => pending--);
+    return result;
+  }
+
+  async function transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return exclusive(async () => {
+      guard(() => db.exec('BEGIN IMMEDIATE'));
+      try {
+        const result = await work(direct);
+        guard(() => db.exec('COMMIT'));
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  const whenIdle = <T>(work: () => Promise<T>): Promise<T> => (pending === 0 ? work() : exclusive(work));
+
+  return {
+    provider: 'sqlite',
+    dialect: sqliteDialect,
+    query: (sql, params) => whenIdle(() => direct.query(sql, params)),
+    run: (sql, params) => whenIdle(() => direct.run(sql, params)),
+    transaction,
+    migrate: () => applyMigrations({ dialect: sqliteDialect, query: direct.query, run: direct.run, transaction }),
+    async health() {
+      guard(() => db.prepare('SELECT 1').get());
+    },
+    async close() {
+      await queue;
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** Driver errors become errors from the table; a busy or failing disk is an outage, not a bug. */
+function guard<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)/.test(code)) {
+      throw new AppError('PROVIDER_UNAVAILABLE', `SQLite is unavailable (${code})`, { cause: error, retryAfter: 1 });
+    }
+    if (code.startsWith('SQLITE_CONSTRAINT')) throw new AppError('CONFLICT', 'the write conflicts with stored data', { cause: error });
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+/** Liveness (no dependency touched) and readiness (every provider checked, with latency). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Services } from '../services.js';
+
+const READY_TIMEOUT_MS = 2000;
+
+const ProviderStatusSchema = Type.Object({
+  name: Type.String(),
+  provider: Type.String(),
+  ok: Type.Boolean(),
+  latencyMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+const ReadySchema = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]), providers: Type.Array(ProviderStatusSchema) });
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.get('/health', {
+    schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+  }, async () => ({ status: 'ok' as const }));
+
+  app.get('/ready', {
+    schema: { tags: ['health'], summary: "Readiness: each provider's health and latency; 503 when one is down", response: { 200: ReadySchema, 503: ReadySchema } },
+  }, async (_request, reply) => {
+    const providers = await Promise.all(
+      services.providers.map(async (provider) => {
+        const started = performance.now();
+        let error: string | undefined;
+        try {
+          await withTimeout(provider.check(), READY_TIMEOUT_MS);
+        } catch (cause) {
+          error = cause instanceof Error ? cause.message : String(cause);
+        }
+        const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+        return { name: provider.name, provider: provider.provider, ok: error === undefined, latencyMs, ...(error ? { error } : {}) };
+      }),
+    );
+    const ready = providers.every((provider) => provider.ok);
+    if (!ready) reply.header('retry-after', '5');
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', providers });
+  });
+};
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

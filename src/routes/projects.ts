@@ -1,0 +1,135 @@
+/**
+ * Projects (In-Memoria's project_metadata), per-project stats, the atomic
+ * intelligence replace, the current work session, and project deletion.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type, { type TSchema } from 'typebox';
+import { learnedEntities, projectFields, workSessions } from '../entities/registry.js';
+import { DEFAULT_LIST_LIMIT, ErrorSchema, MAX_BATCH_ITEMS, MAX_LIST_LIMIT, ProjectIdSchema, ProjectParamsSchema, entitySchemas, itemSchema } from '../entities/schemas.js';
+import { fieldSchema } from '../entities/define.js';
+import type { Services } from '../services.js';
+
+const errors = { 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema };
+const tags = ['projects'];
+
+const ProjectSchema = Type.Object({ projectId: ProjectIdSchema, ...itemSchema(projectFields, ['createdAt', 'updatedAt']).properties }, { title: 'Project' });
+const projectInput = (partial: boolean) => {
+  const properties: Record<string, TSchema> = {};
+  for (const [field, spec] of Object.entries(projectFields)) properties[field] = Type.Optional(Type.Union([fieldSchema(spec), Type.Null()]));
+  properties.projectId = Type.Optional(ProjectIdSchema);
+  return Type.Object(properties, { additionalProperties: false, description: partial ? 'fields to change; null clears' : 'the whole metadata' });
+};
+
+const EntityStatsSchema = Type.Object({
+  count: Type.Integer(),
+  byType: Type.Optional(Type.Array(Type.Object({ key: Type.Union([Type.String(), Type.Number(), Type.Null()]), count: Type.Integer() }))),
+  confidence: Type.Optional(
+    Type.Object({
+      high: Type.Integer({ description: 'confidence >= 0.8' }),
+      medium: Type.Integer({ description: '0.5 <= confidence < 0.8' }),
+      low: Type.Integer({ description: 'confidence < 0.5' }),
+      average: Type.Union([Type.Number(), Type.Null()]),
+    }),
+  ),
+  latestUpdate: Type.Union([Type.String(), Type.Null()]),
+});
+
+const StatsSchema = Type.Object({
+  projectId: Type.String(),
+  schemaVersion: Type.Integer(),
+  entities: Type.Record(Type.String(), EntityStatsSchema),
+});
+
+const intelligenceSections = Object.entries(learnedEntities).map(([section, entity]) => [section, entitySchemas(entity).keyedInput] as const);
+const IntelligenceSchema = Type.Object(
+  Object.fromEntries(intelligenceSections.map(([section, items]) => [section, Type.Optional(Type.Array(items, { maxItems: MAX_BATCH_ITEMS * 20 }))])),
+  { additionalProperties: false, description: 'Each section present replaces all of that entity in the project; absent sections are untouched.' },
+);
+const IntelligenceResultSchema = Type.Object(
+  Object.fromEntries(intelligenceSections.map(([section]) => [section, Type.Optional(Type.Integer())])),
+);
+
+export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const relational = services.relational;
+  const sessionSchema = entitySchemas(workSessions).item;
+
+  app.get('/v1/projects', {
+    schema: {
+      tags,
+      summary: 'List projects',
+      querystring: Type.Object(
+        {
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT })),
+          cursor: Type.Optional(Type.String({ maxLength: 512 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Object({ items: Type.Array(ProjectSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+    },
+  }, async (request) => relational.listProjects(request.query.limit ?? DEFAULT_LIST_LIMIT, request.query.cursor));
+
+  app.get('/v1/projects/:projectId', {
+    schema: { tags, summary: "Get a project's metadata", params: ProjectParamsSchema, response: { 200: ProjectSchema, ...errors } },
+  }, async (request) => relational.getProject(request.params.projectId));
+
+  app.put('/v1/projects/:projectId', {
+    schema: {
+      tags,
+      summary: "Create a project or replace its metadata",
+      params: ProjectParamsSchema,
+      body: projectInput(false),
+      response: { 200: ProjectSchema, ...errors },
+    },
+  }, async (request) => {
+    const { projectId: _ignored, ...metadata } = request.body as Record<string, unknown>;
+    return relational.putProject(request.params.projectId, metadata);
+  });
+
+  app.patch('/v1/projects/:projectId', {
+    schema: { tags, summary: "Update some of a project's metadata", params: ProjectParamsSchema, body: projectInput(true), response: { 200: ProjectSchema, ...errors } },
+  }, async (request) => {
+    const { projectId: _ignored, ...changes } = request.body as Record<string, unknown>;
+    return relational.patchProject(request.params.projectId, changes);
+  });
+
+  app.delete('/v1/projects/:projectId', {
+    schema: {
+      tags,
+      summary: 'Delete a project and everything it holds',
+      params: ProjectParamsSchema,
+      response: { 204: Type.Null(), ...errors },
+    },
+  }, async (request, reply) => {
+    await services.deleteProject(request.params.projectId);
+    return reply.status(204).send(null);
+  });
+
+  app.get('/v1/projects/:projectId/stats', {
+    schema: {
+      tags,
+      summary: 'Counts per entity, by type, confidence bands, latest update and schema version',
+      params: ProjectParamsSchema,
+      response: { 200: StatsSchema, ...errors },
+    },
+  }, async (request) => ({ projectId: request.params.projectId, ...(await relational.stats(request.params.projectId)) }));
+
+  app.put('/v1/projects/:projectId/intelligence', {
+    schema: {
+      tags,
+      summary: "Replace a project's learned intelligence in one transaction",
+      description: 'Sections: concepts, patterns, files, features, entryPoints, keyDirectories. A re-learn never piles up duplicates.',
+      params: ProjectParamsSchema,
+      body: IntelligenceSchema,
+      response: { 200: Type.Object({ replaced: IntelligenceResultSchema }), ...errors },
+    },
+  }, async (request) => ({ replaced: await relational.replaceIntelligence(request.params.projectId, request.body as never) }));
+
+  app.get('/v1/projects/:projectId/work-sessions/current', {
+    schema: {
+      tags: [workSessions.name],
+      summary: 'The open work session (no sessionEnd) with the latest start',
+      params: ProjectParamsSchema,
+      response: { 200: sessionSchema, ...errors },
+    },
+  }, async (request) => relational.currentWorkSession(request.params.projectId));
+};

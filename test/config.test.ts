@@ -1,0 +1,101 @@
+/** Configuration: one schema over the environment, detection, modes, redaction, clear errors. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, redactConfig } from '../src/config.js';
+
+const noContainer = { dockerEnvFile: '/nonexistent/.dockerenv' };
+const withContainer = { dockerEnvFile: process.argv[1]! }; // any file that exists stands in for /.dockerenv
+
+describe('environment and mode detection', () => {
+  test('development by default, local mode, SQLite under ./data on 127.0.0.1:8080', () => {
+    const config = loadConfig({}, noContainer);
+    assert.equal(config.environment, 'development');
+    assert.equal(config.container, false);
+    assert.equal(config.mode, 'local');
+    assert.equal(config.relational.provider, 'sqlite');
+    assert.equal(config.vectors.provider, 'embedded');
+    assert.equal(config.server.host, '127.0.0.1');
+    assert.equal(config.server.port, 8080);
+    assert.ok(config.dataDir.endsWith('/data'));
+  });
+
+  test('test environment from NODE_ENV', () => {
+    assert.equal(loadConfig({ NODE_ENV: 'test' }, noContainer).environment, 'test');
+  });
+
+  test('production from NODE_ENV or any container marker, and then remote mode', () => {
+    for (const [env, probe] of [
+      [{ NODE_ENV: 'production' }, noContainer],
+      [{ DOCKER_ENV: 'true' }, noContainer],
+      [{ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, noContainer],
+      [{}, withContainer],
+    ] as const) {
+      const config = loadConfig(env, probe);
+      assert.equal(config.environment, 'production', JSON.stringify(env));
+      assert.equal(config.mode, 'remote');
+      assert.equal(config.relational.provider, 'postgres');
+      assert.equal(config.vectors.provider, 'qdrant');
+    }
+    assert.equal(loadConfig({}, withContainer).container, true);
+  });
+
+  test('IN_MEMORIA_STORAGE_MODE overrides detection; hybrid picks each provider', () => {
+    assert.equal(loadConfig({ NODE_ENV: 'production', IN_MEMORIA_STORAGE_MODE: 'local' }, noContainer).mode, 'local');
+    const hybrid = loadConfig({ IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded' }, noContainer);
+    assert.equal(hybrid.relational.provider, 'postgres');
+    assert.equal(hybrid.vectors.provider, 'embedded');
+  });
+
+  test('values are converted to their types', () => {
+    const config = loadConfig({ PORT: '9090', POSTGRES_PORT: '5433', IN_MEMORIA_STORAGE_MODE: 'remote', POSTGRES_SSL: 'true' }, noContainer);
+    assert.equal(config.server.port, 9090);
+    assert.equal(config.relational.provider === 'postgres' && config.relational.port, 5433);
+    assert.equal(config.relational.provider === 'postgres' && config.relational.sslMode, 'verify-full');
+  });
+});
+
+describe('bad values stop start-up with one line naming the variable', () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: 'eighty' }, /^Invalid PORT="eighty": expected an integer in \[0, 65535\]$/],
+    [{ PORT: '70000' }, /^Invalid PORT=/],
+    [{ IN_MEMORIA_STORAGE_MODE: 'cloud' }, /^Invalid IN_MEMORIA_STORAGE_MODE="cloud": expected one of local, remote, hybrid$/],
+    [{ LOG_LEVEL: 'loud' }, /^Invalid LOG_LEVEL=.*expected one of fatal, error/],
+    [{ POSTGRES_SSL_MODE: 'prefer' }, /^Invalid POSTGRES_SSL_MODE=.*disable, require, verify-ca, verify-full$/],
+    [{ EMBEDDING_DIMENSIONS: '3' }, /^Invalid EMBEDDING_DIMENSIONS=/],
+  ];
+  for (const [env, message] of cases) {
+    test(JSON.stringify(env), () => {
+      assert.throws(() => loadConfig(env, noContainer), (error: unknown) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'));
+    });
+  }
+});
+
+test('redaction hides every secret', () => {
+  const secrets = { POSTGRES_PASSWORD: 'pg-secret-1', QDRANT_API_KEY: 'qd-secret-2', OPENAI_API_KEY: 'sk-secret-3', STORAGE_API_KEYS: 'k1:admin', DATABASE_URL: 'postgres://u:url-secret-4@db/x' };
+  const remote = JSON.stringify(redactConfig(loadConfig({ ...secrets, IN_MEMORIA_STORAGE_MODE: 'remote' }, noContainer)));
+  for (const secret of ['pg-secret-1', 'qd-secret-2', 'sk-secret-3', 'k1:admin', 'url-secret-4']) assert.ok(!remote.includes(secret), secret);
+  assert.ok(remote.includes('[redacted]'));
+});
+
+test('the CLI refuses a mode whose provider is not built yet, in one line, exit 2', () => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    env: { PATH: process.env.PATH, IN_MEMORIA_STORAGE_MODE: 'remote', LOG_LEVEL: 'silent', DATA_DIR: '/tmp/ims-cli-test' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(result.status, 2, result.stderr);
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, /configuration error: mode remote needs the postgres relational provider/);
+});
+
+test('the CLI names a bad variable in one line, exit 2', () => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    env: { PATH: process.env.PATH, PORT: 'x' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(result.status, 2);
+  assert.equal(result.stderr.trim(), 'in-memoria-storage: configuration error: Invalid PORT="x": expected an integer in [0, 65535]');
+});

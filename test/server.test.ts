@@ -1,0 +1,50 @@
+/** The real service over real HTTP: start, serve, log, drain on SIGTERM, keep data across restarts. */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { test } from 'node:test';
+import { makeDataDir } from './support/app.js';
+import { startChildService } from './support/child-service.js';
+
+test('a listening service keeps data across a restart and exits 0 on SIGTERM', async () => {
+  const dataDir = makeDataDir();
+  const env = { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local', OPENAI_API_KEY: 'sk-never-logged-123' };
+  try {
+    const first = await startChildService(env);
+    const health = await fetch(`${first.url}/health`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`${first.url}/ready`);
+    assert.equal(ready.status, 200);
+    const readyBody = (await ready.json()) as { providers: Array<{ name: string; ok: boolean; latencyMs: number }> };
+    assert.equal(readyBody.providers[0]!.name, 'relational');
+    assert.equal(readyBody.providers[0]!.ok, true);
+
+    const id = encodeURIComponent('src/a dir/ü.ts');
+    const put = await fetch(`${first.url}/v1/projects/restart/files/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token-456' },
+      body: JSON.stringify({ fileHash: 'abc', dependencies: ['x'] }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const config = (await (await fetch(`${first.url}/v1/config`)).json()) as { embeddings: { openaiApiKey: string } };
+    assert.equal(config.embeddings.openaiApiKey, '[redacted]');
+    assert.equal(await first.stop('SIGTERM'), 0, 'graceful exit');
+
+    const requestLines = first.output.filter((line) => line.includes('"msg":"request"'));
+    assert.equal(requestLines.length, 4, 'one log line per request');
+    const log = first.output.join('\n');
+    assert.ok(!log.includes('sk-never-logged-123'), 'OpenAI key not logged');
+    assert.ok(!log.includes('secret-token-456'), 'authorization not logged');
+    assert.match(log, /environment (development|production), mode local, relational sqlite/);
+
+    const second = await startChildService(env);
+    const back = await fetch(`${second.url}/v1/projects/restart/files/${id}`);
+    assert.equal(back.status, 200);
+    const item = (await back.json()) as { filePath: string; dependencies: string[] };
+    assert.equal(item.filePath, 'src/a dir/ü.ts');
+    assert.deepEqual(item.dependencies, ['x']);
+    assert.equal(await second.stop('SIGTERM'), 0);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
