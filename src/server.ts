@@ -19,12 +19,14 @@ export const redactPaths = [
 ];
 
 export function createLogger(config: Config): Logger {
-  return pino({
-    level: config.server.logLevel,
-    redact: { paths: redactPaths, censor: '[redacted]' },
-    // Pretty lines for a person at a terminal; JSON lines for everything else.
-    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
-  });
+  const options = { level: config.server.logLevel, redact: { paths: redactPaths, censor: '[redacted]' } };
+  // Pretty lines for a person at a terminal; JSON lines for everything else.
+  if (process.stdout.isTTY) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+  // Buffered writes: a write(2) per request line would cost a third of the request rate.
+  // Flushed every second, after start-up, and at shutdown, so a quiet service's lines still appear.
+  const logger = pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  setInterval(() => logger.flush(), 1000).unref();
+  return logger;
 }
 
 export async function startServer(env: Record<string, string | undefined> = process.env) {
@@ -34,6 +36,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const services = await createServices(config);
   const app = await buildApp({ services, logger });
   await app.listen({ host: config.server.host, port: config.server.port });
+  logger.flush();
 
   let closing: Promise<void> | undefined;
   const shutdown = (signal: string) => {
@@ -42,6 +45,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
       await app.close();
       await services.close();
       logger.info('stopped');
+      logger.flush();
     })();
     return closing;
   };

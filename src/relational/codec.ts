@@ -38,7 +38,8 @@ export function decodeValue(spec: FieldDefinition, value: unknown): unknown {
     case 'json':
       return typeof value === 'string' ? JSON.parse(value) : value;
     case 'timestamp':
-      return value instanceof Date ? value.toISOString() : toIsoTimestamp(value, 'stored timestamp');
+      // Stored timestamps are already normalised ISO text (SQLite) or Dates (PostgreSQL).
+      return value instanceof Date ? value.toISOString() : String(value);
     case 'integer':
     case 'number':
       return Number(value);
@@ -47,11 +48,23 @@ export function decodeValue(spec: FieldDefinition, value: unknown): unknown {
   }
 }
 
+const layouts = new WeakMap<Record<string, FieldDefinition>, Array<[string, string, FieldDefinition]>>();
+
+/** [field, column, spec] of each field, computed once per field set (decoding is on every read's path). */
+function layoutOf(fields: Record<string, FieldDefinition>): Array<[string, string, FieldDefinition]> {
+  let layout = layouts.get(fields);
+  if (!layout) {
+    layout = Object.entries(fields).map(([field, spec]) => [field, columnName(field), spec]);
+    layouts.set(fields, layout);
+  }
+  return layout;
+}
+
 /** A database row as the API shows it; NULL columns are left out. */
 export function decodeRow(fields: Record<string, FieldDefinition>, row: Row): Item {
   const item: Item = {};
-  for (const [field, spec] of Object.entries(fields)) {
-    const value = decodeValue(spec, row[columnName(field)]);
+  for (const [field, column, spec] of layoutOf(fields)) {
+    const value = decodeValue(spec, row[column]);
     if (value !== undefined) item[field] = value;
   }
   return item;

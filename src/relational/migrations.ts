@@ -44,8 +44,8 @@ export const migrations: readonly Migration[] = [
         updated_at ${t.timestamp} NOT NULL,
         PRIMARY KEY (project_id, id)
       )`,
-      `CREATE INDEX idx_semantic_concepts_type ON semantic_concepts (project_id, concept_type)`,
-      `CREATE INDEX idx_semantic_concepts_file ON semantic_concepts (project_id, file_path)`,
+      `CREATE INDEX idx_semantic_concepts_type ON semantic_concepts (project_id, concept_type, concept_name, id)`,
+      `CREATE INDEX idx_semantic_concepts_file ON semantic_concepts (project_id, file_path, concept_name, id)`,
       `CREATE INDEX idx_semantic_concepts_name ON semantic_concepts (project_id, concept_name, id)`,
       `CREATE TABLE developer_patterns (
         project_id ${t.string} NOT NULL,
