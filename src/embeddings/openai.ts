@@ -12,6 +12,7 @@ import type { OpenAI } from 'openai';
 import { AppError } from '../errors.js';
 import type { Embedder } from './port.js';
 import { assertEmbeddableTexts, normaliseInPlace } from './input.js';
+import type { EmbeddingLog } from './log.js';
 
 export const OPENAI_DEFAULT_MODEL = 'text-embedding-3-small';
 const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -36,11 +37,6 @@ const MAX_BACKOFF_MS = 8_000;
 const MAX_RETRY_AFTER_MS = 30_000;
 // Retry-After sent to our clients when the provider gave none.
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
-
-/** The subset of a pino/Fastify logger this module uses. */
-export interface EmbeddingLog {
-  warn(details: Record<string, unknown>, message: string): void;
-}
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;
