@@ -79,6 +79,7 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
     for (let attempt = 0; ; attempt++) {
       // Our own deadline covers the body too: the SDK's timeout stops once headers arrive.
       const deadline = AbortSignal.timeout(options.timeoutMs);
+      let data: EmbeddingItem[];
       try {
         const response = await client.embeddings.create(
           {
@@ -91,11 +92,11 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
           },
           { signal: deadline, timeout: options.timeoutMs },
         );
-        return readVectors(response.data, batch.length, dimensions, model);
+        data = response.data;
       } catch (error) {
         const failure = classify(error, deadline, errors, options.timeoutMs, redact, model);
-        const retriesLeft = options.maxRetries - attempt;
         if (!failure.retryable) throw failure.error;
+        const retriesLeft = options.maxRetries - attempt;
         const tooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > MAX_RETRY_AFTER_MS;
         if (retriesLeft <= 0 || tooLong) {
           const retryAfter = failure.retryAfterMs !== undefined ? Math.max(1, Math.ceil(failure.retryAfterMs / 1000)) : DEFAULT_RETRY_AFTER_SECONDS;
@@ -104,7 +105,10 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
         const delayMs = failure.retryAfterMs ?? backoffMs(attempt, retryBaseDelayMs);
         options.log?.warn({ model, attempt: attempt + 1, retriesLeft, delayMs: Math.round(delayMs), reason: failure.reason }, 'embedding request failed, retrying');
         await sleep(delayMs);
+        continue;
       }
+      // A malformed answer is not retried: the same server would most likely answer the same.
+      return readVectors(data, batch.length, dimensions, model);
     }
   }
 
@@ -197,8 +201,9 @@ function readVectors(data: readonly EmbeddingItem[] | undefined, expectedCount: 
     if (embedding.length !== dimensions) {
       throw new AppError('EMBEDDING_UNAVAILABLE', `embedding provider returned a vector of ${embedding.length} dimensions, expected ${dimensions} (model "${model}")`);
     }
+    // Checked before conversion: Float32Array.from would turn null into 0 silently.
+    if (!embedding.every(Number.isFinite)) throw invalid(`embedding ${index} holds a value that is not a finite number`);
     const vector = Float32Array.from(embedding as number[]);
-    if (!vector.every(Number.isFinite)) throw invalid(`embedding ${index} holds a value that is not a finite number`);
     vectors[index] = normaliseInPlace(vector);
   }
   return vectors as Float32Array[];
@@ -218,10 +223,13 @@ function classify(
   const retry = (reason: string, retryAfterMs?: number): Failure => ({ retryable: true, reason, retryAfterMs });
   const stop = (error: AppError): Failure => ({ retryable: false, error });
 
-  if (error instanceof AppError) return stop(error);
   if (deadline.aborted || error instanceof errors.APIConnectionTimeoutError) return retry(`request timed out after ${timeoutMs} ms`);
   if (error instanceof errors.APIConnectionError) return retry(`connection failed (${networkCode(error)})`);
-  if (!(error instanceof errors.APIError) || error.status === undefined) throw error;
+  if (!(error instanceof errors.APIError) || error.status === undefined) {
+    // A body that is not the expected JSON (a proxy's HTML page, say) lands here.
+    const detail = error instanceof Error ? error.message : String(error);
+    return stop(new AppError('EMBEDDING_UNAVAILABLE', `embedding provider sent an unreadable response: ${redact(detail)}`));
+  }
 
   const status = error.status;
   if (status === 401) {

@@ -167,6 +167,19 @@ describe('openai embedder', () => {
     assert.equal(server.requests.length, 1);
   });
 
+  it('rejects an answer that is not embeddings JSON, without retrying', async () => {
+    server.failNext(
+      { kind: 'raw', status: 200, contentType: 'text/html', body: '<html>Sign in to the proxy</html>' },
+      { kind: 'raw', status: 200, contentType: 'application/json', body: '{"data": [' },
+      { kind: 'raw', status: 200, contentType: 'application/json', body: '{"data": [{"index": 0, "embedding": [1, 2, null, 4, 5, 6, 7, 8]}]}' },
+    );
+    for (let i = 0; i < 3; i++) {
+      const error = await rejection(embedder().embed(['text']));
+      assert.equal(error.code, 'EMBEDDING_UNAVAILABLE');
+    }
+    assert.equal(server.requests.length, 3);
+  });
+
   it('reports a rejected input (400) as a validation error, not retried', async () => {
     server.failNext({ kind: 'status', status: 400, message: 'maximum context length is 8192 tokens' });
     const error = await rejection(embedder().embed(['huge']));

@@ -15,7 +15,9 @@ export type Behaviour =
   /** Sends status and headers, then never finishes the body. */
   | { kind: 'stall-body' }
   /** Answers with vectors of this size whatever was asked. */
-  | { kind: 'dimensions'; dimensions: number };
+  | { kind: 'dimensions'; dimensions: number }
+  /** Answers exactly this, e.g. a proxy's HTML page or broken JSON. */
+  | { kind: 'raw'; status: number; contentType: string; body: string };
 
 export interface RecordedRequest {
   model: string;
@@ -76,6 +78,11 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
     if (behaviour?.kind === 'stall-body') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"object":"list","data":[');
+      return;
+    }
+    if (behaviour?.kind === 'raw') {
+      res.writeHead(behaviour.status, { 'content-type': behaviour.contentType });
+      res.end(behaviour.body);
       return;
     }
     if (behaviour?.kind === 'status') {
