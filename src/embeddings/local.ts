@@ -22,6 +22,7 @@ export const LOCAL_MODEL = 'local-hash-v1';
 export const LOCAL_DEFAULT_DIMENSIONS = 384;
 const MIN_DIMENSIONS = 8;
 const MAX_DIMENSIONS = 65_536;
+const YIELD_EVERY = 100;
 
 export interface LocalEmbedderOptions {
   dimensions?: number;
@@ -66,7 +67,14 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): Embedde
     dimensions,
     async embed(texts: string[]): Promise<Float32Array[]> {
       assertEmbeddableTexts(texts);
-      return texts.map((text) => embedOne(text, dimensions));
+      const vectors: Float32Array[] = [];
+      for (const text of texts) {
+        // ~5k snippets/s is CPU work on the event loop: yield now and then so a
+        // big batch does not stall every other request (health checks included).
+        if (vectors.length > 0 && vectors.length % YIELD_EVERY === 0) await new Promise(setImmediate);
+        vectors.push(embedOne(text, dimensions));
+      }
+      return vectors;
     },
   };
 }

@@ -69,6 +69,15 @@ describe('local embedder', () => {
     assert.ok(dot(acronym!, camel!) > 0.5);
   });
 
+  it('lets other work run during a large batch', async () => {
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const vectors = await createLocalEmbedder().embed(Array.from({ length: 1_000 }, (_, i) => `const value${i} = compute(${i});`));
+    clearInterval(ticker);
+    assert.equal(vectors.length, 1_000);
+    assert.ok(ticks > 0, 'timers ran while embedding');
+  });
+
   it('refuses a blank text with VALIDATION_FAILED and embeds nothing for no texts', async () => {
     const embedder = createLocalEmbedder();
     await assert.rejects(embedder.embed(['fine', ' \n\t']), (error: unknown) => error instanceof AppError && error.code === 'VALIDATION_FAILED' && /text 1/.test(error.message));
