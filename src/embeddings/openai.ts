@@ -6,13 +6,15 @@
  * instead, so that every retry is logged through the service's logger, a long
  * Retry-After gives up at once instead of holding a request for minutes, and
  * the final failure becomes an AppError the API can answer with (503 +
- * Retry-After). The API key never appears in a message or a log line.
+ * Retry-After). The API key never appears in a message or a log line
+ * (see openai-failures.ts).
  */
 import type { OpenAI } from 'openai';
 import { AppError } from '../errors.js';
 import type { Embedder } from './port.js';
 import { assertEmbeddableTexts, normaliseInPlace } from './input.js';
 import type { EmbeddingLog } from './log.js';
+import { classifyFailure } from './openai-failures.js';
 
 export const OPENAI_DEFAULT_MODEL = 'text-embedding-3-small';
 const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -94,7 +96,7 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
         );
         data = response.data;
       } catch (error) {
-        const failure = classify(error, deadline, errors, options.timeoutMs, redact, model);
+        const failure = classifyFailure(error, { timedOut: deadline.aborted, sdk: errors, timeoutMs: options.timeoutMs, redact, model });
         if (!failure.retryable) throw failure.error;
         const retriesLeft = options.maxRetries - attempt;
         const tooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > MAX_RETRY_AFTER_MS;
@@ -207,72 +209,6 @@ function readVectors(data: readonly EmbeddingItem[] | undefined, expectedCount: 
     vectors[index] = normaliseInPlace(vector);
   }
   return vectors as Float32Array[];
-}
-
-/** What to do about one failed request; `reason` is safe to log (never holds the key). */
-type Failure = { retryable: true; reason: string; retryAfterMs?: number } | { retryable: false; error: AppError };
-
-function classify(
-  error: unknown,
-  deadline: AbortSignal,
-  errors: typeof import('openai'),
-  timeoutMs: number,
-  redact: (text: string) => string,
-  model: string,
-): Failure {
-  const retry = (reason: string, retryAfterMs?: number): Failure => ({ retryable: true, reason, retryAfterMs });
-  const stop = (error: AppError): Failure => ({ retryable: false, error });
-
-  if (deadline.aborted || error instanceof errors.APIConnectionTimeoutError) return retry(`request timed out after ${timeoutMs} ms`);
-  if (error instanceof errors.APIConnectionError) return retry(`connection failed (${networkCode(error)})`);
-  if (!(error instanceof errors.APIError) || error.status === undefined) {
-    // A body that is not the expected JSON (a proxy's HTML page, say) lands here.
-    const detail = error instanceof Error ? error.message : String(error);
-    return stop(new AppError('EMBEDDING_UNAVAILABLE', `embedding provider sent an unreadable response: ${redact(detail)}`));
-  }
-
-  const status = error.status;
-  if (status === 401) {
-    // The provider's text is left out on purpose: OpenAI echoes part of the key in it.
-    return stop(new AppError('EMBEDDING_UNAVAILABLE', 'embedding provider rejected the API key (HTTP 401): check OPENAI_API_KEY'));
-  }
-  if (status === 403) {
-    return stop(new AppError('EMBEDDING_UNAVAILABLE', `embedding provider denied access to model "${model}" (HTTP 403): check the API key's permissions`));
-  }
-  if (status === 408 || status === 409 || status === 429 || status >= 500) {
-    return retry(`HTTP ${status}${status === 429 ? ' rate limited' : ''}`, retryAfterMs(error.headers));
-  }
-  if (status === 404) return stop(new AppError('EMBEDDING_UNAVAILABLE', `embedding model "${model}" not found at the provider (HTTP 404)`));
-  // 400, 413, 422: the input itself (too long, too many tokens) or an option the model refuses.
-  return stop(new AppError('VALIDATION_FAILED', `embedding provider rejected the request (HTTP ${status}): ${redact(providerMessage(error))}`));
-}
-
-function providerMessage(error: { error?: unknown; message: string }): string {
-  const body = error.error as { message?: unknown } | undefined;
-  return typeof body?.message === 'string' ? body.message : error.message;
-}
-
-function networkCode(error: Error): string {
-  // fetch wraps the socket error: TypeError('fetch failed') { cause: Error { code: 'ECONNREFUSED' } }
-  let cause: unknown = error.cause;
-  while (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    cause = cause.cause;
-  }
-  return 'network error';
-}
-
-/** `retry-after-ms` (OpenAI's), else `Retry-After` in seconds or as an HTTP date. */
-function retryAfterMs(headers: Headers | undefined): number | undefined {
-  const millis = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(millis) && millis >= 0) return millis;
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number.parseFloat(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** Exponential backoff with "equal jitter": half fixed, half random. */
