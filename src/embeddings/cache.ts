@@ -1,0 +1,129 @@
+/**
+ * An embedding cache around any embedder: unchanged code is never embedded
+ * twice. Keys are the SHA-256 of the content; the persisted store adds model
+ * and dimensions to the key, so switching models never returns old vectors.
+ * Lookups go memory (LRU) -> store (optional, survives restarts) -> inner
+ * embedder, which receives only the misses, each distinct text once.
+ */
+import { createHash } from 'node:crypto';
+import type { Embedder } from './port.js';
+import type { EmbeddingLog } from './log.js';
+import type { EmbeddingCacheStore } from './sqlite-cache-store.js';
+import { assertEmbeddableTexts } from './input.js';
+import { AppError } from '../errors.js';
+
+export interface EmbeddingCacheOptions {
+  /** Vectors kept in memory; the least recently used go first. */
+  maxEntries: number;
+  store?: EmbeddingCacheStore;
+  log?: EmbeddingLog;
+}
+
+/** Counters for metrics. Distinct texts are counted: a text repeated in one call counts once. */
+export interface EmbeddingCacheStats {
+  /** Texts answered from the cache, memory or store. */
+  hits: number;
+  /** The part of `hits` that came from the persisted store. */
+  storeHits: number;
+  /** Texts sent to the embedder. */
+  misses: number;
+  /** Vectors held in memory now. */
+  entries: number;
+}
+
+export interface CachedEmbedder extends Embedder {
+  stats(): EmbeddingCacheStats;
+  /** Closes the persisted store, if any. */
+  close(): void;
+}
+
+export function withEmbeddingCache(embedder: Embedder, options: EmbeddingCacheOptions): CachedEmbedder {
+  const { maxEntries, store, log } = options;
+  if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new RangeError(`embedding cache maxEntries must be a non-negative integer, got ${maxEntries}`);
+  const { model, dimensions } = embedder;
+  // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
+  const memory = new Map<string, Float32Array>();
+  const counters = { hits: 0, storeHits: 0, misses: 0 };
+
+  const remember = (hash: string, vector: Float32Array): void => {
+    memory.delete(hash);
+    memory.set(hash, vector);
+    while (memory.size > maxEntries) memory.delete(memory.keys().next().value!);
+  };
+
+  // The store is an optimisation: when it fails, embedding carries on without it.
+  const fromStore = (hashes: string[]): Map<string, Float32Array> => {
+    if (!store || hashes.length === 0) return new Map();
+    try {
+      return store.get(model, dimensions, hashes);
+    } catch (error) {
+      log?.warn({ err: describe(error) }, 'embedding cache store read failed; embedding instead');
+      return new Map();
+    }
+  };
+  const toStore = (entries: Array<{ hash: string; vector: Float32Array }>): void => {
+    if (!store || entries.length === 0) return;
+    try {
+      store.set(model, dimensions, entries);
+    } catch (error) {
+      log?.warn({ err: describe(error) }, 'embedding cache store write failed');
+    }
+  };
+
+  return {
+    provider: embedder.provider,
+    model,
+    dimensions,
+    async embed(texts: string[]): Promise<Float32Array[]> {
+      assertEmbeddableTexts(texts);
+      const hashes = texts.map(sha256);
+      const found = new Map<string, Float32Array>();
+      const missing: string[] = [];
+      for (const hash of new Set(hashes)) {
+        const vector = memory.get(hash);
+        if (vector) {
+          remember(hash, vector);
+          found.set(hash, vector);
+        } else {
+          missing.push(hash);
+        }
+      }
+
+      const stored = fromStore(missing);
+      for (const [hash, vector] of stored) {
+        remember(hash, vector);
+        found.set(hash, vector);
+      }
+      counters.hits += found.size;
+      counters.storeHits += stored.size;
+
+      const toEmbed = missing.filter((hash) => !stored.has(hash));
+      if (toEmbed.length > 0) {
+        const textOf = new Map(hashes.map((hash, i) => [hash, texts[i]!]));
+        counters.misses += toEmbed.length;
+        const vectors = await embedder.embed(toEmbed.map((hash) => textOf.get(hash)!));
+        if (vectors.length !== toEmbed.length) {
+          throw new AppError('INTERNAL_ERROR', `embedder returned ${vectors.length} vectors for ${toEmbed.length} texts`);
+        }
+        const fresh = toEmbed.map((hash, i) => ({ hash, vector: vectors[i]! }));
+        for (const { hash, vector } of fresh) {
+          remember(hash, vector);
+          found.set(hash, vector);
+        }
+        toStore(fresh);
+      }
+      // Copies: callers own what they get, and must not be able to alter the cache.
+      return hashes.map((hash) => found.get(hash)!.slice());
+    },
+    stats: () => ({ ...counters, entries: memory.size }),
+    close: () => store?.close(),
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
