@@ -1,0 +1,144 @@
+/**
+ * Qdrant 1.19 filter semantics for the test server (test/support/qdrant-test-server.ts):
+ * must / should / must_not / min_should, field conditions (match value / any /
+ * except, range, datetime range), is_empty, is_null and has_id. This is a model
+ * of Qdrant's documented behaviour, written for tests, not Qdrant itself.
+ */
+
+type Payload = Record<string, unknown>;
+export type PointId = number | string;
+
+/** A request Qdrant would reject with 422 (well-formed JSON, invalid meaning). */
+export class FilterValidationError extends Error {}
+/** A filter feature this test server does not model: the test must not rely on it. */
+export class UnsupportedFeatureError extends Error {}
+
+export interface FilterTarget {
+  id: PointId;
+  payload: Payload;
+}
+
+/** Values at a Qdrant key path (`a.b`, `a[].b`); arrays at the end are flattened. */
+export function valuesAt(payload: Payload, key: string): unknown[] {
+  let current: unknown[] = [payload];
+  for (const rawSegment of key.split('.')) {
+    const flatten = rawSegment.endsWith('[]');
+    const segment = flatten ? rawSegment.slice(0, -2) : rawSegment;
+    const next: unknown[] = [];
+    for (const value of current) {
+      if (value && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, segment)) {
+        next.push((value as Payload)[segment]);
+      }
+    }
+    current = flatten ? next.flatMap((v) => (Array.isArray(v) ? v : [v])) : next;
+  }
+  // A condition on an array field applies to each element.
+  return current.flatMap((v) => (Array.isArray(v) ? v : [v]));
+}
+
+/** Qdrant compares match values type-strictly: "1" never equals 1, true never equals 1. */
+function sameValue(stored: unknown, wanted: unknown): boolean {
+  if (typeof wanted === 'number') return typeof stored === 'number' && Number.isInteger(stored) && stored === wanted;
+  return typeof stored === typeof wanted && stored === wanted;
+}
+
+function asList(clause: unknown): unknown[] | null {
+  if (clause === undefined || clause === null) return null;
+  return Array.isArray(clause) ? clause : [clause];
+}
+
+export function normaliseId(id: PointId): PointId {
+  return typeof id === 'string' ? id.toLowerCase() : id;
+}
+
+function checkRange(values: unknown[], range: Record<string, unknown>): boolean {
+  const bounds = Object.entries(range).filter(([, v]) => v !== null && v !== undefined);
+  const isDatetime = bounds.some(([, v]) => typeof v === 'string');
+  const toComparable = (v: unknown): number | null => {
+    if (isDatetime) {
+      if (typeof v !== 'string') return null;
+      const t = Date.parse(v);
+      return Number.isNaN(t) ? null : t;
+    }
+    return typeof v === 'number' ? v : null;
+  };
+  return values.some((raw) => {
+    const value = toComparable(raw);
+    if (value === null) return false;
+    return bounds.every(([op, boundRaw]) => {
+      const bound = isDatetime ? Date.parse(boundRaw as string) : (boundRaw as number);
+      if (op === 'gt') return value > bound;
+      if (op === 'gte') return value >= bound;
+      if (op === 'lt') return value < bound;
+      if (op === 'lte') return value <= bound;
+      throw new UnsupportedFeatureError(`range operator ${op}`);
+    });
+  });
+}
+
+function checkMatch(values: unknown[], match: Record<string, unknown>): boolean {
+  if ('value' in match) return values.some((v) => sameValue(v, match.value));
+  if ('any' in match) {
+    const any = match.any as unknown[];
+    return values.some((v) => any.some((wanted) => sameValue(v, wanted)));
+  }
+  if ('except' in match) {
+    // "Should have at least one value not matching any of the given values"; a missing key has none.
+    const except = match.except as unknown[];
+    return values.some((v) => !except.some((unwanted) => sameValue(v, unwanted)));
+  }
+  throw new UnsupportedFeatureError(`match ${Object.keys(match).join(', ')}`);
+}
+
+const FIELD_CONDITIONS = ['match', 'range', 'geo_bounding_box', 'geo_radius', 'geo_polygon', 'values_count', 'is_empty', 'is_null'];
+
+function checkFieldCondition(target: FilterTarget, condition: Record<string, unknown>): boolean {
+  const key = condition.key as string;
+  const present = FIELD_CONDITIONS.filter((name) => condition[name] !== undefined && condition[name] !== null);
+  if (present.length === 0) {
+    throw new FilterValidationError(`Validation error in JSON body: [filter: At least one field condition must be specified for key ${key}]`);
+  }
+  const values = valuesAt(target.payload, key);
+  return present.every((name) => {
+    if (name === 'match') return checkMatch(values, condition.match as Record<string, unknown>);
+    if (name === 'range') return checkRange(values, condition.range as Record<string, unknown>);
+    throw new UnsupportedFeatureError(`field condition ${name}`);
+  });
+}
+
+function checkCondition(target: FilterTarget, condition: unknown): boolean {
+  const c = condition as Record<string, unknown>;
+  if (typeof c.key === 'string') return checkFieldCondition(target, c);
+  if (c.is_empty) {
+    const raw = valuesAtRaw(target.payload, (c.is_empty as { key: string }).key);
+    return raw.every((v) => v === null || (Array.isArray(v) && v.length === 0));
+  }
+  if (c.is_null) {
+    const raw = valuesAtRaw(target.payload, (c.is_null as { key: string }).key);
+    return raw.length > 0 && raw.some((v) => v === null);
+  }
+  if (c.has_id) return (c.has_id as PointId[]).some((id) => normaliseId(id) === normaliseId(target.id));
+  if (c.has_vector !== undefined || c.nested !== undefined) throw new UnsupportedFeatureError(Object.keys(c).join(', '));
+  return matchesFilter(target, c);
+}
+
+/** Like valuesAt, without flattening the final arrays: is_empty and is_null look at the stored value itself. */
+function valuesAtRaw(payload: Payload, key: string): unknown[] {
+  const parent = key.includes('.') ? valuesAt(payload, key.slice(0, key.lastIndexOf('.'))) : [payload];
+  const last = key.slice(key.lastIndexOf('.') + 1);
+  return parent.flatMap((v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, last) ? [(v as Payload)[last]] : []));
+}
+
+/** `must: []` matches everything; `should: []` matches nothing; an absent clause is ignored. */
+export function matchesFilter(target: FilterTarget, filter: Record<string, unknown> | null | undefined): boolean {
+  if (!filter) return true;
+  const must = asList(filter.must);
+  const should = asList(filter.should);
+  const mustNot = asList(filter.must_not);
+  const minShould = filter.min_should as { conditions: unknown[]; min_count: number } | null | undefined;
+  if (must && !must.every((c) => checkCondition(target, c))) return false;
+  if (mustNot && mustNot.some((c) => checkCondition(target, c))) return false;
+  if (should && !should.some((c) => checkCondition(target, c))) return false;
+  if (minShould && minShould.conditions.filter((c) => checkCondition(target, c)).length < minShould.min_count) return false;
+  return true;
+}
