@@ -1,0 +1,510 @@
+/**
+ * The VectorStore port on Qdrant 1.19, through @qdrant/js-client-rest.
+ *
+ * Layout, as Qdrant recommends for multitenancy (few large collections, tenants
+ * told apart by an indexed payload field rather than one collection each):
+ * - one physical collection per embedding space, `${prefix}_${model-slug}_${dimensions}`,
+ *   one unnamed dense vector, Cosine; every point carries `project_id` (keyword
+ *   index with `is_tenant: true`), `collection` (the logical collection), `doc_id`
+ *   (the caller's id), `content`, `metadata` (the caller's flat object; keyword
+ *   indexes on `metadata.filePath` and `metadata.language`) and `vector_norm`;
+ * - the logical collections (name, model, dimensions, physical collection, per
+ *   project) are points of a small registry collection `${prefix}__collections`,
+ *   so the service keeps no state of its own in remote mode.
+ * Point ids are UUIDv5 of (projectId, collection, id): a re-upsert replaces.
+ * Qdrant normalises cosine vectors on store; `vector_norm` lets the adapter give
+ * back the vector it was given.
+ *
+ * Keyword mode: not available on this provider (AppError UNSUPPORTED_SEARCH_MODE).
+ * Qdrant's own BM25 needs sparse vectors built from text with the `idf`
+ * modifier; the port hands the store ready-made vectors and no tokenizer, and
+ * a half-faithful BM25 here would rank differently from the embedded store's.
+ * The collection layout leaves room to add a sparse vector later.
+ *
+ * Failures: every call has the client's timeout; network errors, timeouts, 429
+ * and 5xx are retried with exponential backoff up to `retryAttempts` times,
+ * then become PROVIDER_UNAVAILABLE (503, retryAfter); 401/403 become
+ * PROVIDER_UNAVAILABLE at once. Nothing is cached between calls, so the store
+ * recovers by itself when Qdrant comes back. The API key is never logged or put
+ * in a message.
+ */
+import { createHash } from 'node:crypto';
+import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import { AppError, isAppError } from '../errors.js';
+import { translateFilter } from './qdrant-filter.js';
+import type {
+  CollectionInfo,
+  CollectionSpec,
+  Filter,
+  Metadata,
+  ScrollPage,
+  ScrollRequest,
+  SearchHit,
+  SearchRequest,
+  StoredDocument,
+  VectorDocument,
+  VectorStore,
+} from './port.js';
+
+export interface QdrantLog {
+  warn(obj: object, msg: string): void;
+}
+
+export interface QdrantVectorStoreOptions {
+  url: string;
+  apiKey?: string;
+  collectionPrefix?: string;
+  /** Per HTTP call. */
+  timeoutMs: number;
+  /** Retries after the first attempt, for transient failures only. */
+  retryAttempts: number;
+  log?: QdrantLog;
+}
+
+export interface QdrantVectorStore extends VectorStore {
+  /**
+   * Makes sure the physical collection for this embedding space exists with the
+   * right vector size and payload indexes; returns its name. Throws
+   * DIMENSION_MISMATCH when it exists with another size. Call it at start-up.
+   */
+  checkCollection(model: string, dimensions: number): Promise<string>;
+}
+
+type Condition = Schemas['Condition'];
+
+interface RegistryEntry {
+  name: string;
+  model: string;
+  dimensions: number;
+  physical: string;
+}
+
+// Fixed namespaces for the UUIDv5 point ids (RFC 9562): documents and registry entries.
+const DOCUMENT_NAMESPACE = '3f1c2b9e-6a4d-4e8f-9b1a-7c5d2e0f8a61';
+const REGISTRY_NAMESPACE = '8b6e4a2c-1d3f-4b5a-8c7e-9f0a1b2c3d4e';
+
+/** RFC 9562 UUID version 5 (SHA-1, name-based). */
+export function uuidV5(name: string, namespace: string): string {
+  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The Qdrant point id of a document: JSON keeps the three parts apart whatever they contain. */
+export function documentPointId(projectId: string, collection: string, id: string): string {
+  return uuidV5(JSON.stringify([projectId, collection, id]), DOCUMENT_NAMESPACE);
+}
+
+function registryPointId(projectId: string, collection: string): string {
+  return uuidV5(JSON.stringify([projectId, collection]), REGISTRY_NAMESPACE);
+}
+
+export function physicalCollectionName(prefix: string, model: string, dimensions: number): string {
+  const slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
+  return `${prefix}_${slug}_${dimensions}`;
+}
+
+/** Keyword indexes of every physical collection; the tenant one is marked for Qdrant's tenant optimisation. */
+const DOCUMENT_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
+  ['project_id', { type: 'keyword', is_tenant: true }],
+  ['collection', 'keyword'],
+  ['doc_id', 'keyword'],
+  ['metadata.filePath', 'keyword'],
+  ['metadata.language', 'keyword'],
+];
+const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [['project_id', { type: 'keyword', is_tenant: true }]];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Failure {
+  transient: boolean;
+  error: AppError;
+}
+
+export function createQdrantVectorStore(options: QdrantVectorStoreOptions): QdrantVectorStore {
+  const prefix = options.collectionPrefix ?? 'in_memoria';
+  const registry = `${prefix}__collections`;
+  // The origin drops any user:password@ from the URL, so it is safe in messages.
+  const origin = new URL(options.url).origin;
+  const client = new QdrantClient({
+    url: options.url,
+    apiKey: options.apiKey,
+    timeout: options.timeoutMs,
+    // The version probe would fire a request at construction and warn on the console when Qdrant is down.
+    checkCompatibility: false,
+  });
+
+  function unavailable(reason: string, retryAfter: number, cause: unknown): AppError {
+    return new AppError('PROVIDER_UNAVAILABLE', `Qdrant at ${origin} is unavailable: ${reason}`, { cause, retryAfter });
+  }
+
+  /** Sorts a client error into an AppError, and says whether trying again may help. */
+  function classify(error: unknown): Failure {
+    const e = error as { name?: string; status?: unknown; data?: unknown; cause?: { code?: string; message?: string }; message?: string };
+    if (typeof e.status === 'number') {
+      const status = e.status;
+      const detail = (e.data as { status?: { error?: string } } | undefined)?.status?.error ?? '';
+      if (status === 401 || status === 403) {
+        return { transient: false, error: unavailable(`authentication failed (${status}); check QDRANT_API_KEY`, 60, undefined) };
+      }
+      if (status === 429 || status >= 500) return { transient: true, error: unavailable(`it answered ${status} ${detail}`.trim(), 5, undefined) };
+      if (status === 404) return { transient: false, error: new AppError('COLLECTION_NOT_FOUND', detail || 'Qdrant collection not found') };
+      if (status === 409) return { transient: false, error: new AppError('COLLECTION_CONFLICT', detail || 'Qdrant collection already exists') };
+      if (/Vector dimension error/.test(detail)) return { transient: false, error: new AppError('DIMENSION_MISMATCH', detail) };
+      // Inputs are validated before any call, so Qdrant refusing one is a bug here, not the caller's.
+      return { transient: false, error: new AppError('INTERNAL_ERROR', `Qdrant rejected a request (${status}): ${detail}`) };
+    }
+    if (e.name === 'QdrantClientTimeoutError') return { transient: true, error: unavailable(`no answer within ${options.timeoutMs} ms`, 5, undefined) };
+    if (e.name === 'QdrantClientResourceExhaustedError') return { transient: true, error: unavailable('rate limited (429)', 5, undefined) };
+    const code = e.cause?.code ?? e.cause?.message ?? e.message ?? 'network error';
+    return { transient: true, error: unavailable(`unreachable (${code})`, 5, undefined) };
+  }
+
+  /** Runs one client call with retries; `attempts` defaults to the configured retry count. */
+  async function call<T>(op: string, fn: () => Promise<T>, retries = options.retryAttempts): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (isAppError(error)) throw error;
+        const failure = classify(error);
+        if (!failure.transient || attempt >= retries) throw failure.error;
+        const delay = Math.min(100 * 2 ** attempt, 2000) * (0.75 + Math.random() * 0.5);
+        options.log?.warn({ op, attempt: attempt + 1, reason: failure.error.message }, 'qdrant call failed, retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  async function ensureCollection(name: string, size: number, indexes: Array<[string, Schemas['PayloadFieldSchema']]>): Promise<void> {
+    const { exists } = await call('collectionExists', () => client.collectionExists(name));
+    if (!exists) {
+      try {
+        await call('createCollection', () => client.createCollection(name, { vectors: { size, distance: 'Cosine' } }));
+      } catch (error) {
+        // Another instance (or a retried call) created it first: fine, checked below.
+        if (!(isAppError(error) && error.code === 'COLLECTION_CONFLICT')) throw error;
+      }
+    }
+    const info = await call('getCollection', () => client.getCollection(name));
+    const vectors = info.config.params.vectors as { size?: unknown; distance?: unknown } | undefined;
+    if (typeof vectors?.size !== 'number') {
+      throw new AppError('COLLECTION_CONFLICT', `Qdrant collection "${name}" exists without one unnamed dense vector; it was not created by this service`);
+    }
+    if (vectors.size !== size) {
+      throw new AppError('DIMENSION_MISMATCH', `Qdrant collection "${name}" holds vectors of ${vectors.size} dimensions, but ${size} were asked for`);
+    }
+    if (vectors.distance !== 'Cosine') {
+      throw new AppError('COLLECTION_CONFLICT', `Qdrant collection "${name}" uses ${String(vectors.distance)} distance, not Cosine`);
+    }
+    for (const [field, schema] of indexes) {
+      if (info.payload_schema[field]) continue;
+      await call('createPayloadIndex', () => client.createPayloadIndex(name, { field_name: field, field_schema: schema, wait: true }));
+    }
+  }
+
+  async function checkCollection(model: string, dimensions: number): Promise<string> {
+    if (!Number.isSafeInteger(dimensions) || dimensions < 1) throw new AppError('VALIDATION_FAILED', `dimensions must be a positive integer, got ${dimensions}`);
+    const name = physicalCollectionName(prefix, model, dimensions);
+    await ensureCollection(name, dimensions, DOCUMENT_INDEXES);
+    return name;
+  }
+
+  function toEntry(payload: Record<string, unknown> | null | undefined): RegistryEntry {
+    return {
+      name: String(payload?.collection),
+      model: String(payload?.model),
+      dimensions: Number(payload?.dimensions),
+      physical: String(payload?.physical),
+    };
+  }
+
+  /** The registry entry, or null; a registry collection that does not exist yet holds no entries. */
+  async function findEntry(projectId: string, name: string): Promise<RegistryEntry | null> {
+    try {
+      const points = await call('retrieve', () => client.retrieve(registry, { ids: [registryPointId(projectId, name)], with_payload: true }));
+      const payload = points[0]?.payload;
+      return payload && payload.project_id === projectId && payload.collection === name ? toEntry(payload) : null;
+    } catch (error) {
+      if (isAppError(error) && error.code === 'COLLECTION_NOT_FOUND') return null;
+      throw error;
+    }
+  }
+
+  async function requireEntry(projectId: string, name: string): Promise<RegistryEntry> {
+    const entry = await findEntry(projectId, name);
+    if (!entry) throw new AppError('COLLECTION_NOT_FOUND', `collection "${name}" does not exist in project "${projectId}"`);
+    return entry;
+  }
+
+  async function projectEntries(projectId: string): Promise<RegistryEntry[]> {
+    const entries: RegistryEntry[] = [];
+    let offset: Schemas['ExtendedPointId'] | undefined;
+    try {
+      do {
+        const page = await call('scroll', () =>
+          client.scroll(registry, { filter: { must: [{ key: 'project_id', match: { value: projectId } }] }, limit: 256, offset, with_payload: true }),
+        );
+        entries.push(...page.points.map((p) => toEntry(p.payload)));
+        offset = (page.next_page_offset ?? undefined) as Schemas['ExtendedPointId'] | undefined;
+      } while (offset !== undefined);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'COLLECTION_NOT_FOUND') return [];
+      throw error;
+    }
+    return entries;
+  }
+
+  /** A physical collection dropped behind the service's back holds no points to delete. */
+  async function ignoreMissing(pending: Promise<unknown>): Promise<void> {
+    try {
+      await pending;
+    } catch (error) {
+      if (!(isAppError(error) && error.code === 'COLLECTION_NOT_FOUND')) throw error;
+    }
+  }
+
+  function tenant(projectId: string, collection: string): Condition[] {
+    return [
+      { key: 'project_id', match: { value: projectId } },
+      { key: 'collection', match: { value: collection } },
+    ];
+  }
+
+  function scoped(projectId: string, collection: string, filter?: Filter): Schemas['Filter'] {
+    return { must: [...tenant(projectId, collection), ...translateFilter(filter)] };
+  }
+
+  async function countIn(entry: RegistryEntry, projectId: string, filter?: Filter): Promise<number> {
+    const result = await call('count', () => client.count(entry.physical, { filter: scoped(projectId, entry.name, filter), exact: true }));
+    return result.count;
+  }
+
+  async function info(projectId: string, entry: RegistryEntry): Promise<CollectionInfo> {
+    return { name: entry.name, model: entry.model, dimensions: entry.dimensions, distance: 'cosine', count: await countIn(entry, projectId) };
+  }
+
+  function checkVector(entry: RegistryEntry, vector: Float32Array, what: string): number[] {
+    if (vector.length !== entry.dimensions) {
+      throw new AppError('DIMENSION_MISMATCH', `${what} has ${vector.length} dimensions, but collection "${entry.name}" holds ${entry.dimensions}`);
+    }
+    const values = Array.from(vector);
+    if (!values.every(Number.isFinite)) throw new AppError('INVALID_VECTOR', `${what} contains a value that is not a finite number`);
+    return values;
+  }
+
+  /** Only the payload fields a read needs: content can be large. */
+  function payloadFields(includeContent: boolean): string[] {
+    return includeContent ? ['doc_id', 'metadata', 'vector_norm', 'content'] : ['doc_id', 'metadata', 'vector_norm'];
+  }
+
+  function toDocument(
+    point: { payload?: Record<string, unknown> | null; vector?: unknown },
+    includeContent: boolean,
+    includeVector: boolean,
+  ): StoredDocument {
+    const payload = point.payload ?? {};
+    const doc: StoredDocument = { id: String(payload.doc_id), metadata: (payload.metadata ?? {}) as Metadata };
+    if (includeContent) doc.content = typeof payload.content === 'string' ? payload.content : '';
+    if (includeVector && Array.isArray(point.vector)) {
+      // Qdrant keeps the unit vector; scale it back to what the caller stored.
+      const norm = typeof payload.vector_norm === 'number' ? payload.vector_norm : 1;
+      doc.vector = Float32Array.from(point.vector as number[], (x) => x * norm);
+    }
+    return doc;
+  }
+
+  function encodeCursor(offset: Schemas['ExtendedPointId']): string {
+    return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+  }
+
+  function decodeCursor(cursor: string): string {
+    try {
+      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
+      if (typeof parsed.o === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.o)) return parsed.o;
+    } catch {
+      // fall through to the error below
+    }
+    throw new AppError('INVALID_CURSOR', 'cursor is not one this collection handed out');
+  }
+
+  function checkLimit(limit: number): void {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new AppError('LIMIT_OUT_OF_RANGE', `limit must be a positive integer, got ${limit}`);
+  }
+
+  const store: QdrantVectorStore = {
+    provider: 'qdrant',
+    checkCollection,
+
+    async createCollection(projectId, name, spec: CollectionSpec) {
+      const existing = await findEntry(projectId, name);
+      if (existing) {
+        if (existing.model === spec.model && existing.dimensions === spec.dimensions) return info(projectId, existing);
+        throw new AppError(
+          'COLLECTION_CONFLICT',
+          `collection "${name}" already exists with model "${existing.model}" and ${existing.dimensions} dimensions, not "${spec.model}" and ${spec.dimensions}`,
+        );
+      }
+      const physical = await checkCollection(spec.model, spec.dimensions);
+      await ensureCollection(registry, 1, REGISTRY_INDEXES);
+      const entry: RegistryEntry = { name, model: spec.model, dimensions: spec.dimensions, physical };
+      await call('upsert', () =>
+        client.upsert(registry, {
+          wait: true,
+          points: [
+            {
+              id: registryPointId(projectId, name),
+              vector: [1],
+              payload: { project_id: projectId, collection: name, model: spec.model, dimensions: spec.dimensions, physical, created_at: new Date().toISOString() },
+            },
+          ],
+        }),
+      );
+      return info(projectId, entry);
+    },
+
+    async getCollection(projectId, name) {
+      const entry = await findEntry(projectId, name);
+      return entry ? info(projectId, entry) : null;
+    },
+
+    async listCollections(projectId) {
+      const entries = await projectEntries(projectId);
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return Promise.all(entries.map((entry) => info(projectId, entry)));
+    },
+
+    async deleteCollection(projectId, name) {
+      const entry = await findEntry(projectId, name);
+      if (!entry) return false;
+      // Points first, registry entry last: a failure in between leaves a collection that can be deleted again.
+      await ignoreMissing(call('delete', () => client.delete(entry.physical, { wait: true, filter: { must: tenant(projectId, name) } })));
+      await call('delete', () => client.delete(registry, { wait: true, points: [registryPointId(projectId, name)] }));
+      return true;
+    },
+
+    async upsert(projectId, collection, documents: VectorDocument[]) {
+      const entry = await requireEntry(projectId, collection);
+      const points = documents.map((doc) => {
+        const vector = checkVector(entry, doc.vector, `vector of document "${doc.id}"`);
+        const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+        return {
+          id: documentPointId(projectId, collection, doc.id),
+          vector,
+          payload: { project_id: projectId, collection, doc_id: doc.id, content: doc.content, metadata: doc.metadata, vector_norm: norm },
+        };
+      });
+      if (points.length === 0) return;
+      // One request: Qdrant applies a single upsert operation whole.
+      await call('upsert', () => client.upsert(entry.physical, { wait: true, points }));
+    },
+
+    async get(projectId, collection, id, opts) {
+      const entry = await requireEntry(projectId, collection);
+      const includeContent = opts?.includeContent ?? true;
+      const includeVector = opts?.includeVector ?? false;
+      const points = await call('retrieve', () =>
+        client.retrieve(entry.physical, {
+          ids: [documentPointId(projectId, collection, id)],
+          with_payload: [...payloadFields(includeContent), 'project_id', 'collection'],
+          with_vector: includeVector,
+        }),
+      );
+      const point = points[0];
+      if (!point || point.payload?.project_id !== projectId || point.payload?.collection !== collection) return null;
+      return toDocument(point, includeContent, includeVector);
+    },
+
+    async scroll(projectId, collection, request: ScrollRequest): Promise<ScrollPage> {
+      checkLimit(request.limit);
+      const entry = await requireEntry(projectId, collection);
+      const includeContent = request.includeContent ?? true;
+      const includeVector = request.includeVector ?? false;
+      const filter = scoped(projectId, collection, request.filter);
+      const offset = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+      const page = await call('scroll', () =>
+        client.scroll(entry.physical, { filter, limit: request.limit, offset, with_payload: payloadFields(includeContent), with_vector: includeVector }),
+      );
+      const next = page.next_page_offset;
+      return {
+        items: page.points.map((p) => toDocument(p, includeContent, includeVector)),
+        nextCursor: next === null || next === undefined ? null : encodeCursor(next as Schemas['ExtendedPointId']),
+      };
+    },
+
+    async search(projectId, collection, request: SearchRequest): Promise<SearchHit[]> {
+      if (request.mode !== 'vector') {
+        throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode "${request.mode}" is not available on the qdrant provider; use mode "vector"`);
+      }
+      checkLimit(request.limit);
+      const entry = await requireEntry(projectId, collection);
+      const query = checkVector(entry, request.vector, 'query vector');
+      const filter = scoped(projectId, collection, request.filter);
+      const includeContent = request.includeContent ?? true;
+      const includeVector = request.includeVector ?? false;
+      const result = await call('query', () =>
+        client.query(entry.physical, {
+          query,
+          filter,
+          limit: request.limit,
+          score_threshold: request.threshold,
+          with_payload: payloadFields(includeContent),
+          with_vector: includeVector,
+        }),
+      );
+      return result.points.map((p) => ({ ...toDocument(p, includeContent, includeVector), score: p.score }));
+    },
+
+    async count(projectId, collection, filter) {
+      const entry = await requireEntry(projectId, collection);
+      return countIn(entry, projectId, filter);
+    },
+
+    async deleteByIds(projectId, collection, ids) {
+      const entry = await requireEntry(projectId, collection);
+      const pointIds = [...new Set(ids.map((id) => documentPointId(projectId, collection, id)))];
+      if (pointIds.length === 0) return 0;
+      const found = await call('retrieve', () =>
+        client.retrieve(entry.physical, { ids: pointIds, with_payload: ['project_id', 'collection'], with_vector: false }),
+      );
+      const existing = found.filter((p) => p.payload?.project_id === projectId && p.payload?.collection === collection).map((p) => p.id);
+      if (existing.length === 0) return 0;
+      await call('delete', () => client.delete(entry.physical, { wait: true, points: existing }));
+      return existing.length;
+    },
+
+    async deleteByFilter(projectId, collection, filter) {
+      const entry = await requireEntry(projectId, collection);
+      const scopedFilter = scoped(projectId, collection, filter);
+      // Qdrant's delete does not say how many points it removed: count exactly first.
+      const { count } = await call('count', () => client.count(entry.physical, { filter: scopedFilter, exact: true }));
+      if (count === 0) return 0;
+      await call('delete', () => client.delete(entry.physical, { wait: true, filter: scopedFilter }));
+      return count;
+    },
+
+    async deleteProject(projectId) {
+      // The registry knows every physical collection the project has points in: upserts need an entry,
+      // and deleteCollection removes points before the entry.
+      const entries = await projectEntries(projectId);
+      if (entries.length === 0) return;
+      const byProject = { must: [{ key: 'project_id', match: { value: projectId } }] };
+      for (const name of new Set(entries.map((e) => e.physical))) {
+        await ignoreMissing(call('delete', () => client.delete(name, { wait: true, filter: byProject })));
+      }
+      await call('delete', () => client.delete(registry, { wait: true, filter: byProject }));
+    },
+
+    async health() {
+      // An authenticated call (GET / is open), tried once: health reports the state now.
+      await call('collectionExists', () => client.collectionExists(registry), 0);
+    },
+
+    async close() {
+      // The client holds no resources that need closing; pooled sockets time out by themselves.
+    },
+  };
+  return store;
+}
