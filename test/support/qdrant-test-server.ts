@@ -42,6 +42,8 @@ export interface QdrantTestServer {
   setUnauthorized(on: boolean): void;
   /** Answer the next `count` authenticated requests with `status` (e.g. 503) before handling any. */
   failNext(count: number, status?: number): void;
+  /** Delay every authenticated answer by `ms` (0 to stop), to make the client time out. */
+  setDelay(ms: number): void;
   stop(): Promise<void>;
   /** Listens again on the same port; data is kept. */
   start(): Promise<void>;
@@ -113,6 +115,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
   let unauthorized = false;
   let failures: { count: number; status: number } = { count: 0, status: 503 };
   let operationId = 0;
+  let delayMs = 0;
 
   function collection(name: string): StoredCollection {
     const found = collections.get(name);
@@ -318,6 +321,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
       record.operationId = match.operationId;
       if (!OPEN_PATHS.has(url.pathname)) {
         checkAuth(req);
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (failures.count > 0) {
           failures.count -= 1;
           throw new HttpError(failures.status, 'Service internal error: injected failure');
@@ -429,6 +433,9 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
     },
     failNext: (count, status = 503) => {
       failures = { count, status };
+    },
+    setDelay: (ms) => {
+      delayMs = ms;
     },
     stop,
     start,
