@@ -142,6 +142,8 @@ test('filters: must/should/must_not, arrays, missing keys, type-strict match, ra
   assert.equal(await countWhere('flt', { must: [{ key: 'when', range: { gte: '2024-01-01T00:00:00Z' } }] }), 1);
   assert.equal(await countWhere('flt', { should: [{ key: 'n', range: { lt: 2 } }, { key: 'tag', match: { value: 'y' } }] }), 2);
   assert.equal(await countWhere('flt', { must: [{ is_null: { key: 'other' } }] }), 1);
+  assert.equal(await countWhere('flt', { must: [{ key: 'other', is_null: true }] }), 1);
+  assert.equal(await countWhere('flt', { must: [{ is_empty: { key: 'tags' } }] }), 2, 'missing counts as empty');
   assert.equal(await countWhere('flt', { must: [{ has_id: [7, ids.c] }] }), 2);
   assert.equal(await countWhere('flt', { must: [{ must_not: [{ key: 'tag', match: { value: 'x' } }] }, { key: 'n', range: { gte: 0 } }] }), 1);
   const empty = await call('POST', '/collections/flt/points/count', { filter: { must: [{ key: 'tag' }] } });

@@ -102,6 +102,9 @@ function checkFieldCondition(target: FilterTarget, condition: Record<string, unk
   return present.every((name) => {
     if (name === 'match') return checkMatch(values, condition.match as Record<string, unknown>);
     if (name === 'range') return checkRange(values, condition.range as Record<string, unknown>);
+    // `{key, is_empty: true}` and `{key, is_null: true}` are the short forms of the conditions below.
+    if (name === 'is_empty') return isEmpty(target.payload, key) === condition.is_empty;
+    if (name === 'is_null') return isNull(target.payload, key) === condition.is_null;
     throw new UnsupportedFeatureError(`field condition ${name}`);
   });
 }
@@ -109,17 +112,21 @@ function checkFieldCondition(target: FilterTarget, condition: Record<string, unk
 function checkCondition(target: FilterTarget, condition: unknown): boolean {
   const c = condition as Record<string, unknown>;
   if (typeof c.key === 'string') return checkFieldCondition(target, c);
-  if (c.is_empty) {
-    const raw = valuesAtRaw(target.payload, (c.is_empty as { key: string }).key);
-    return raw.every((v) => v === null || (Array.isArray(v) && v.length === 0));
-  }
-  if (c.is_null) {
-    const raw = valuesAtRaw(target.payload, (c.is_null as { key: string }).key);
-    return raw.length > 0 && raw.some((v) => v === null);
-  }
+  if (c.is_empty) return isEmpty(target.payload, (c.is_empty as { key: string }).key);
+  if (c.is_null) return isNull(target.payload, (c.is_null as { key: string }).key);
   if (c.has_id) return (c.has_id as PointId[]).some((id) => normaliseId(id) === normaliseId(target.id));
   if (c.has_vector !== undefined || c.nested !== undefined) throw new UnsupportedFeatureError(Object.keys(c).join(', '));
   return matchesFilter(target, c);
+}
+
+/** Missing, null or []. */
+function isEmpty(payload: Payload, key: string): boolean {
+  return valuesAtRaw(payload, key).every((v) => v === null || (Array.isArray(v) && v.length === 0));
+}
+
+/** Present and null. */
+function isNull(payload: Payload, key: string): boolean {
+  return valuesAtRaw(payload, key).some((v) => v === null);
 }
 
 /** Like valuesAt, without flattening the final arrays: is_empty and is_null look at the stored value itself. */

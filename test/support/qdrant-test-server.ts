@@ -272,7 +272,10 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
       const limit: number = body.limit ?? 10;
       const offset: number = body.offset ?? 0;
       let raw: unknown = body.query;
-      if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'nearest' in raw) raw = (raw as { nearest: unknown }).nearest;
+      if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'nearest' in raw) {
+        if ((raw as { mmr?: unknown }).mmr) throw unsupported('MMR reranking');
+        raw = (raw as { nearest: unknown }).nearest;
+      }
       const candidates = filtered(col, body.filter);
       let scored: Array<{ pt: StoredPoint; score: number }>;
       if (raw === undefined || raw === null) {
