@@ -156,6 +156,9 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       // Inputs are validated before any call, so Qdrant refusing one is a bug here, not the caller's.
       return { transient: false, error: new AppError('INTERNAL_ERROR', `Qdrant rejected a request (${status}): ${detail}`) };
     }
+    if (e.name === 'QdrantClientUnexpectedResponseError') {
+      return { transient: false, error: new AppError('INTERNAL_ERROR', `Qdrant answered with an unexpected response: ${e.message ?? ''}`) };
+    }
     if (e.name === 'QdrantClientTimeoutError') return { transient: true, error: unavailable(`no answer within ${options.timeoutMs} ms`, 5, undefined) };
     if (e.name === 'QdrantClientResourceExhaustedError') return { transient: true, error: unavailable('rate limited (429)', 5, undefined) };
     const code = e.cause?.code ?? e.cause?.message ?? e.message ?? 'network error';
@@ -205,8 +208,21 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     }
   }
 
+  // The client's own version probe is off (see above); this one logs through the service's logger, once.
+  let versionChecked = false;
+  async function checkServerVersion(): Promise<void> {
+    if (versionChecked) return;
+    const { version } = await call('versionInfo', () => client.versionInfo());
+    const [major, minor] = version.split('.').map(Number);
+    if (major !== 1 || minor === undefined || Math.abs(minor - 19) > 1) {
+      options.log?.warn({ version }, 'Qdrant server version may not work with client 1.19 (major must match, minor within 1)');
+    }
+    versionChecked = true;
+  }
+
   async function checkCollection(model: string, dimensions: number): Promise<string> {
     if (!Number.isSafeInteger(dimensions) || dimensions < 1) throw new AppError('VALIDATION_FAILED', `dimensions must be a positive integer, got ${dimensions}`);
+    await checkServerVersion();
     const name = physicalCollectionName(prefix, model, dimensions);
     await ensureCollection(name, dimensions, DOCUMENT_INDEXES);
     return name;

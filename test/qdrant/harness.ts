@@ -4,6 +4,7 @@
  * when that is set. Against a real server every run uses its own collection
  * prefix and drops its collections at the end.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { createQdrantVectorStore, type QdrantVectorStore, type QdrantVectorStoreOptions } from '../../src/vectors/qdrant.js';
@@ -73,4 +74,21 @@ export function cosine(a: Float32Array, b: Float32Array): number {
     nb += y * y;
   });
   return dot / Math.sqrt(na * nb);
+}
+
+/**
+ * The shape the shared vector-store contract suite (test/contracts/vector-store.ts)
+ * takes: a fresh, empty store per call; `reopen` builds a new store instance
+ * over the same Qdrant, which must see the same data (the adapter keeps no state).
+ */
+export async function openQdrantForContract(): Promise<{ store: QdrantVectorStore; reopen: () => Promise<QdrantVectorStore>; cleanup: () => Promise<void> }> {
+  const harness = await createHarness();
+  return {
+    store: harness.open(),
+    reopen: async () => harness.open(),
+    cleanup: async () => {
+      if (harness.server) assert.deepEqual(harness.server.invalid(), [], 'the contract suite sent no invalid Qdrant request');
+      await harness.close();
+    },
+  };
 }

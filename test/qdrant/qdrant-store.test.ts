@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { AppError } from '../../src/errors.js';
 import { documentPointId, physicalCollectionName, uuidV5, type QdrantVectorStore } from '../../src/vectors/qdrant.js';
 import type { Filter, VectorDocument } from '../../src/vectors/port.js';
-import { createHarness, cosine, random, randomVector, needsTestServer, type Harness } from './harness.js';
+import { createHarness, cosine, openQdrantForContract, random, randomVector, needsTestServer, type Harness } from './harness.js';
 
 const MODEL = 'text-embedding-3-small';
 const DIMS = 4;
@@ -286,6 +286,19 @@ test('tenant isolation: two projects, two logical collections, same ids', async 
   const left = await h.raw.count(physicalCollectionName(h.prefix, MODEL, DIMS), { filter: { must: [{ key: 'project_id', match: { value: 'tenant-1' } }] } });
   assert.equal(left.count, 0);
   await store.deleteProject('never-existed');
+});
+
+test('stateless: a new store instance over the same Qdrant sees the same collections and documents', async () => {
+  const { store: first, reopen, cleanup } = await openQdrantForContract();
+  try {
+    await first.createCollection('stateless', 'code', { model: MODEL, dimensions: DIMS });
+    await first.upsert('stateless', 'code', [doc('kept', [1, 2, 3, 4], { filePath: 'a.ts' })]);
+    const second = await reopen();
+    assert.deepEqual(await second.getCollection('stateless', 'code'), { name: 'code', model: MODEL, dimensions: DIMS, distance: 'cosine', count: 1 });
+    assert.equal((await second.get('stateless', 'code', 'kept'))?.metadata.filePath, 'a.ts');
+  } finally {
+    await cleanup();
+  }
 });
 
 test('health passes when Qdrant is reachable', async () => {

@@ -107,8 +107,12 @@ function keyOrThrow(): never {
   throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
 }
 
+// Loaded once per process: every server validates against the same spec, and ajv compiles each schema once.
+let sharedSpec: QdrantOpenApi | null = null;
+
 export async function startQdrantTestServer(options: { apiKey?: string; port?: number } = {}): Promise<QdrantTestServer> {
-  const api = new QdrantOpenApi();
+  sharedSpec ??= new QdrantOpenApi();
+  const api = sharedSpec;
   const collections = new Map<string, StoredCollection>();
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
