@@ -136,6 +136,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     checkCompatibility: false,
   });
 
+  // The cause is the client's error: it carries the response or the socket error, never the request headers.
   function unavailable(reason: string, retryAfter: number, cause: unknown): AppError {
     return new AppError('PROVIDER_UNAVAILABLE', `Qdrant at ${origin} is unavailable: ${reason}`, { cause, retryAfter });
   }
@@ -147,9 +148,9 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       const status = e.status;
       const detail = (e.data as { status?: { error?: string } } | undefined)?.status?.error ?? '';
       if (status === 401 || status === 403) {
-        return { transient: false, error: unavailable(`authentication failed (${status}); check QDRANT_API_KEY`, 60, undefined) };
+        return { transient: false, error: unavailable(`authentication failed (${status}); check QDRANT_API_KEY`, 60, error) };
       }
-      if (status === 429 || status >= 500) return { transient: true, error: unavailable(`it answered ${status} ${detail}`.trim(), 5, undefined) };
+      if (status === 429 || status >= 500) return { transient: true, error: unavailable(`it answered ${status} ${detail}`.trim(), 5, error) };
       if (status === 404) return { transient: false, error: new AppError('COLLECTION_NOT_FOUND', detail || 'Qdrant collection not found') };
       if (status === 409) return { transient: false, error: new AppError('COLLECTION_CONFLICT', detail || 'Qdrant collection already exists') };
       if (/Vector dimension error/.test(detail)) return { transient: false, error: new AppError('DIMENSION_MISMATCH', detail) };
@@ -159,13 +160,13 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     if (e.name === 'QdrantClientUnexpectedResponseError') {
       return { transient: false, error: new AppError('INTERNAL_ERROR', `Qdrant answered with an unexpected response: ${e.message ?? ''}`) };
     }
-    if (e.name === 'QdrantClientTimeoutError') return { transient: true, error: unavailable(`no answer within ${options.timeoutMs} ms`, 5, undefined) };
-    if (e.name === 'QdrantClientResourceExhaustedError') return { transient: true, error: unavailable('rate limited (429)', 5, undefined) };
+    if (e.name === 'QdrantClientTimeoutError') return { transient: true, error: unavailable(`no answer within ${options.timeoutMs} ms`, 5, error) };
+    if (e.name === 'QdrantClientResourceExhaustedError') return { transient: true, error: unavailable('rate limited (429)', 5, error) };
     const code = e.cause?.code ?? e.cause?.message ?? e.message ?? 'network error';
-    return { transient: true, error: unavailable(`unreachable (${code})`, 5, undefined) };
+    return { transient: true, error: unavailable(`unreachable (${code})`, 5, error) };
   }
 
-  /** Runs one client call with retries; `attempts` defaults to the configured retry count. */
+  /** Runs one client call, retrying transient failures `retries` times (default: the configured count). */
   async function call<T>(op: string, fn: () => Promise<T>, retries = options.retryAttempts): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
       try {

@@ -68,7 +68,9 @@ test('physical layout: one Cosine collection per embedding space, tenant and fie
   const name = physicalCollectionName(h.prefix, MODEL, DIMS);
   assert.equal(name, `${h.prefix}_text_embedding_3_small_4`);
   const info = await h.raw.getCollection(name);
-  assert.deepEqual(info.config.params.vectors, { size: DIMS, distance: 'Cosine' });
+  const vectors = info.config.params.vectors as { size?: number; distance?: string };
+  assert.equal(vectors.size, DIMS);
+  assert.equal(vectors.distance, 'Cosine');
   const schema = info.payload_schema;
   assert.equal(schema.project_id?.data_type, 'keyword');
   assert.equal((schema.project_id?.params as { is_tenant?: boolean } | undefined)?.is_tenant, true);

@@ -92,8 +92,9 @@ function unitVector(vector: number[]): number[] {
 function selectPayload(payload: Record<string, unknown>, selector: unknown): Record<string, unknown> | undefined {
   if (selector === false || selector === undefined || selector === null) return undefined;
   if (selector === true) return payload;
-  if (Array.isArray(selector)) return Object.fromEntries(Object.entries(payload).filter(([k]) => selector.includes(k)));
-  const s = selector as { include?: string[]; exclude?: string[] };
+  const s = (Array.isArray(selector) ? { include: selector } : selector) as { include?: string[]; exclude?: string[] };
+  // Qdrant also selects nested paths (`a.b`); this server only models top-level keys.
+  if ([...(s.include ?? []), ...(s.exclude ?? [])].some((k) => /[.[]/.test(k))) throw unsupported('nested payload selectors');
   if (s.include) return Object.fromEntries(Object.entries(payload).filter(([k]) => s.include!.includes(k)));
   return Object.fromEntries(Object.entries(payload).filter(([k]) => !s.exclude!.includes(k)));
 }
