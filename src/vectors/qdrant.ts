@@ -312,7 +312,10 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return values;
   }
 
-  /** Only the payload fields a read needs: content can be large. */
+  /**
+   * Only the payload fields a read needs: content can be large. Like the embedded
+   * store, get() includes content unless told not to; scroll and search only when asked.
+   */
   function payloadFields(includeContent: boolean): string[] {
     return includeContent ? ['doc_id', 'metadata', 'vector_norm', 'content'] : ['doc_id', 'metadata', 'vector_norm'];
   }
@@ -437,7 +440,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     async scroll(projectId, collection, request: ScrollRequest): Promise<ScrollPage> {
       checkLimit(request.limit);
       const entry = await requireEntry(projectId, collection);
-      const includeContent = request.includeContent ?? true;
+      const includeContent = request.includeContent ?? false;
       const includeVector = request.includeVector ?? false;
       const filter = scoped(projectId, collection, request.filter);
       const offset = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
@@ -459,7 +462,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       const entry = await requireEntry(projectId, collection);
       const query = checkVector(entry, request.vector, 'query vector');
       const filter = scoped(projectId, collection, request.filter);
-      const includeContent = request.includeContent ?? true;
+      const includeContent = request.includeContent ?? false;
       const includeVector = request.includeVector ?? false;
       const result = await call('query', () =>
         client.query(entry.physical, {

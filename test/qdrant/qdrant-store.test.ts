@@ -127,7 +127,7 @@ test('search: order and scores equal exact cosine; limit; strict threshold; keyw
   const query = randomVector(next, dims);
   const expected = docs.map((d) => ({ id: d.id, score: cosine(d.vector, query) })).sort((a, b) => b.score - a.score);
 
-  const hits = await store.search('proj-search', 'code', { mode: 'vector', vector: query, limit: 10 });
+  const hits = await store.search('proj-search', 'code', { mode: 'vector', vector: query, limit: 10, includeContent: true });
   assert.deepEqual(hits.map((h) => h.id), expected.slice(0, 10).map((e) => e.id));
   hits.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i]!.score) < 1e-5, `score ${i}`));
   assert.equal(hits[0]?.content, `c${hits[0]?.id.slice(1)}`);
@@ -137,7 +137,7 @@ test('search: order and scores equal exact cosine; limit; strict threshold; keyw
   const above = await store.search('proj-search', 'code', { mode: 'vector', vector: query, limit: 10, threshold });
   assert.deepEqual(above.map((h) => h.id), hits.slice(0, 2).map((h) => h.id), 'strictly greater than the threshold');
 
-  const bare = await store.search('proj-search', 'code', { mode: 'vector', vector: query, limit: 1, includeContent: false, includeVector: true });
+  const bare = await store.search('proj-search', 'code', { mode: 'vector', vector: query, limit: 1, includeVector: true });
   assert.equal(bare[0]?.content, undefined);
   const original = docs.find((d) => d.id === bare[0]?.id)!.vector;
   assert.ok(bare[0]?.vector?.every((x, k) => Math.abs(x - original[k]!) < 1e-5));
@@ -220,7 +220,7 @@ test('scroll pages to the end with an opaque cursor; bad cursors are rejected', 
   let cursor: string | undefined;
   let pages = 0;
   do {
-    const page = await store.scroll('proj-scroll', 'code', { limit: 7, cursor, includeContent: false });
+    const page = await store.scroll('proj-scroll', 'code', { limit: 7, cursor });
     pages += 1;
     assert.ok(page.items.length <= 7);
     page.items.forEach((d) => assert.equal(d.content, undefined));
@@ -229,8 +229,9 @@ test('scroll pages to the end with an opaque cursor; bad cursors are rejected', 
   } while (cursor);
   assert.equal(pages, 4);
   assert.deepEqual([...seen].sort(), all.map((d) => d.id).sort());
-  const evens = await store.scroll('proj-scroll', 'code', { limit: 100, filter: { even: true } });
+  const evens = await store.scroll('proj-scroll', 'code', { limit: 100, filter: { even: true }, includeContent: true });
   assert.equal(evens.items.length, 13);
+  assert.equal(evens.items[0]?.content, `content of ${evens.items[0]?.id}`);
   assert.equal(evens.nextCursor, null);
   await assert.rejects(store.scroll('proj-scroll', 'code', { limit: 5, cursor: 'garbage' }), rejectsWith('INVALID_CURSOR'));
   await assert.rejects(store.scroll('proj-scroll', 'code', { limit: 0 }), rejectsWith('LIMIT_OUT_OF_RANGE'));
