@@ -163,6 +163,46 @@ test('scroll: id order, inclusive offset, next_page_offset, payload by default',
   assert.equal(second.body.result.next_page_offset, null);
 });
 
+test('named dense and sparse vectors; the idf modifier weighs rare terms up', async () => {
+  await call('DELETE', '/collections/hyb');
+  const created = await call('PUT', '/collections/hyb', {
+    vectors: { dense: { size: 2, distance: 'Cosine' } },
+    sparse_vectors: { bm25: { modifier: 'idf' } },
+  });
+  assert.equal(created.status, 200);
+  const params = (await call('GET', '/collections/hyb')).body.result.config.params;
+  assert.deepEqual(params.vectors, { dense: { size: 2, distance: 'Cosine' } });
+  assert.deepEqual(params.sparse_vectors, { bm25: { modifier: 'idf' } });
+  const up = await call('PUT', '/collections/hyb/points?wait=true', {
+    points: [
+      { id: 1, vector: { dense: [1, 0], bm25: { indices: [2, 1], values: [1, 1] } } },
+      { id: 2, vector: { dense: [0, 1], bm25: { indices: [2], values: [2] } } },
+      { id: 3, vector: { dense: [1, 1] } },
+    ],
+  });
+  assert.equal(up.status, 200);
+  const rare = await call('POST', '/collections/hyb/points/query', { query: { indices: [1], values: [1] }, using: 'bm25' });
+  assert.deepEqual(rare.body.result.points.map((p: any) => p.id), [1], 'only points sharing an index');
+  assert.ok(Math.abs(rare.body.result.points[0].score - Math.log(2)) < 1e-6, 'idf = ln((N - n + 0.5) / (n + 0.5) + 1)');
+  const common = await call('POST', '/collections/hyb/points/query', { query: { indices: [2], values: [1] }, using: 'bm25' });
+  assert.deepEqual(common.body.result.points.map((p: any) => [p.id, Number(p.score.toFixed(6))]), [
+    [2, Number((2 * Math.log(1.2)).toFixed(6))],
+    [1, Number(Math.log(1.2).toFixed(6))],
+  ]);
+  const dense = await call('POST', '/collections/hyb/points/query', { query: [1, 0], using: 'dense', with_vector: ['dense'] });
+  assert.deepEqual(dense.body.result.points.map((p: any) => p.id), [1, 3, 2]);
+  assert.deepEqual(dense.body.result.points[0].vector, { dense: [1, 0] });
+  const stored = await call('POST', '/collections/hyb/points', { ids: [1], with_vector: true });
+  assert.deepEqual(stored.body.result[0].vector.bm25, { indices: [1, 2], values: [1, 1] }, 'sparse stored sorted by index');
+  const dup = await call('PUT', '/collections/hyb/points?wait=true', { points: [{ id: 4, vector: { bm25: { indices: [1, 1], values: [1, 1] } } }] });
+  assert.equal(dup.status, 422);
+  const unknown = await call('PUT', '/collections/hyb/points?wait=true', { points: [{ id: 4, vector: { nope: [1, 0] } }] });
+  assert.equal(unknown.status, 400);
+  assert.match(unknown.body.status.error, /Not existing vector name/);
+  const unnamed = await call('PUT', '/collections/hyb/points?wait=true', { points: [{ id: 4, vector: [1, 0] }] });
+  assert.equal(unnamed.status, 400);
+});
+
 test('invalid requests are recorded so that tests can fail on them', async () => {
   server.clearLog();
   await call('POST', '/collections/scr/points/scroll', { limit: 0 });

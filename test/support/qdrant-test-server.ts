@@ -7,7 +7,8 @@
  *   feature this server does not model, is recorded in `invalid()` so that a test
  *   fails on it instead of passing against behaviour real Qdrant would not have.
  * - Semantics follow /work/shared/qdrant/README.md: point ids are uint or UUID;
- *   cosine vectors are normalised on store and scored by dot product; query
+ *   cosine vectors are normalised on store and scored by dot product (named
+ *   dense and sparse vectors with the idf modifier: qdrant-test-vectors.ts); query
  *   defaults (limit 10, no payload, no vector); score_threshold strictly greater;
  *   scroll by id with an inclusive offset; wait=true -> "completed"; Qdrant's
  *   error messages verbatim; `api-key` required except on /, /healthz, /readyz, /livez.
@@ -18,6 +19,16 @@ import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { QdrantOpenApi, type MatchedOperation } from './qdrant-openapi.js';
 import { FilterValidationError, UnsupportedFeatureError, matchesFilter, normaliseId, type PointId } from './qdrant-test-filter.js';
+import {
+  VectorError,
+  describeVectorConfig,
+  parsePointVectors,
+  parseVectorConfig,
+  scorer,
+  selectVectors,
+  type StoredVectors,
+  type VectorConfig,
+} from './qdrant-test-vectors.js';
 
 export interface RecordedRequest {
   method: string;
@@ -51,14 +62,13 @@ export interface QdrantTestServer {
 
 interface StoredPoint {
   id: PointId;
-  vector: number[];
+  vectors: StoredVectors;
   payload: Record<string, unknown>;
   version: number;
 }
 
 interface StoredCollection {
-  size: number;
-  distance: 'Cosine' | 'Dot';
+  vectors: VectorConfig;
   points: Map<string, StoredPoint>;
   payloadSchema: Record<string, { data_type: string; params?: Record<string, unknown> }>;
 }
@@ -84,11 +94,6 @@ function compareIds(a: PointId, b: PointId): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function unitVector(vector: number[]): number[] {
-  const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
-  return norm === 0 ? vector.slice() : vector.map((x) => Math.fround(x / norm));
-}
-
 function selectPayload(payload: Record<string, unknown>, selector: unknown): Record<string, unknown> | undefined {
   if (selector === false || selector === undefined || selector === null) return undefined;
   if (selector === true) return payload;
@@ -97,11 +102,6 @@ function selectPayload(payload: Record<string, unknown>, selector: unknown): Rec
   if ([...(s.include ?? []), ...(s.exclude ?? [])].some((k) => /[.[]/.test(k))) throw unsupported('nested payload selectors');
   if (s.include) return Object.fromEntries(Object.entries(payload).filter(([k]) => s.include!.includes(k)));
   return Object.fromEntries(Object.entries(payload).filter(([k]) => !s.exclude!.includes(k)));
-}
-
-function withVector(selector: unknown): boolean {
-  if (Array.isArray(selector)) throw unsupported('named vector selection');
-  return selector === true;
 }
 
 function keyOrThrow(): never {
@@ -149,20 +149,13 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
     return points.filter((p) => matchesFilter(p, filter as Record<string, unknown> | null | undefined));
   }
 
-  function toRecord(p: StoredPoint, payloadSelector: unknown, vectorSelector: unknown): Record<string, unknown> {
+  function toRecord(col: StoredCollection, p: StoredPoint, payloadSelector: unknown, vectorSelector: unknown): Record<string, unknown> {
     const out: Record<string, unknown> = { id: p.id };
     const payload = selectPayload(p.payload, payloadSelector);
     if (payload !== undefined) out.payload = payload;
-    if (withVector(vectorSelector)) out.vector = p.vector;
+    const vector = selectVectors(col.vectors, p.vectors, vectorSelector);
+    if (vector !== undefined) out.vector = vector;
     return out;
-  }
-
-  function checkDimension(col: StoredCollection, vector: unknown): number[] {
-    if (!Array.isArray(vector) || vector.some((x) => typeof x !== 'number')) throw unsupported('vectors other than one unnamed dense vector');
-    if (vector.length !== col.size) {
-      throw new HttpError(400, `Wrong input: Vector dimension error: expected dim: ${col.size}, got ${vector.length}`);
-    }
-    return vector as number[];
   }
 
   const handlers: Record<string, (p: Record<string, string>, q: Record<string, unknown>, body: any) => unknown> = {
@@ -175,11 +168,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
     create_collection: (p, _q, body) => {
       const name = p.collection_name!;
       if (collections.has(name)) throw new HttpError(409, `Wrong input: Collection \`${name}\` already exists!`);
-      const vectors = body?.vectors;
-      if (!vectors || typeof vectors.size !== 'number') throw unsupported('collections without one unnamed dense vector');
-      if (vectors.distance !== 'Cosine' && vectors.distance !== 'Dot') throw unsupported(`distance ${vectors.distance}`);
-      if (body.sparse_vectors) throw unsupported('sparse vectors');
-      collections.set(name, { size: vectors.size, distance: vectors.distance, points: new Map(), payloadSchema: {} });
+      collections.set(name, { vectors: parseVectorConfig(body), points: new Map(), payloadSchema: {} });
       return true;
     },
     get_collection: (p) => {
@@ -191,7 +180,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
         points_count: col.points.size,
         segments_count: 1,
         config: {
-          params: { vectors: { size: col.size, distance: col.distance }, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
+          params: { ...describeVectorConfig(col.vectors), shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
           hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
           optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, flush_interval_sec: 5 },
           wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
@@ -220,13 +209,12 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
       // Validate everything first: an upsert is applied whole or not at all.
       const prepared = (body.points as Array<{ id: PointId; vector: unknown; payload?: Record<string, unknown> | null }>).map((pt) => ({
         id: normaliseId(pt.id),
-        vector: checkDimension(col, pt.vector),
+        vectors: parsePointVectors(col.vectors, pt.vector),
         payload: pt.payload ?? {},
       }));
       const result = updateResult(q);
       for (const pt of prepared) {
-        const vector = col.distance === 'Cosine' ? unitVector(pt.vector) : pt.vector.map(Math.fround);
-        col.points.set(pointKey(pt.id), { id: pt.id, vector, payload: structuredClone(pt.payload), version: result.operation_id });
+        col.points.set(pointKey(pt.id), { id: pt.id, vectors: pt.vectors, payload: structuredClone(pt.payload), version: result.operation_id });
       }
       return result;
     },
@@ -239,7 +227,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
         const pt = col.points.get(key);
         if (!pt || seen.has(key)) continue;
         seen.add(key);
-        out.push(toRecord(pt, body.with_payload ?? true, body.with_vector ?? false));
+        out.push(toRecord(col, pt, body.with_payload ?? true, body.with_vector ?? false));
       }
       return out;
     },
@@ -263,7 +251,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
       }
       const page = points.slice(0, limit);
       return {
-        points: page.map((pt) => toRecord(pt, body.with_payload ?? true, body.with_vector ?? false)),
+        points: page.map((pt) => toRecord(col, pt, body.with_payload ?? true, body.with_vector ?? false)),
         next_page_offset: points[limit]?.id ?? null,
       };
     },
@@ -273,7 +261,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
     },
     query_points: (p, _q, body) => {
       const col = collection(p.collection_name!);
-      if (body.prefetch || body.using || body.lookup_from) throw unsupported('prefetch, using and lookup_from');
+      if (body.prefetch || body.lookup_from) throw unsupported('prefetch and lookup_from');
       const limit: number = body.limit ?? 10;
       const offset: number = body.offset ?? 0;
       let raw: unknown = body.query;
@@ -287,16 +275,16 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
         // No query: points in id order, score 0.
         scored = candidates.map((pt) => ({ pt, score: 0 }));
       } else {
-        const vector = checkDimension(col, raw);
-        const q = col.distance === 'Cosine' ? unitVector(vector) : vector;
+        const score = scorer(col.vectors, body.using ?? '', raw, [...col.points.values()]);
         scored = candidates
-          .map((pt) => ({ pt, score: pt.vector.reduce((sum, x, i) => sum + x * (q[i] ?? 0), 0) }))
+          .map((pt) => ({ pt, score: score(pt) }))
+          .filter((s): s is { pt: StoredPoint; score: number } => s.score !== null)
           .filter((s) => typeof body.score_threshold !== 'number' || s.score > body.score_threshold)
           .sort((a, b) => b.score - a.score || compareIds(a.pt.id, b.pt.id));
       }
       return {
         points: scored.slice(offset, offset + limit).map(({ pt, score }) => ({
-          ...toRecord(pt, body.with_payload ?? false, body.with_vector ?? false),
+          ...toRecord(col, pt, body.with_payload ?? false, body.with_vector ?? false),
           version: pt.version,
           score,
         })),
@@ -359,6 +347,10 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
         status = error.status;
         if (error.unsupported) record.errors.push(error.message);
         payload = error;
+      } else if (error instanceof VectorError) {
+        status = error.status;
+        if (error.unsupported) record.errors.push(error.message);
+        payload = new HttpError(error.status, error.message);
       } else if (error instanceof FilterValidationError) {
         status = 422;
         payload = new HttpError(422, error.message);
