@@ -4,7 +4,8 @@
  * Layout, as Qdrant recommends for multitenancy (few large collections, tenants
  * told apart by an indexed payload field rather than one collection each):
  * - one physical collection per embedding space, `${prefix}_${model-slug}_${dimensions}`,
- *   one unnamed dense vector, Cosine; every point carries `project_id` (keyword
+ *   with a dense vector `dense` (Cosine) and a sparse vector `bm25` (idf
+ *   modifier) for keyword search; every point carries `project_id` (keyword
  *   index with `is_tenant: true`), `collection` (the logical collection), `doc_id`
  *   (the caller's id), `content`, `metadata` (the caller's flat object; keyword
  *   indexes on `metadata.filePath` and `metadata.language`) and `vector_norm`;
@@ -15,11 +16,13 @@
  * Qdrant normalises cosine vectors on store; `vector_norm` lets the adapter give
  * back the vector it was given.
  *
- * Keyword mode: not available on this provider (AppError UNSUPPORTED_SEARCH_MODE).
- * Qdrant's own BM25 needs sparse vectors built from text with the `idf`
- * modifier; the port hands the store ready-made vectors and no tokenizer, and
- * a half-faithful BM25 here would rank differently from the embedded store's.
- * The collection layout leaves room to add a sparse vector later.
+ * Keyword mode is BM25 the way Qdrant documents it: each document's content
+ * becomes a sparse vector of BM25 term weights (qdrant-bm25.ts) and Qdrant's
+ * `idf` modifier supplies the IDF at query time. Scores are BM25 scores (higher
+ * is more relevant), not the embedded store's numbers; the IDF statistics are
+ * those of the whole physical collection (every project sharing the embedding
+ * space), which only weighs terms, never lets a document cross projects.
+ * Hybrid mode is fused above the port (reciprocal rank), from one search per mode.
  *
  * Failures: every call has the client's timeout; network errors, timeouts, 429
  * and 5xx are retried with exponential backoff up to `retryAttempts` times,
@@ -31,6 +34,7 @@
 import { createHash } from 'node:crypto';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { AppError, isAppError } from '../errors.js';
+import { documentSparseVector, querySparseVector } from './qdrant-bm25.js';
 import { translateFilter } from './qdrant-filter.js';
 import type {
   CollectionInfo,
@@ -114,6 +118,10 @@ const DOCUMENT_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
   ['metadata.filePath', 'keyword'],
   ['metadata.language', 'keyword'],
 ];
+/** Vector names in the document collections. */
+const DENSE = 'dense';
+const SPARSE = 'bm25';
+
 const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [['project_id', { type: 'keyword', is_tenant: true }]];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -182,20 +190,30 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     }
   }
 
-  async function ensureCollection(name: string, size: number, indexes: Array<[string, Schemas['PayloadFieldSchema']]>): Promise<void> {
+  /**
+   * Creates the collection when missing and checks an existing one: documents
+   * get the named `dense` + `bm25` vectors, the registry one unnamed vector.
+   */
+  async function ensureCollection(name: string, size: number, indexes: Array<[string, Schemas['PayloadFieldSchema']]>, documents: boolean): Promise<void> {
     const { exists } = await call('collectionExists', () => client.collectionExists(name));
     if (!exists) {
+      const layout = documents
+        ? { vectors: { [DENSE]: { size, distance: 'Cosine' as const } }, sparse_vectors: { [SPARSE]: { modifier: 'idf' as const } } }
+        : { vectors: { size, distance: 'Cosine' as const } };
       try {
-        await call('createCollection', () => client.createCollection(name, { vectors: { size, distance: 'Cosine' } }));
+        await call('createCollection', () => client.createCollection(name, layout));
       } catch (error) {
         // Another instance (or a retried call) created it first: fine, checked below.
         if (!(isAppError(error) && error.code === 'COLLECTION_CONFLICT')) throw error;
       }
     }
     const info = await call('getCollection', () => client.getCollection(name));
-    const vectors = info.config.params.vectors as { size?: unknown; distance?: unknown } | undefined;
-    if (typeof vectors?.size !== 'number') {
-      throw new AppError('COLLECTION_CONFLICT', `Qdrant collection "${name}" exists without one unnamed dense vector; it was not created by this service`);
+    const configured = info.config.params.vectors as Record<string, unknown> | undefined;
+    const vectors = (documents ? configured?.[DENSE] : configured) as { size?: unknown; distance?: unknown } | undefined;
+    const sparse = info.config.params.sparse_vectors?.[SPARSE];
+    if (typeof vectors?.size !== 'number' || (documents && sparse?.modifier !== 'idf')) {
+      const expected = documents ? `a dense vector "${DENSE}" and a sparse vector "${SPARSE}" with the idf modifier` : 'one unnamed dense vector';
+      throw new AppError('COLLECTION_CONFLICT', `Qdrant collection "${name}" exists without ${expected}; it was not created by this service`);
     }
     if (vectors.size !== size) {
       throw new AppError('DIMENSION_MISMATCH', `Qdrant collection "${name}" holds vectors of ${vectors.size} dimensions, but ${size} were asked for`);
@@ -225,7 +243,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     if (!Number.isSafeInteger(dimensions) || dimensions < 1) throw new AppError('VALIDATION_FAILED', `dimensions must be a positive integer, got ${dimensions}`);
     await checkServerVersion();
     const name = physicalCollectionName(prefix, model, dimensions);
-    await ensureCollection(name, dimensions, DOCUMENT_INDEXES);
+    await ensureCollection(name, dimensions, DOCUMENT_INDEXES, true);
     return name;
   }
 
@@ -328,10 +346,11 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     const payload = point.payload ?? {};
     const doc: StoredDocument = { id: String(payload.doc_id), metadata: (payload.metadata ?? {}) as Metadata };
     if (includeContent) doc.content = typeof payload.content === 'string' ? payload.content : '';
-    if (includeVector && Array.isArray(point.vector)) {
+    const dense = (point.vector as Record<string, unknown> | null | undefined)?.[DENSE];
+    if (includeVector && Array.isArray(dense)) {
       // Qdrant keeps the unit vector; scale it back to what the caller stored.
       const norm = typeof payload.vector_norm === 'number' ? payload.vector_norm : 1;
-      doc.vector = Float32Array.from(point.vector as number[], (x) => x * norm);
+      doc.vector = Float32Array.from(dense as number[], (x) => x * norm);
     }
     return doc;
   }
@@ -348,6 +367,11 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       // fall through to the error below
     }
     throw new AppError('INVALID_CURSOR', 'cursor is not one this collection handed out');
+  }
+
+  /** Reads ask for the dense vector only: the sparse one is an index, not the caller's data. */
+  function vectorSelector(includeVector: boolean): string[] | false {
+    return includeVector ? [DENSE] : false;
   }
 
   function checkLimit(limit: number): void {
@@ -368,7 +392,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
         );
       }
       const physical = await checkCollection(spec.model, spec.dimensions);
-      await ensureCollection(registry, 1, REGISTRY_INDEXES);
+      await ensureCollection(registry, 1, REGISTRY_INDEXES, false);
       const entry: RegistryEntry = { name, model: spec.model, dimensions: spec.dimensions, physical };
       await call('upsert', () =>
         client.upsert(registry, {
@@ -410,9 +434,11 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       const points = documents.map((doc) => {
         const vector = checkVector(entry, doc.vector, `vector of document "${doc.id}"`);
         const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+        const terms = documentSparseVector(doc.content);
         return {
           id: documentPointId(projectId, collection, doc.id),
-          vector,
+          // A document without a word has no sparse vector: keyword search never finds it.
+          vector: terms ? { [DENSE]: vector, [SPARSE]: terms } : { [DENSE]: vector },
           payload: { project_id: projectId, collection, doc_id: doc.id, content: doc.content, metadata: doc.metadata, vector_norm: norm },
         };
       });
@@ -429,7 +455,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
         client.retrieve(entry.physical, {
           ids: [documentPointId(projectId, collection, id)],
           with_payload: [...payloadFields(includeContent), 'project_id', 'collection'],
-          with_vector: includeVector,
+          with_vector: vectorSelector(includeVector),
         }),
       );
       const point = points[0];
@@ -445,7 +471,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       const filter = scoped(projectId, collection, request.filter);
       const offset = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
       const page = await call('scroll', () =>
-        client.scroll(entry.physical, { filter, limit: request.limit, offset, with_payload: payloadFields(includeContent), with_vector: includeVector }),
+        client.scroll(entry.physical, { filter, limit: request.limit, offset, with_payload: payloadFields(includeContent), with_vector: vectorSelector(includeVector) }),
       );
       const next = page.next_page_offset;
       return {
@@ -455,23 +481,32 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     },
 
     async search(projectId, collection, request: SearchRequest): Promise<SearchHit[]> {
-      if (request.mode !== 'vector') {
-        throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode "${request.mode}" is not available on the qdrant provider; use mode "vector"`);
+      if (request.mode !== 'vector' && request.mode !== 'keyword') {
+        const mode = (request as { mode: unknown }).mode;
+        throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode "${String(mode)}" is not one this store answers; use vector or keyword`);
       }
       checkLimit(request.limit);
       const entry = await requireEntry(projectId, collection);
-      const query = checkVector(entry, request.vector, 'query vector');
       const filter = scoped(projectId, collection, request.filter);
+      let query: number[] | { indices: number[]; values: number[] };
+      if (request.mode === 'vector') {
+        query = checkVector(entry, request.vector, 'query vector');
+      } else {
+        const terms = querySparseVector(request.text);
+        if (!terms) return [];
+        query = terms;
+      }
       const includeContent = request.includeContent ?? false;
       const includeVector = request.includeVector ?? false;
       const result = await call('query', () =>
         client.query(entry.physical, {
           query,
+          using: request.mode === 'vector' ? DENSE : SPARSE,
           filter,
           limit: request.limit,
           score_threshold: request.threshold,
           with_payload: payloadFields(includeContent),
-          with_vector: includeVector,
+          with_vector: vectorSelector(includeVector),
         }),
       );
       return result.points.map((p) => ({ ...toDocument(p, includeContent, includeVector), score: p.score }));

@@ -63,14 +63,15 @@ test('collections: create, get, idempotent create, conflict, list, delete', asyn
   await assert.rejects(store.count('proj-a', 'alpha'), rejectsWith('COLLECTION_NOT_FOUND'));
 });
 
-test('physical layout: one Cosine collection per embedding space, tenant and field indexes', async () => {
+test('physical layout: one collection per embedding space, dense Cosine + sparse idf vectors, tenant and field indexes', async () => {
   await store.createCollection('proj-layout', 'code', { model: MODEL, dimensions: DIMS });
   const name = physicalCollectionName(h.prefix, MODEL, DIMS);
   assert.equal(name, `${h.prefix}_text_embedding_3_small_4`);
   const info = await h.raw.getCollection(name);
-  const vectors = info.config.params.vectors as { size?: number; distance?: string };
-  assert.equal(vectors.size, DIMS);
-  assert.equal(vectors.distance, 'Cosine');
+  const vectors = info.config.params.vectors as Record<string, { size?: number; distance?: string }>;
+  assert.equal(vectors.dense?.size, DIMS);
+  assert.equal(vectors.dense?.distance, 'Cosine');
+  assert.equal(info.config.params.sparse_vectors?.bm25?.modifier, 'idf');
   const schema = info.payload_schema;
   assert.equal(schema.project_id?.data_type, 'keyword');
   assert.equal((schema.project_id?.params as { is_tenant?: boolean } | undefined)?.is_tenant, true);
@@ -79,9 +80,12 @@ test('physical layout: one Cosine collection per embedding space, tenant and fie
 
 test('checkCollection: an existing physical collection of another size is DIMENSION_MISMATCH naming both', async () => {
   const name = physicalCollectionName(h.prefix, 'odd-model', 8);
-  await h.raw.createCollection(name, { vectors: { size: 5, distance: 'Cosine' } });
+  await h.raw.createCollection(name, { vectors: { dense: { size: 5, distance: 'Cosine' } }, sparse_vectors: { bm25: { modifier: 'idf' } } });
   await assert.rejects(store.checkCollection('odd-model', 8), rejectsWith('DIMENSION_MISMATCH', /\b5\b.*\b8\b/));
   await assert.rejects(store.createCollection('proj-a', 'odd', { model: 'odd-model', dimensions: 8 }), rejectsWith('DIMENSION_MISMATCH'));
+  // A collection of that name laid out otherwise is not silently reused.
+  await h.raw.createCollection(physicalCollectionName(h.prefix, 'foreign-model', 8), { vectors: { size: 8, distance: 'Cosine' } });
+  await assert.rejects(store.checkCollection('foreign-model', 8), rejectsWith('COLLECTION_CONFLICT', /bm25/));
   assert.equal(await store.checkCollection(MODEL, DIMS), physicalCollectionName(h.prefix, MODEL, DIMS));
 });
 
@@ -118,7 +122,7 @@ test('upsert replaces by caller id; ids map to UUIDv5 and come back unchanged', 
   await store.upsert('proj-ids', 'code', []);
 });
 
-test('search: order and scores equal exact cosine; limit; strict threshold; keyword mode unsupported', async () => {
+test('vector search: order and scores equal exact cosine; limit; strict threshold', async () => {
   const dims = 8;
   await store.createCollection('proj-search', 'code', { model: MODEL, dimensions: dims });
   const next = random(7);
@@ -146,8 +150,48 @@ test('search: order and scores equal exact cosine; limit; strict threshold; keyw
   assert.equal(identical[0]?.id, 'd3');
   assert.ok(Math.abs(identical[0]!.score - 1) < 1e-5, 'identical vectors score 1: higher is more similar');
 
-  await assert.rejects(store.search('proj-search', 'code', { mode: 'keyword', text: 'hello', limit: 5 }), rejectsWith('UNSUPPORTED_SEARCH_MODE', /keyword/));
+  await assert.rejects(store.search('proj-search', 'code', { mode: 'hybrid', limit: 5 } as never), rejectsWith('UNSUPPORTED_SEARCH_MODE', /hybrid/));
   await assert.rejects(store.search('proj-search', 'code', { mode: 'vector', vector: new Float32Array(3), limit: 5 }), rejectsWith('DIMENSION_MISMATCH', /\b3\b.*\b8\b/));
+});
+
+test('keyword search: BM25 over content with Qdrant idf, folded case and accents, filters, strict threshold', async () => {
+  // Its own embedding space, so that the IDF statistics are this test's documents only.
+  const spec = { model: 'keyword-model', dimensions: 2 };
+  await store.createCollection('proj-kw', 'code', spec);
+  await store.createCollection('proj-kw-other', 'code', spec);
+  const texts: Array<[string, string, string]> = [
+    ['k1', 'The quick brown fox jumps over the lazy dog', 'ts'],
+    ['k2', 'fox fox fox: hunting_season', 'py'],
+    ['k3', 'Database connection pool with retry', 'ts'],
+    ['k4', '', 'ts'],
+    ['k5', 'Café résumé, naïve', 'ts'],
+  ];
+  await store.upsert('proj-kw', 'code', texts.map(([id, content, language]) => doc(id, [1, 0], { language }, content)));
+  await store.upsert('proj-kw-other', 'code', [doc('elsewhere', [1, 0], {}, 'fox fox fox fox')]);
+  const search = (text: string, extra: Partial<{ threshold: number; filter: Filter; limit: number }> = {}) =>
+    store.search('proj-kw', 'code', { mode: 'keyword', text, limit: 10, ...extra });
+
+  const fox = await search('FOX');
+  assert.deepEqual(fox.map((h) => h.id), ['k2', 'k1'], 'more occurrences in a shorter text rank first; other projects never appear');
+  assert.ok(fox.every((h) => h.score > 0));
+  assert.deepEqual((await search('database RETRY')).map((h) => h.id), ['k3']);
+  assert.deepEqual((await search('cafe')).map((h) => h.id), ['k5'], 'accents fold');
+  assert.deepEqual((await search('season')).map((h) => h.id), ['k2'], 'underscores separate words');
+  assert.deepEqual(await search('  !!! '), [], 'no word, no hit');
+  assert.deepEqual((await search('fox', { threshold: fox[1]!.score })).map((h) => h.id), ['k2'], 'strictly greater than the threshold');
+  assert.deepEqual((await search('fox', { filter: { language: 'ts' } })).map((h) => h.id), ['k1']);
+  assert.deepEqual((await search('fox dog', { limit: 1 })).length, 1);
+  const withContent = await store.search('proj-kw', 'code', { mode: 'keyword', text: 'pool', limit: 1, includeContent: true });
+  assert.equal(withContent[0]?.content, 'Database connection pool with retry');
+
+  if (h.server) {
+    // Against the test server the score is exactly BM25: idf from the 5 documents with words
+    // (k4 has none; the other project's document shares the physical collection).
+    const bm25 = (tf: number, length: number) => (tf * 2.2) / (tf + 1.2 * (1 - 0.75 + (0.75 * length) / 256));
+    const idf = Math.log((5 - 3 + 0.5) / (3 + 0.5) + 1);
+    assert.ok(Math.abs(fox[0]!.score - idf * bm25(3, 5)) < 1e-5, 'k2 score: 5 words');
+    assert.ok(Math.abs(fox[1]!.score - idf * bm25(1, 9)) < 1e-5, 'k1 score');
+  }
 });
 
 test('filters: every operator, on search, scroll, count and delete', async () => {
