@@ -110,6 +110,10 @@ export function physicalCollectionName(prefix: string, model: string, dimensions
   return `${prefix}_${slug}_${dimensions}`;
 }
 
+/** Vector names in the document collections. */
+const DENSE = 'dense';
+const SPARSE = 'bm25';
+
 /** Keyword indexes of every physical collection; the tenant one is marked for Qdrant's tenant optimisation. */
 const DOCUMENT_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
   ['project_id', { type: 'keyword', is_tenant: true }],
@@ -118,10 +122,6 @@ const DOCUMENT_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
   ['metadata.filePath', 'keyword'],
   ['metadata.language', 'keyword'],
 ];
-/** Vector names in the document collections. */
-const DENSE = 'dense';
-const SPARSE = 'bm25';
-
 const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [['project_id', { type: 'keyword', is_tenant: true }]];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -162,6 +162,8 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       if (status === 404) return { transient: false, error: new AppError('COLLECTION_NOT_FOUND', detail || 'Qdrant collection not found') };
       if (status === 409) return { transient: false, error: new AppError('COLLECTION_CONFLICT', detail || 'Qdrant collection already exists') };
       if (/Vector dimension error/.test(detail)) return { transient: false, error: new AppError('DIMENSION_MISMATCH', detail) };
+      // Qdrant's strict mode (e.g. on Qdrant Cloud) refuses filters on fields without a payload index.
+      if (/Index required/i.test(detail)) return { transient: false, error: new AppError('INVALID_FILTER', `Qdrant refused the filter: ${detail}`) };
       // Inputs are validated before any call, so Qdrant refusing one is a bug here, not the caller's.
       return { transient: false, error: new AppError('INTERNAL_ERROR', `Qdrant rejected a request (${status}): ${detail}`) };
     }
