@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startQdrantTestServer, type QdrantTestServer } from '../support/qdrant-test-server.js';
 import { QdrantOpenApi } from '../support/qdrant-openapi.js';
+import { parseDatetime } from '../support/qdrant-test-filter.js';
 
 const API_KEY = 'test-key-123';
 const spec = new QdrantOpenApi();
@@ -140,6 +141,7 @@ test('filters: must/should/must_not, arrays, missing keys, type-strict match, ra
   assert.equal(await countWhere('flt', { must: [{ key: 'tag', match: { except: ['x'] } }] }), 1, 'except: missing key fails');
   assert.equal(await countWhere('flt', { must: [{ key: 'n', range: { gt: 1, lte: 3 } }] }), 2);
   assert.equal(await countWhere('flt', { must: [{ key: 'when', range: { gte: '2024-01-01T00:00:00Z' } }] }), 1);
+  assert.equal(await countWhere('flt', { must: [{ key: 's', range: { gte: '2000-01-01T00:00:00Z' } }] }), 0, '"1" is not a datetime');
   assert.equal(await countWhere('flt', { should: [{ key: 'n', range: { lt: 2 } }, { key: 'tag', match: { value: 'y' } }] }), 2);
   assert.equal(await countWhere('flt', { must: [{ is_null: { key: 'other' } }] }), 1);
   assert.equal(await countWhere('flt', { must: [{ key: 'other', is_null: true }] }), 1);
@@ -148,6 +150,15 @@ test('filters: must/should/must_not, arrays, missing keys, type-strict match, ra
   assert.equal(await countWhere('flt', { must: [{ must_not: [{ key: 'tag', match: { value: 'x' } }] }, { key: 'n', range: { gte: 0 } }] }), 1);
   const empty = await call('POST', '/collections/flt/points/count', { filter: { must: [{ key: 'tag' }] } });
   assert.equal(empty.status, 422, 'a field condition with no condition');
+});
+
+test('datetimes: RFC 3339 and its short forms, UTC when no zone is given', () => {
+  assert.equal(parseDatetime('2024-05-01'), Date.UTC(2024, 4, 1));
+  assert.equal(parseDatetime('2024-05-01T10:30'), Date.UTC(2024, 4, 1, 10, 30));
+  assert.equal(parseDatetime('2024-05-01 10:30:15.5'), Date.UTC(2024, 4, 1, 10, 30, 15, 500));
+  assert.equal(parseDatetime('2024-05-01T10:30:00+0200'), Date.UTC(2024, 4, 1, 8, 30));
+  assert.equal(parseDatetime('2024-05-01T10:30:00Z'), Date.UTC(2024, 4, 1, 10, 30));
+  for (const notDate of ['1', 'May 1, 2024', '2024', 'x']) assert.equal(parseDatetime(notDate), null, notDate);
 });
 
 test('scroll: id order, inclusive offset, next_page_offset, payload by default', async () => {

@@ -51,22 +51,34 @@ export function normaliseId(id: PointId): PointId {
   return typeof id === 'string' ? id.toLowerCase() : id;
 }
 
+const DATETIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * Payload strings Qdrant reads as datetimes: RFC 3339 and its shorter forms
+ * (date only, no seconds, no zone = UTC). Anything else is not a datetime, so
+ * a datetime range never matches it (unlike JavaScript's lenient Date.parse).
+ */
+export function parseDatetime(value: string): number | null {
+  const m = DATETIME.exec(value);
+  if (!m) return null;
+  const [, date, time, zone] = m;
+  const iso = time ? `${date}T${time}${zone ? zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z'}` : `${date}T00:00:00Z`;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : t;
+}
+
 function checkRange(values: unknown[], range: Record<string, unknown>): boolean {
   const bounds = Object.entries(range).filter(([, v]) => v !== null && v !== undefined);
   const isDatetime = bounds.some(([, v]) => typeof v === 'string');
   const toComparable = (v: unknown): number | null => {
-    if (isDatetime) {
-      if (typeof v !== 'string') return null;
-      const t = Date.parse(v);
-      return Number.isNaN(t) ? null : t;
-    }
+    if (isDatetime) return typeof v === 'string' ? parseDatetime(v) : null;
     return typeof v === 'number' ? v : null;
   };
   return values.some((raw) => {
     const value = toComparable(raw);
     if (value === null) return false;
     return bounds.every(([op, boundRaw]) => {
-      const bound = isDatetime ? Date.parse(boundRaw as string) : (boundRaw as number);
+      const bound = isDatetime ? (parseDatetime(boundRaw as string) ?? Number.NaN) : (boundRaw as number);
       if (op === 'gt') return value > bound;
       if (op === 'gte') return value >= bound;
       if (op === 'lt') return value < bound;
