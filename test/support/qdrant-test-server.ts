@@ -104,10 +104,6 @@ function selectPayload(payload: Record<string, unknown>, selector: unknown): Rec
   return Object.fromEntries(Object.entries(payload).filter(([k]) => !s.exclude!.includes(k)));
 }
 
-function keyOrThrow(): never {
-  throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
-}
-
 // Loaded once per process: every server validates against the same spec, and ajv compiles each schema once.
 let sharedSpec: QdrantOpenApi | null = null;
 
@@ -133,7 +129,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
     const given = Array.isArray(header) ? header[0] : header;
     if (unauthorized) throw new HttpError(401, given ? 'Invalid API key or JWT' : 'Must provide an API key or an Authorization bearer token');
     if (options.apiKey === undefined) return;
-    if (!given) keyOrThrow();
+    if (!given) throw new HttpError(401, 'Must provide an API key or an Authorization bearer token');
     const a = Buffer.from(given);
     const b = Buffer.from(options.apiKey);
     if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(401, 'Invalid API key or JWT');
