@@ -24,17 +24,16 @@
  * space), which only weighs terms, never lets a document cross projects.
  * Hybrid mode is fused above the port (reciprocal rank), from one search per mode.
  *
- * Failures: every call has the client's timeout; network errors, timeouts, 429
- * and 5xx are retried with exponential backoff up to `retryAttempts` times,
- * then become PROVIDER_UNAVAILABLE (503, retryAfter); 401/403 become
- * PROVIDER_UNAVAILABLE at once. Nothing is cached between calls, so the store
- * recovers by itself when Qdrant comes back. The API key is never logged or put
- * in a message.
+ * Failures (qdrant-calls.ts): every call has the client's timeout; transient
+ * failures are retried with backoff, then become PROVIDER_UNAVAILABLE; 401/403
+ * at once. No state is kept between calls (only that the server version was
+ * checked), so the store recovers by itself when Qdrant comes back.
  */
 import { createHash } from 'node:crypto';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { AppError, isAppError } from '../errors.js';
 import { documentSparseVector, querySparseVector } from './qdrant-bm25.js';
+import { createQdrantCaller, type QdrantLog } from './qdrant-calls.js';
 import { translateFilter } from './qdrant-filter.js';
 import type {
   CollectionInfo,
@@ -50,9 +49,7 @@ import type {
   VectorStore,
 } from './port.js';
 
-export interface QdrantLog {
-  warn(obj: object, msg: string): void;
-}
+export type { QdrantLog } from './qdrant-calls.js';
 
 export interface QdrantVectorStoreOptions {
   url: string;
@@ -124,18 +121,12 @@ const DOCUMENT_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
 ];
 const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [['project_id', { type: 'keyword', is_tenant: true }]];
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Failure {
-  transient: boolean;
-  error: AppError;
-}
-
 export function createQdrantVectorStore(options: QdrantVectorStoreOptions): QdrantVectorStore {
   const prefix = options.collectionPrefix ?? 'in_memoria';
   const registry = `${prefix}__collections`;
   // The origin drops any user:password@ from the URL, so it is safe in messages.
   const origin = new URL(options.url).origin;
+  const call = createQdrantCaller({ origin, timeoutMs: options.timeoutMs, retryAttempts: options.retryAttempts, log: options.log });
   const client = new QdrantClient({
     url: options.url,
     apiKey: options.apiKey,
@@ -143,54 +134,6 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     // The version probe would fire a request at construction and warn on the console when Qdrant is down.
     checkCompatibility: false,
   });
-
-  // The cause is the client's error: it carries the response or the socket error, never the request headers.
-  function unavailable(reason: string, retryAfter: number, cause: unknown): AppError {
-    return new AppError('PROVIDER_UNAVAILABLE', `Qdrant at ${origin} is unavailable: ${reason}`, { cause, retryAfter });
-  }
-
-  /** Sorts a client error into an AppError, and says whether trying again may help. */
-  function classify(error: unknown): Failure {
-    const e = error as { name?: string; status?: unknown; data?: unknown; cause?: { code?: string; message?: string }; message?: string };
-    if (typeof e.status === 'number') {
-      const status = e.status;
-      const detail = (e.data as { status?: { error?: string } } | undefined)?.status?.error ?? '';
-      if (status === 401 || status === 403) {
-        return { transient: false, error: unavailable(`authentication failed (${status}); check QDRANT_API_KEY`, 60, error) };
-      }
-      if (status === 429 || status >= 500) return { transient: true, error: unavailable(`it answered ${status} ${detail}`.trim(), 5, error) };
-      if (status === 404) return { transient: false, error: new AppError('COLLECTION_NOT_FOUND', detail || 'Qdrant collection not found') };
-      if (status === 409) return { transient: false, error: new AppError('COLLECTION_CONFLICT', detail || 'Qdrant collection already exists') };
-      if (/Vector dimension error/.test(detail)) return { transient: false, error: new AppError('DIMENSION_MISMATCH', detail) };
-      // Qdrant's strict mode (e.g. on Qdrant Cloud) refuses filters on fields without a payload index.
-      if (/Index required/i.test(detail)) return { transient: false, error: new AppError('INVALID_FILTER', `Qdrant refused the filter: ${detail}`) };
-      // Inputs are validated before any call, so Qdrant refusing one is a bug here, not the caller's.
-      return { transient: false, error: new AppError('INTERNAL_ERROR', `Qdrant rejected a request (${status}): ${detail}`) };
-    }
-    if (e.name === 'QdrantClientUnexpectedResponseError') {
-      return { transient: false, error: new AppError('INTERNAL_ERROR', `Qdrant answered with an unexpected response: ${e.message ?? ''}`) };
-    }
-    if (e.name === 'QdrantClientTimeoutError') return { transient: true, error: unavailable(`no answer within ${options.timeoutMs} ms`, 5, error) };
-    if (e.name === 'QdrantClientResourceExhaustedError') return { transient: true, error: unavailable('rate limited (429)', 5, error) };
-    const code = e.cause?.code ?? e.cause?.message ?? e.message ?? 'network error';
-    return { transient: true, error: unavailable(`unreachable (${code})`, 5, error) };
-  }
-
-  /** Runs one client call, retrying transient failures `retries` times (default: the configured count). */
-  async function call<T>(op: string, fn: () => Promise<T>, retries = options.retryAttempts): Promise<T> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (isAppError(error)) throw error;
-        const failure = classify(error);
-        if (!failure.transient || attempt >= retries) throw failure.error;
-        const delay = Math.min(100 * 2 ** attempt, 2000) * (0.75 + Math.random() * 0.5);
-        options.log?.warn({ op, attempt: attempt + 1, reason: failure.error.message }, 'qdrant call failed, retrying');
-        await sleep(delay);
-      }
-    }
-  }
 
   /**
    * Creates the collection when missing and checks an existing one: documents
