@@ -12,6 +12,7 @@
  * - `ne`, `nin`: `must_not` of the positive condition, so a missing key passes.
  * - `gt/gte/lt/lte`: `range` for numbers; for strings, Qdrant's datetime range
  *   (ISO-8601 date-times compared as instants), sent as RFC 3339 UTC.
+ * Field names outside [A-Za-z0-9_-] are quoted in the key path (`metadata."a.b"`).
  * Anything else is an AppError INVALID_FILTER: a filter is never dropped.
  */
 import type { Schemas } from '@qdrant/js-client-rest';
@@ -22,8 +23,8 @@ type Condition = Schemas['Condition'];
 
 const RANGE_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
 const OPERATORS = new Set<string>(['in', 'nin', 'ne', ...RANGE_OPERATORS]);
-/** Characters with a meaning in Qdrant key paths (`a.b`, `a[]`, `"a"`) cannot appear in a field name. */
-const PLAIN_FIELD = /^[^.[\]"]+$/;
+/** Field names Qdrant's key path syntax takes as they are; others are quoted (`metadata."a.b"`). */
+const BARE_FIELD = /^[A-Za-z0-9_-]+$/;
 
 function invalid(message: string): AppError {
   return new AppError('INVALID_FILTER', message);
@@ -84,8 +85,9 @@ function range(key: string, field: string, condition: Record<string, unknown>): 
 
 function translateCondition(field: string, condition: unknown): Condition[] {
   if (field.length === 0) throw invalid('filter has an empty field name');
-  if (!PLAIN_FIELD.test(field)) throw invalid(`filter on \`${field}\`: field names with ".", "[", "]" or '"' cannot be filtered on the qdrant provider`);
-  const key = `metadata.${field}`;
+  // Qdrant's key paths have no escape for a double quote inside a quoted key.
+  if (field.includes('"')) throw invalid(`filter on \`${field}\`: field names with '"' cannot be filtered on the qdrant provider`);
+  const key = BARE_FIELD.test(field) ? `metadata.${field}` : `metadata."${field}"`;
   if (isOperand(condition)) return [equals(key, condition)];
   if (!isPlainObject(condition)) {
     const hint = Array.isArray(condition) ? ' (use `{in: [...]}` to match any of several values)' : '';

@@ -198,9 +198,9 @@ test('filters: every operator, on search, scroll, count and delete', async () =>
   await store.createCollection('proj-filter', 'code', { model: MODEL, dimensions: DIMS });
   const rows: Array<[string, VectorDocument['metadata']]> = [
     ['a', { language: 'ts', n: 1, score: 0.5, ok: true, tags: ['x', 'y'], when: '2024-01-01T00:00:00Z', s: '1' }],
-    ['b', { language: 'py', n: 2, score: 0.75, ok: false, tags: ['y'], when: '2024-06-01T12:00:00Z' }],
+    ['b', { language: 'py', n: 2, score: 0.75, ok: false, tags: ['y'], when: '2024-06-01T12:00:00Z', 'x:y @z': 1 }],
     ['c', { language: 'ts', n: 3, ok: true, tags: [], nothing: null }],
-    ['d', { n: 10, s: 'z' }],
+    ['d', { n: 10, s: 'z', 'file.path': 'a/b.ts' }],
     ['e', {}],
   ];
   await store.upsert('proj-filter', 'code', rows.map(([id, metadata], i) => doc(id, [1, i, 0, 1], metadata)));
@@ -237,6 +237,8 @@ test('filters: every operator, on search, scroll, count and delete', async () =>
   assert.equal(await ids({ when: { gte: '2024-03-01T00:00:00Z' } }), 'b', 'ISO date-times compare as instants');
   assert.equal(await ids({ when: { lt: '2024-03-01' } }), 'a');
   assert.equal(await ids({ language: 'ts', ok: true, n: { gt: 1 } }), 'c', 'implicit AND');
+  assert.equal(await ids({ 'file.path': 'a/b.ts' }), 'd', 'a dotted field name is one key, not a path');
+  assert.equal(await ids({ 'x:y @z': { in: [1] } }), 'b');
 
   for (const bad of [
     { n: { between: [1, 2] } },
@@ -245,7 +247,7 @@ test('filters: every operator, on search, scroll, count and delete', async () =>
     { n: { gt: 'not a date' } },
     { n: { gt: 1, lt: '2024-01-01' } },
     { n: { in: 'x' } },
-    { 'a.b': 1 },
+    { 'say "hi"': 1 },
     { n: { gt: true } },
   ] as unknown as Filter[]) {
     await assert.rejects(store.count('proj-filter', 'code', bad), rejectsWith('INVALID_FILTER'), JSON.stringify(bad));

@@ -148,6 +148,9 @@ test('filters: must/should/must_not, arrays, missing keys, type-strict match, ra
   assert.equal(await countWhere('flt', { must: [{ is_empty: { key: 'tags' } }] }), 2, 'missing counts as empty');
   assert.equal(await countWhere('flt', { must: [{ has_id: [7, ids.c] }] }), 2);
   assert.equal(await countWhere('flt', { must: [{ must_not: [{ key: 'tag', match: { value: 'x' } }] }, { key: 'n', range: { gte: 0 } }] }), 1);
+  const bad = await call('POST', '/collections/flt/points/count', { filter: { must: [{ key: 'a:b', match: { value: 1 } }] } });
+  assert.equal(bad.status, 400, 'an unquoted ":" is not a key path');
+  assert.match(bad.body.status.error, /Invalid json path/);
   const empty = await call('POST', '/collections/flt/points/count', { filter: { must: [{ key: 'tag' }] } });
   assert.equal(empty.status, 422, 'a field condition with no condition');
 });

@@ -18,22 +18,50 @@ export interface FilterTarget {
   payload: Payload;
 }
 
-/** Values at a Qdrant key path (`a.b`, `a[].b`); arrays at the end are flattened. */
-export function valuesAt(payload: Payload, key: string): unknown[] {
-  let current: unknown[] = [payload];
-  for (const rawSegment of key.split('.')) {
-    const flatten = rawSegment.endsWith('[]');
-    const segment = flatten ? rawSegment.slice(0, -2) : rawSegment;
-    const next: unknown[] = [];
-    for (const value of current) {
-      if (value && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, segment)) {
-        next.push((value as Payload)[segment]);
-      }
-    }
-    current = flatten ? next.flatMap((v) => (Array.isArray(v) ? v : [v])) : next;
+/** A key path Qdrant cannot parse: it answers 400 "Format error in JSON body". */
+export class KeyPathError extends Error {}
+
+interface Segment {
+  key: string;
+  /** `[]`: step into every element of an array. */
+  flatten: boolean;
+}
+
+/**
+ * Parses Qdrant's key path syntax: `a.b`, `a[].b`, and quoted keys for other
+ * characters (`a."b c"`). Bare keys are letters, digits, `_` and `-`.
+ * Array indexes (`a[0]`) are not modelled.
+ */
+export function parseKeyPath(path: string): Segment[] {
+  const segments: Segment[] = [];
+  const pattern = /^(?:"([^"]*)"|([\p{L}\p{N}_-]+))(\[\])?(?:\.|$)/u;
+  let rest = path;
+  while (rest.length > 0) {
+    const m = pattern.exec(rest);
+    if (!m) throw new KeyPathError(`Format error in JSON body: Invalid json path: '${path}'`);
+    segments.push({ key: m[1] ?? m[2]!, flatten: m[3] !== undefined });
+    rest = rest.slice(m[0].length);
+    if (rest.length === 0 && m[0].endsWith('.')) throw new KeyPathError(`Format error in JSON body: Invalid json path: '${path}'`);
   }
+  if (segments.length === 0) throw new KeyPathError(`Format error in JSON body: Invalid json path: '${path}'`);
+  return segments;
+}
+
+function step(values: unknown[], segment: Segment): unknown[] {
+  const next: unknown[] = [];
+  for (const value of values) {
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, segment.key)) {
+      next.push((value as Payload)[segment.key]);
+    }
+  }
+  return segment.flatten ? next.flatMap((v) => (Array.isArray(v) ? v : [v])) : next;
+}
+
+/** Values at a Qdrant key path; arrays at the end are flattened. */
+export function valuesAt(payload: Payload, key: string): unknown[] {
+  const values = parseKeyPath(key).reduce<unknown[]>(step, [payload]);
   // A condition on an array field applies to each element.
-  return current.flatMap((v) => (Array.isArray(v) ? v : [v]));
+  return values.flatMap((v) => (Array.isArray(v) ? v : [v]));
 }
 
 /** Qdrant compares match values type-strictly: "1" never equals 1, true never equals 1. */
@@ -143,9 +171,7 @@ function isNull(payload: Payload, key: string): boolean {
 
 /** Like valuesAt, without flattening the final arrays: is_empty and is_null look at the stored value itself. */
 function valuesAtRaw(payload: Payload, key: string): unknown[] {
-  const parent = key.includes('.') ? valuesAt(payload, key.slice(0, key.lastIndexOf('.'))) : [payload];
-  const last = key.slice(key.lastIndexOf('.') + 1);
-  return parent.flatMap((v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, last) ? [(v as Payload)[last]] : []));
+  return parseKeyPath(key).reduce<unknown[]>(step, [payload]);
 }
 
 /** `must: []` matches everything; `should: []` matches nothing; an absent clause is ignored. */

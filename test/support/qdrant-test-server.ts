@@ -18,7 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { QdrantOpenApi, type MatchedOperation } from './qdrant-openapi.js';
-import { FilterValidationError, UnsupportedFeatureError, matchesFilter, normaliseId, type PointId } from './qdrant-test-filter.js';
+import { FilterValidationError, KeyPathError, UnsupportedFeatureError, matchesFilter, normaliseId, parseKeyPath, type PointId } from './qdrant-test-filter.js';
 import {
   VectorError,
   describeVectorConfig,
@@ -192,6 +192,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
     delete_collection: (p) => collections.delete(p.collection_name!),
     create_field_index: (p, q, body) => {
       const col = collection(p.collection_name!);
+      parseKeyPath(body.field_name);
       const schema = body.field_schema;
       if (schema === undefined || schema === null) throw unsupported('payload index without field_schema');
       col.payloadSchema[body.field_name] =
@@ -347,6 +348,9 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
         status = error.status;
         if (error.unsupported) record.errors.push(error.message);
         payload = new HttpError(error.status, error.message);
+      } else if (error instanceof KeyPathError) {
+        status = 400;
+        payload = new HttpError(400, error.message);
       } else if (error instanceof FilterValidationError) {
         status = 422;
         payload = new HttpError(422, error.message);
