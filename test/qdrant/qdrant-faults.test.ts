@@ -124,6 +124,17 @@ test('401: PROVIDER_UNAVAILABLE at once, health names authentication, the key is
   await assert.rejects(keyless.listCollections('auth'), unavailable(/authentication/));
 });
 
+test('checkCollection checks the server version once, and 1.19 raises no warning', opts, async () => {
+  const server = h.server!;
+  server.clearLog();
+  const warnings: object[] = [];
+  const fresh = h.open({ log: { warn: (obj, msg) => warnings.push({ ...obj, msg }) } });
+  await fresh.checkCollection(MODEL, 3);
+  await fresh.checkCollection(MODEL, 3);
+  assert.equal(server.requests.filter((r) => r.operationId === 'root').length, 1);
+  assert.deepEqual(warnings, []);
+});
+
 test('the test server recorded no invalid request and no invalid response', opts, () => {
   assert.deepEqual(h.server!.invalid(), []);
 });
