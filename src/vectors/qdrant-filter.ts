@@ -21,6 +21,7 @@ import type { Filter, FilterOperand } from './port.js';
 
 type Condition = Schemas['Condition'];
 
+const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 const RANGE_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
 const OPERATORS = new Set<string>(['in', 'nin', 'ne', ...RANGE_OPERATORS]);
 /** Field names Qdrant's key path syntax takes as they are; others are quoted (`metadata."a.b"`). */
@@ -67,7 +68,9 @@ function oneOf(key: string, field: string, operator: string, operand: unknown): 
 function bound(field: string, operator: string, operand: unknown, kind: 'number' | 'string'): number | string {
   if (typeof operand === 'number' && Number.isFinite(operand) && kind === 'number') return operand;
   if (typeof operand === 'string' && kind === 'string') {
-    const instant = Date.parse(operand);
+    // Qdrant reads a date-time without a zone as UTC; JavaScript would read it as local time.
+    const zoned = NO_ZONE.test(operand) ? `${operand.replace(' ', 'T')}Z` : operand;
+    const instant = Date.parse(zoned);
     if (!Number.isNaN(instant)) return new Date(instant).toISOString();
   }
   throw invalid(`filter on \`${field}\`: operator \`${operator}\` takes a number or an ISO-8601 date-time, got ${typeof operand === 'string' ? `"${operand}"` : describe(operand)}`);
