@@ -1,0 +1,510 @@
+/**
+ * The VectorStore port on Qdrant 1.19, through @qdrant/js-client-rest.
+ *
+ * Layout, as Qdrant recommends for multitenancy (few large collections, tenants
+ * told apart by an indexed payload field rather than one collection each):
+ * - one physical collection per embedding space, `${prefix}_${model-slug}_${dimensions}`,
+ *   with a dense vector `dense` (Cosine) and a sparse vector `bm25` (idf
+ *   modifier) for keyword search; every point carries `project_id` (keyword
+ *   index with `is_tenant: true`), `collection` (the logical collection), `doc_id`
+ *   (the caller's id), `content`, `metadata` (the caller's flat object; keyword
+ *   indexes on `metadata.filePath` and `metadata.language`) and `vector_norm`;
+ * - the logical collections (name, model, dimensions, physical collection, per
+ *   project) are points of a small registry collection `${prefix}__collections`,
+ *   so the service keeps no state of its own in remote mode.
+ * Point ids are UUIDv5 of (projectId, collection, id): a re-upsert replaces.
+ * Qdrant normalises cosine vectors on store; `vector_norm` lets the adapter give
+ * back the vector it was given.
+ *
+ * Keyword mode is BM25 the way Qdrant documents it: each document's content
+ * becomes a sparse vector of BM25 term weights (qdrant-bm25.ts) and Qdrant's
+ * `idf` modifier supplies the IDF at query time. Scores are BM25 scores (higher
+ * is more relevant), not the embedded store's numbers; the IDF statistics are
+ * those of the whole physical collection (every project sharing the embedding
+ * space), which only weighs terms, never lets a document cross projects.
+ * Hybrid mode is fused above the port (reciprocal rank), from one search per mode.
+ *
+ * Failures (qdrant-calls.ts): every call has the client's timeout; transient
+ * failures are retried with backoff, then become PROVIDER_UNAVAILABLE; 401/403
+ * at once. No state is kept between calls (only that the server version was
+ * checked), so the store recovers by itself when Qdrant comes back.
+ */
+import { createHash } from 'node:crypto';
+import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import { AppError, isAppError } from '../errors.js';
+import { documentSparseVector, querySparseVector } from './qdrant-bm25.js';
+import { createQdrantCaller, type QdrantLog } from './qdrant-calls.js';
+import { translateFilter } from './qdrant-filter.js';
+import type {
+  CollectionInfo,
+  CollectionSpec,
+  Filter,
+  Metadata,
+  ScrollPage,
+  ScrollRequest,
+  SearchHit,
+  SearchRequest,
+  StoredDocument,
+  VectorDocument,
+  VectorStore,
+} from './port.js';
+
+export type { QdrantLog } from './qdrant-calls.js';
+
+export interface QdrantVectorStoreOptions {
+  url: string;
+  apiKey?: string;
+  collectionPrefix?: string;
+  /** Per HTTP call. */
+  timeoutMs: number;
+  /** Retries after the first attempt, for transient failures only. */
+  retryAttempts: number;
+  log?: QdrantLog;
+}
+
+export interface QdrantVectorStore extends VectorStore {
+  /**
+   * Makes sure the physical collection for this embedding space exists with the
+   * right vector size and payload indexes; returns its name. Throws
+   * DIMENSION_MISMATCH when it exists with another size. Call it at start-up.
+   */
+  checkCollection(model: string, dimensions: number): Promise<string>;
+}
+
+type Condition = Schemas['Condition'];
+
+interface RegistryEntry {
+  name: string;
+  model: string;
+  dimensions: number;
+  physical: string;
+}
+
+// Fixed namespaces for the UUIDv5 point ids (RFC 9562): documents and registry entries.
+const DOCUMENT_NAMESPACE = '3f1c2b9e-6a4d-4e8f-9b1a-7c5d2e0f8a61';
+const REGISTRY_NAMESPACE = '8b6e4a2c-1d3f-4b5a-8c7e-9f0a1b2c3d4e';
+
+/** RFC 9562 UUID version 5 (SHA-1, name-based). */
+export function uuidV5(name: string, namespace: string): string {
+  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The Qdrant point id of a document: JSON keeps the three parts apart whatever they contain. */
+export function documentPointId(projectId: string, collection: string, id: string): string {
+  return uuidV5(JSON.stringify([projectId, collection, id]), DOCUMENT_NAMESPACE);
+}
+
+function registryPointId(projectId: string, collection: string): string {
+  return uuidV5(JSON.stringify([projectId, collection]), REGISTRY_NAMESPACE);
+}
+
+export function physicalCollectionName(prefix: string, model: string, dimensions: number): string {
+  const slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
+  return `${prefix}_${slug}_${dimensions}`;
+}
+
+/** Vector names in the document collections. */
+const DENSE = 'dense';
+const SPARSE = 'bm25';
+
+/** Keyword indexes of every physical collection; the tenant one is marked for Qdrant's tenant optimisation. */
+const DOCUMENT_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
+  ['project_id', { type: 'keyword', is_tenant: true }],
+  ['collection', 'keyword'],
+  ['doc_id', 'keyword'],
+  ['metadata.filePath', 'keyword'],
+  ['metadata.language', 'keyword'],
+];
+const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [['project_id', { type: 'keyword', is_tenant: true }]];
+
+export function createQdrantVectorStore(options: QdrantVectorStoreOptions): QdrantVectorStore {
+  const prefix = options.collectionPrefix ?? 'in_memoria';
+  const registry = `${prefix}__collections`;
+  // The origin drops any user:password@ from the URL, so it is safe in messages.
+  const origin = new URL(options.url).origin;
+  const call = createQdrantCaller({ origin, timeoutMs: options.timeoutMs, retryAttempts: options.retryAttempts, log: options.log });
+  const client = new QdrantClient({
+    url: options.url,
+    apiKey: options.apiKey,
+    timeout: options.timeoutMs,
+    // The version probe would fire a request at construction and warn on the console when Qdrant is down.
+    checkCompatibility: false,
+  });
+
+  /**
+   * Creates the collection when missing and checks an existing one: documents
+   * get the named `dense` + `bm25` vectors, the registry one unnamed vector.
+   */
+  async function ensureCollection(name: string, size: number, indexes: Array<[string, Schemas['PayloadFieldSchema']]>, documents: boolean): Promise<void> {
+    const { exists } = await call('collectionExists', () => client.collectionExists(name));
+    if (!exists) {
+      const layout = documents
+        ? { vectors: { [DENSE]: { size, distance: 'Cosine' as const } }, sparse_vectors: { [SPARSE]: { modifier: 'idf' as const } } }
+        : { vectors: { size, distance: 'Cosine' as const } };
+      try {
+        await call('createCollection', () => client.createCollection(name, layout));
+      } catch (error) {
+        // Another instance (or a retried call) created it first: fine, checked below.
+        if (!(isAppError(error) && error.code === 'COLLECTION_CONFLICT')) throw error;
+      }
+    }
+    const info = await call('getCollection', () => client.getCollection(name));
+    const configured = info.config.params.vectors as Record<string, unknown> | undefined;
+    const vectors = (documents ? configured?.[DENSE] : configured) as { size?: unknown; distance?: unknown } | undefined;
+    const sparse = info.config.params.sparse_vectors?.[SPARSE];
+    if (typeof vectors?.size !== 'number' || (documents && sparse?.modifier !== 'idf')) {
+      const expected = documents ? `a dense vector "${DENSE}" and a sparse vector "${SPARSE}" with the idf modifier` : 'one unnamed dense vector';
+      throw new AppError('COLLECTION_CONFLICT', `Qdrant collection "${name}" exists without ${expected}; it was not created by this service`);
+    }
+    if (vectors.size !== size) {
+      throw new AppError('DIMENSION_MISMATCH', `Qdrant collection "${name}" holds vectors of ${vectors.size} dimensions, but ${size} were asked for`);
+    }
+    if (vectors.distance !== 'Cosine') {
+      throw new AppError('COLLECTION_CONFLICT', `Qdrant collection "${name}" uses ${String(vectors.distance)} distance, not Cosine`);
+    }
+    for (const [field, schema] of indexes) {
+      if (info.payload_schema[field]) continue;
+      await call('createPayloadIndex', () => client.createPayloadIndex(name, { field_name: field, field_schema: schema, wait: true }));
+    }
+  }
+
+  // The client's own version probe is off (see above); this one logs through the service's logger, once.
+  let versionChecked = false;
+  async function checkServerVersion(): Promise<void> {
+    if (versionChecked) return;
+    const { version } = await call('versionInfo', () => client.versionInfo());
+    const [major, minor] = version.split('.').map(Number);
+    if (major !== 1 || minor === undefined || Math.abs(minor - 19) > 1) {
+      options.log?.warn({ version }, 'Qdrant server version may not work with client 1.19 (major must match, minor within 1)');
+    }
+    versionChecked = true;
+  }
+
+  async function checkCollection(model: string, dimensions: number): Promise<string> {
+    if (!Number.isSafeInteger(dimensions) || dimensions < 1) throw new AppError('VALIDATION_FAILED', `dimensions must be a positive integer, got ${dimensions}`);
+    await checkServerVersion();
+    const name = physicalCollectionName(prefix, model, dimensions);
+    await ensureCollection(name, dimensions, DOCUMENT_INDEXES, true);
+    return name;
+  }
+
+  function toEntry(payload: Record<string, unknown> | null | undefined): RegistryEntry {
+    return {
+      name: String(payload?.collection),
+      model: String(payload?.model),
+      dimensions: Number(payload?.dimensions),
+      physical: String(payload?.physical),
+    };
+  }
+
+  /** The registry entry, or null; a registry collection that does not exist yet holds no entries. */
+  async function findEntry(projectId: string, name: string): Promise<RegistryEntry | null> {
+    try {
+      const points = await call('retrieve', () => client.retrieve(registry, { ids: [registryPointId(projectId, name)], with_payload: true }));
+      const payload = points[0]?.payload;
+      return payload && payload.project_id === projectId && payload.collection === name ? toEntry(payload) : null;
+    } catch (error) {
+      if (isAppError(error) && error.code === 'COLLECTION_NOT_FOUND') return null;
+      throw error;
+    }
+  }
+
+  async function requireEntry(projectId: string, name: string): Promise<RegistryEntry> {
+    const entry = await findEntry(projectId, name);
+    if (!entry) throw new AppError('COLLECTION_NOT_FOUND', `collection "${name}" does not exist in project "${projectId}"`);
+    return entry;
+  }
+
+  async function projectEntries(projectId: string): Promise<RegistryEntry[]> {
+    const entries: RegistryEntry[] = [];
+    let offset: Schemas['ExtendedPointId'] | undefined;
+    try {
+      do {
+        const page = await call('scroll', () =>
+          client.scroll(registry, { filter: { must: [{ key: 'project_id', match: { value: projectId } }] }, limit: 256, offset, with_payload: true }),
+        );
+        entries.push(...page.points.map((p) => toEntry(p.payload)));
+        offset = (page.next_page_offset ?? undefined) as Schemas['ExtendedPointId'] | undefined;
+      } while (offset !== undefined);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'COLLECTION_NOT_FOUND') return [];
+      throw error;
+    }
+    return entries;
+  }
+
+  /** A physical collection dropped behind the service's back holds no points to delete. */
+  async function ignoreMissing(pending: Promise<unknown>): Promise<void> {
+    try {
+      await pending;
+    } catch (error) {
+      if (!(isAppError(error) && error.code === 'COLLECTION_NOT_FOUND')) throw error;
+    }
+  }
+
+  function tenant(projectId: string, collection: string): Condition[] {
+    return [
+      { key: 'project_id', match: { value: projectId } },
+      { key: 'collection', match: { value: collection } },
+    ];
+  }
+
+  function scoped(projectId: string, collection: string, filter?: Filter): Schemas['Filter'] {
+    return { must: [...tenant(projectId, collection), ...translateFilter(filter)] };
+  }
+
+  async function countIn(entry: RegistryEntry, projectId: string, filter?: Filter): Promise<number> {
+    const result = await call('count', () => client.count(entry.physical, { filter: scoped(projectId, entry.name, filter), exact: true }));
+    return result.count;
+  }
+
+  async function info(projectId: string, entry: RegistryEntry): Promise<CollectionInfo> {
+    return { name: entry.name, model: entry.model, dimensions: entry.dimensions, distance: 'cosine', count: await countIn(entry, projectId) };
+  }
+
+  function checkVector(entry: RegistryEntry, vector: Float32Array, what: string): number[] {
+    if (vector.length !== entry.dimensions) {
+      throw new AppError('DIMENSION_MISMATCH', `${what} has ${vector.length} dimensions, but collection "${entry.name}" holds ${entry.dimensions}`);
+    }
+    const values = Array.from(vector);
+    if (!values.every(Number.isFinite)) throw new AppError('INVALID_VECTOR', `${what} contains a value that is not a finite number`);
+    return values;
+  }
+
+  /**
+   * Only the payload fields a read needs: content can be large. Like the embedded
+   * store, get() includes content unless told not to; scroll and search only when asked.
+   */
+  function payloadFields(includeContent: boolean): string[] {
+    return includeContent ? ['doc_id', 'metadata', 'vector_norm', 'content'] : ['doc_id', 'metadata', 'vector_norm'];
+  }
+
+  function toDocument(
+    point: { payload?: Record<string, unknown> | null; vector?: unknown },
+    includeContent: boolean,
+    includeVector: boolean,
+  ): StoredDocument {
+    const payload = point.payload ?? {};
+    const doc: StoredDocument = { id: String(payload.doc_id), metadata: (payload.metadata ?? {}) as Metadata };
+    if (includeContent) doc.content = typeof payload.content === 'string' ? payload.content : '';
+    const dense = (point.vector as Record<string, unknown> | null | undefined)?.[DENSE];
+    if (includeVector && Array.isArray(dense)) {
+      // Qdrant keeps the unit vector; scale it back to what the caller stored.
+      const norm = typeof payload.vector_norm === 'number' ? payload.vector_norm : 1;
+      doc.vector = Float32Array.from(dense as number[], (x) => x * norm);
+    }
+    return doc;
+  }
+
+  function encodeCursor(offset: Schemas['ExtendedPointId']): string {
+    return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+  }
+
+  function decodeCursor(cursor: string): string {
+    try {
+      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
+      if (typeof parsed.o === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.o)) return parsed.o;
+    } catch {
+      // fall through to the error below
+    }
+    throw new AppError('INVALID_CURSOR', 'cursor is not one this collection handed out');
+  }
+
+  /** Reads ask for the dense vector only: the sparse one is an index, not the caller's data. */
+  function vectorSelector(includeVector: boolean): string[] | false {
+    return includeVector ? [DENSE] : false;
+  }
+
+  function checkLimit(limit: number): void {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new AppError('LIMIT_OUT_OF_RANGE', `limit must be a positive integer, got ${limit}`);
+  }
+
+  const store: QdrantVectorStore = {
+    provider: 'qdrant',
+    checkCollection,
+
+    async createCollection(projectId, name, spec: CollectionSpec) {
+      const existing = await findEntry(projectId, name);
+      if (existing) {
+        if (existing.model === spec.model && existing.dimensions === spec.dimensions) return info(projectId, existing);
+        throw new AppError(
+          'COLLECTION_CONFLICT',
+          `collection "${name}" already exists with model "${existing.model}" and ${existing.dimensions} dimensions, not "${spec.model}" and ${spec.dimensions}`,
+        );
+      }
+      const physical = await checkCollection(spec.model, spec.dimensions);
+      await ensureCollection(registry, 1, REGISTRY_INDEXES, false);
+      const entry: RegistryEntry = { name, model: spec.model, dimensions: spec.dimensions, physical };
+      await call('upsert', () =>
+        client.upsert(registry, {
+          wait: true,
+          points: [
+            {
+              id: registryPointId(projectId, name),
+              vector: [1],
+              payload: { project_id: projectId, collection: name, model: spec.model, dimensions: spec.dimensions, physical, created_at: new Date().toISOString() },
+            },
+          ],
+        }),
+      );
+      return info(projectId, entry);
+    },
+
+    async getCollection(projectId, name) {
+      const entry = await findEntry(projectId, name);
+      return entry ? info(projectId, entry) : null;
+    },
+
+    async listCollections(projectId) {
+      const entries = await projectEntries(projectId);
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return Promise.all(entries.map((entry) => info(projectId, entry)));
+    },
+
+    async deleteCollection(projectId, name) {
+      const entry = await findEntry(projectId, name);
+      if (!entry) return false;
+      // Points first, registry entry last: a failure in between leaves a collection that can be deleted again.
+      await ignoreMissing(call('delete', () => client.delete(entry.physical, { wait: true, filter: { must: tenant(projectId, name) } })));
+      await call('delete', () => client.delete(registry, { wait: true, points: [registryPointId(projectId, name)] }));
+      return true;
+    },
+
+    async upsert(projectId, collection, documents: VectorDocument[]) {
+      const entry = await requireEntry(projectId, collection);
+      const points = documents.map((doc) => {
+        const vector = checkVector(entry, doc.vector, `vector of document "${doc.id}"`);
+        const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+        const terms = documentSparseVector(doc.content);
+        return {
+          id: documentPointId(projectId, collection, doc.id),
+          // A document without a word has no sparse vector: keyword search never finds it.
+          vector: terms ? { [DENSE]: vector, [SPARSE]: terms } : { [DENSE]: vector },
+          payload: { project_id: projectId, collection, doc_id: doc.id, content: doc.content, metadata: doc.metadata, vector_norm: norm },
+        };
+      });
+      if (points.length === 0) return;
+      // One request: Qdrant applies a single upsert operation whole.
+      await call('upsert', () => client.upsert(entry.physical, { wait: true, points }));
+    },
+
+    async get(projectId, collection, id, opts) {
+      const entry = await requireEntry(projectId, collection);
+      const includeContent = opts?.includeContent ?? true;
+      const includeVector = opts?.includeVector ?? false;
+      const points = await call('retrieve', () =>
+        client.retrieve(entry.physical, {
+          ids: [documentPointId(projectId, collection, id)],
+          with_payload: [...payloadFields(includeContent), 'project_id', 'collection'],
+          with_vector: vectorSelector(includeVector),
+        }),
+      );
+      const point = points[0];
+      if (!point || point.payload?.project_id !== projectId || point.payload?.collection !== collection) return null;
+      return toDocument(point, includeContent, includeVector);
+    },
+
+    async scroll(projectId, collection, request: ScrollRequest): Promise<ScrollPage> {
+      checkLimit(request.limit);
+      const entry = await requireEntry(projectId, collection);
+      const includeContent = request.includeContent ?? false;
+      const includeVector = request.includeVector ?? false;
+      const filter = scoped(projectId, collection, request.filter);
+      const offset = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+      const page = await call('scroll', () =>
+        client.scroll(entry.physical, { filter, limit: request.limit, offset, with_payload: payloadFields(includeContent), with_vector: vectorSelector(includeVector) }),
+      );
+      const next = page.next_page_offset;
+      return {
+        items: page.points.map((p) => toDocument(p, includeContent, includeVector)),
+        nextCursor: next === null || next === undefined ? null : encodeCursor(next as Schemas['ExtendedPointId']),
+      };
+    },
+
+    async search(projectId, collection, request: SearchRequest): Promise<SearchHit[]> {
+      if (request.mode !== 'vector' && request.mode !== 'keyword') {
+        const mode = (request as { mode: unknown }).mode;
+        throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode "${String(mode)}" is not one this store answers; use vector or keyword`);
+      }
+      checkLimit(request.limit);
+      const entry = await requireEntry(projectId, collection);
+      const filter = scoped(projectId, collection, request.filter);
+      let query: number[] | { indices: number[]; values: number[] };
+      if (request.mode === 'vector') {
+        query = checkVector(entry, request.vector, 'query vector');
+      } else {
+        const terms = querySparseVector(request.text);
+        if (!terms) return [];
+        query = terms;
+      }
+      const includeContent = request.includeContent ?? false;
+      const includeVector = request.includeVector ?? false;
+      const result = await call('query', () =>
+        client.query(entry.physical, {
+          query,
+          using: request.mode === 'vector' ? DENSE : SPARSE,
+          filter,
+          limit: request.limit,
+          score_threshold: request.threshold,
+          with_payload: payloadFields(includeContent),
+          with_vector: vectorSelector(includeVector),
+        }),
+      );
+      return result.points.map((p) => ({ ...toDocument(p, includeContent, includeVector), score: p.score }));
+    },
+
+    async count(projectId, collection, filter) {
+      const entry = await requireEntry(projectId, collection);
+      return countIn(entry, projectId, filter);
+    },
+
+    async deleteByIds(projectId, collection, ids) {
+      const entry = await requireEntry(projectId, collection);
+      const pointIds = [...new Set(ids.map((id) => documentPointId(projectId, collection, id)))];
+      if (pointIds.length === 0) return 0;
+      const found = await call('retrieve', () =>
+        client.retrieve(entry.physical, { ids: pointIds, with_payload: ['project_id', 'collection'], with_vector: false }),
+      );
+      const existing = found.filter((p) => p.payload?.project_id === projectId && p.payload?.collection === collection).map((p) => p.id);
+      if (existing.length === 0) return 0;
+      await call('delete', () => client.delete(entry.physical, { wait: true, points: existing }));
+      return existing.length;
+    },
+
+    async deleteByFilter(projectId, collection, filter) {
+      const entry = await requireEntry(projectId, collection);
+      const scopedFilter = scoped(projectId, collection, filter);
+      // Qdrant's delete does not say how many points it removed: count exactly first.
+      const { count } = await call('count', () => client.count(entry.physical, { filter: scopedFilter, exact: true }));
+      if (count === 0) return 0;
+      await call('delete', () => client.delete(entry.physical, { wait: true, filter: scopedFilter }));
+      return count;
+    },
+
+    async deleteProject(projectId) {
+      // The registry knows every physical collection the project has points in: upserts need an entry,
+      // and deleteCollection removes points before the entry.
+      const entries = await projectEntries(projectId);
+      if (entries.length === 0) return;
+      const byProject = { must: [{ key: 'project_id', match: { value: projectId } }] };
+      for (const name of new Set(entries.map((e) => e.physical))) {
+        await ignoreMissing(call('delete', () => client.delete(name, { wait: true, filter: byProject })));
+      }
+      await call('delete', () => client.delete(registry, { wait: true, filter: byProject }));
+    },
+
+    async health() {
+      // An authenticated call (GET / is open), tried once: health reports the state now.
+      await call('collectionExists', () => client.collectionExists(registry), 0);
+    },
+
+    async close() {
+      // The client holds no resources that need closing; pooled sockets time out by themselves.
+    },
+  };
+  return store;
+}
