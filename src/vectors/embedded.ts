@@ -80,6 +80,7 @@ interface CollectionRow {
   ann_file: string | null;
   ann_watermark: number;
   ann_size: number;
+  ann_checksum: string | null;
 }
 
 interface LoadedCollection {
@@ -92,6 +93,12 @@ interface LoadedCollection {
 /** Candidates asked of the index beyond the limit: re-ranking recovers what i8 quantisation blurs. */
 const OVERSAMPLE_FACTOR = 4;
 const OVERSAMPLE_MIN = 40;
+/**
+ * With a filter passing a share s of documents, asking the index for
+ * limit * 2 / s candidates expects twice the passing hits needed; a shortfall
+ * falls back to an exact scan, so this trades latency, never correctness.
+ */
+const FILTERED_OVERSAMPLE_FACTOR = 2;
 /** A filtered exact scan is chosen when it costs at most this many multiply-adds (~1 ms). */
 const EXACT_SCAN_BUDGET = 1_000_000;
 const SELECTIVITY_SAMPLE = 512;
@@ -108,6 +115,7 @@ CREATE TABLE IF NOT EXISTS vector_collections (
   ann_file TEXT,
   ann_watermark INTEGER NOT NULL DEFAULT 0,
   ann_size INTEGER NOT NULL DEFAULT 0,
+  ann_checksum TEXT,
   UNIQUE (project_id, name)
 );
 CREATE TABLE IF NOT EXISTS vector_documents (
@@ -202,7 +210,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     collections: db.prepare('SELECT * FROM vector_collections WHERE project_id = ? ORDER BY name'),
     allIndexFiles: db.prepare('SELECT ann_file FROM vector_collections WHERE ann_file IS NOT NULL').pluck(),
     deleteCollection: db.prepare('DELETE FROM vector_collections WHERE id = ?'),
-    setAnn: db.prepare('UPDATE vector_collections SET ann_file = ?, ann_watermark = ?, ann_size = ? WHERE id = ?'),
+    setAnn: db.prepare('UPDATE vector_collections SET ann_file = ?, ann_watermark = ?, ann_size = ?, ann_checksum = ? WHERE id = ?'),
     countDocuments: db.prepare('SELECT count(*) FROM vector_documents WHERE collection_id = ?').pluck(),
     loadDocuments: db.prepare('SELECT seq, doc_id, metadata, vector FROM vector_documents WHERE collection_id = ? ORDER BY seq').raw(),
     deleteDocuments: db.prepare('DELETE FROM vector_documents WHERE collection_id = ?'),
@@ -265,11 +273,11 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     let ann: AnnIndex | null = null;
     if (row.ann_file) {
       try {
-        ann = openAnnIndex(join(indexDir, row.ann_file), row.dimensions, annParams, row.ann_watermark, row.ann_size);
+        ann = openAnnIndex(join(indexDir, row.ann_file), row.dimensions, annParams, row.ann_watermark, row.ann_size, row.ann_checksum ?? '');
       } catch (error) {
         // Not fatal: exact scans answer until the worker rebuilds it.
         log?.warn({ err: error, collection: row.name, projectId: row.project_id }, 'vector index unreadable; rebuilding');
-        sql.setAnn.run(null, 0, 0, row.id);
+        sql.setAnn.run(null, 0, 0, null, row.id);
       }
     }
     const collection: LoadedCollection = { row, memory, ann, fts: ftsStatements(row.id) };
@@ -313,7 +321,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
 
   function setAnn(collection: LoadedCollection, ann: AnnIndex | null): void {
     const previous = collection.ann;
-    sql.setAnn.run(ann ? ann.file.slice(indexDir.length + 1) : null, ann?.watermark ?? 0, ann?.size ?? 0, collection.row.id);
+    sql.setAnn.run(ann ? ann.file.slice(indexDir.length + 1) : null, ann?.watermark ?? 0, ann?.size ?? 0, ann?.checksum ?? null, collection.row.id);
     collection.ann = ann;
     // The old mapping stays valid until garbage-collected; unlinking now only frees the name.
     if (previous && previous.file !== ann?.file) rmSync(previous.file, { force: true });
@@ -357,7 +365,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       if (closed || current !== collection) {
         rmSync(outFile, { force: true });
       } else {
-        setAnn(collection, openAnnIndex(outFile, collection.row.dimensions, annParams, result.watermark, result.size));
+        setAnn(collection, { ...openAnnIndex(outFile, collection.row.dimensions, annParams, result.watermark, result.size), checksum: result.checksum });
         log?.info(
           { projectId: collection.row.project_id, collection: collection.row.name, indexed: result.size, incremental: plan.previousFile !== null, ms: Date.now() - started },
           'vector index built',
@@ -380,12 +388,13 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
 
   // ---- search ------------------------------------------------------------------
 
-  /** Share of the indexed slots [0, end) passing the predicate, from an evenly spread sample. */
+  /** Share of the indexed slots [0, end) passing the predicate, from a random sample. */
   function selectivity(memory: CollectionMemory, end: number, predicate: MetadataPredicate): number {
-    const step = Math.max(1, Math.floor(end / SELECTIVITY_SAMPLE));
+    // Random, not strided: a stride aliases with periodic data (every 10th chunk a language, say).
     let seen = 0;
     let passed = 0;
-    for (let slot = 0; slot < end; slot += step) {
+    for (let draw = 0; draw < SELECTIVITY_SAMPLE; draw++) {
+      const slot = Math.floor(Math.random() * end);
       if (!memory.isAlive(slot)) continue;
       seen++;
       if (predicate(memory.metadataOf(slot))) passed++;
@@ -412,7 +421,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     if (predicate) {
       const share = selectivity(memory, tailStart, predicate);
       if (share * indexedLive * memory.dimensions <= EXACT_SCAN_BUDGET) return exact();
-      k = Math.ceil((limit * OVERSAMPLE_FACTOR) / share) + OVERSAMPLE_MIN;
+      k = Math.ceil((limit * FILTERED_OVERSAMPLE_FACTOR) / share) + OVERSAMPLE_MIN;
     }
     if (k >= ann.size) return exact();
 

@@ -16,6 +16,8 @@
  * costs no accuracy in the answer, only a little in candidate recall, which
  * oversampling recovers.
  */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { IndexConfig } from 'usearch';
@@ -63,23 +65,48 @@ export interface BuildResult {
   /** Every live row with seq <= watermark (at read time) is in the index. */
   watermark: number;
   size: number;
+  checksum: string;
+}
+
+/**
+ * SHA-256 of a file, read in 1 MB pieces. usearch maps whatever it is given
+ * and crashes the process on a damaged file, so a file is mapped only when
+ * its checksum matches the one recorded when it was written.
+ */
+export function fileChecksum(path: string): string {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      hash.update(buffer.subarray(0, read));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /** A built index, memory-mapped read-only; keys are document seqs. */
 export interface AnnIndex {
   file: string;
+  checksum?: string;
   watermark: number;
   size: number;
   index: Index;
 }
 
-export function openAnnIndex(file: string, dimensions: number, params: AnnParams, watermark: number, size: number): AnnIndex {
+/** Maps an index file; with `checksum`, only after verifying it (files from an earlier run). */
+export function openAnnIndex(file: string, dimensions: number, params: AnnParams, watermark: number, size: number, checksum?: string): AnnIndex {
+  if (checksum !== undefined && fileChecksum(file) !== checksum) throw new Error(`index file ${file} does not match its recorded checksum`);
   const index = new Index(annIndexConfig(dimensions, params));
   index.view(file);
   if (index.size() !== size || index.dimensions() !== dimensions) {
     throw new Error(`index file ${file} holds ${index.size()} vectors of ${index.dimensions()} dimensions, expected ${size} of ${dimensions}`);
   }
-  return { file, watermark, size, index };
+  return { file, watermark, size, index, checksum };
 }
 
 /** Candidate seqs for a unit query, nearest first. */

@@ -13,7 +13,7 @@ import { closeSync, fsyncSync, openSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { Index, annIndexConfig, type BuildRequest, type BuildResult } from './ann.js';
+import { Index, annIndexConfig, fileChecksum, type BuildRequest, type BuildResult } from './ann.js';
 
 const CHUNK = 1024;
 
@@ -60,9 +60,10 @@ function build(request: BuildRequest): BuildResult {
     const temporary = `${request.outFile}.tmp`;
     index.save(temporary);
     fsyncPath(temporary);
+    const checksum = fileChecksum(temporary);
     renameSync(temporary, request.outFile);
     fsyncPath(dirname(request.outFile));
-    return { watermark, size: index.size() };
+    return { watermark, size: index.size(), checksum };
   } finally {
     db.close();
   }
