@@ -26,6 +26,7 @@ import Database from 'better-sqlite3';
 import { AppError } from '../errors.js';
 import { defaultAnnParams, annCandidates, openAnnIndex, runBuild, type AnnIndex, type AnnParams, type BuildRequest } from './embedded/ann.js';
 import { CollectionMemory, TopK, normalize, type ScoredSlot } from './embedded/memory.js';
+import { SubsetCache, scanSubset } from './embedded/subsets.js';
 import { compileFilter, isEmptyFilter, type MetadataPredicate } from './filter.js';
 import type {
   CollectionInfo,
@@ -54,6 +55,10 @@ export interface EmbeddedVectorStoreOptions {
   /** Threads the index worker uses (default 1: leaves a core for requests). */
   indexThreads?: number;
   annParams?: Partial<AnnParams>;
+  /** A filtered search scans its matches exactly up to this many multiply-adds (default 1,000,000, ~1 ms); tests lower it to reach the other paths. */
+  exactScanBudget?: number;
+  /** Bytes of packed filtered subsets cached per collection (default 32 MB). */
+  filterCacheBytes?: number;
 }
 
 export interface IndexStatus {
@@ -88,6 +93,7 @@ interface LoadedCollection {
   memory: CollectionMemory;
   ann: AnnIndex | null;
   fts: { insert: Database.Statement; remove: Database.Statement; search: Database.Statement };
+  subsets: SubsetCache;
 }
 
 /** Candidates asked of the index beyond the limit: re-ranking recovers what i8 quantisation blurs. */
@@ -99,9 +105,15 @@ const OVERSAMPLE_MIN = 40;
  * falls back to an exact scan, so this trades latency, never correctness.
  */
 const FILTERED_OVERSAMPLE_FACTOR = 2;
-/** A filtered exact scan is chosen when it costs at most this many multiply-adds (~1 ms). */
+/** By default, a filtered exact scan is chosen when it costs at most this many multiply-adds (~1 ms). */
 const EXACT_SCAN_BUDGET = 1_000_000;
 const SELECTIVITY_SAMPLE = 512;
+/**
+ * Below this share of documents passing a filter, the HNSW top-k would have to
+ * be huge to hold enough that pass (on clustered data, 10% needs k ~ 1,000 for
+ * recall 0.96): scan the packed matching subset instead (embedded/subsets.ts).
+ */
+const GRAPH_MIN_SHARE = 0.3;
 const MAX_QUERY_TERMS = 64;
 
 const SCHEMA = `
@@ -188,6 +200,8 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   const indexThreshold = Math.max(1, options.indexThreshold ?? 2000);
   const indexThreads = Math.max(1, options.indexThreads ?? 1);
   const annParams: AnnParams = { ...defaultAnnParams, ...options.annParams };
+  const filterCacheBytes = options.filterCacheBytes ?? 32 * 1024 * 1024;
+  const exactScanBudget = options.exactScanBudget ?? EXACT_SCAN_BUDGET;
   const log = options.log;
   const indexDir = join(options.dataDir, 'vector-index');
   const dbPath = join(options.dataDir, 'vectors.sqlite');
@@ -280,7 +294,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         sql.setAnn.run(null, 0, 0, null, row.id);
       }
     }
-    const collection: LoadedCollection = { row, memory, ann, fts: ftsStatements(row.id) };
+    const collection: LoadedCollection = { row, memory, ann, fts: ftsStatements(row.id), subsets: new SubsetCache(filterCacheBytes) };
     loaded.set(row.id, collection);
     considerBuild(collection);
     return collection;
@@ -388,7 +402,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
 
   // ---- search ------------------------------------------------------------------
 
-  /** Share of the indexed slots [0, end) passing the predicate, from a random sample. */
+  /** Share of the slots [0, end) passing the predicate, from a random sample. */
   function selectivity(memory: CollectionMemory, end: number, predicate: MetadataPredicate): number {
     // Random, not strided: a stride aliases with periodic data (every 10th chunk a language, say).
     let seen = 0;
@@ -402,28 +416,37 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     return seen === 0 ? 0 : passed / seen;
   }
 
-  function nearest(collection: LoadedCollection, query: Float32Array, limit: number, predicate?: MetadataPredicate): ScoredSlot[] {
+  function nearest(collection: LoadedCollection, query: Float32Array, limit: number, filter?: { key: string; predicate: MetadataPredicate }): ScoredSlot[] {
     const { memory, ann } = collection;
+    const predicate = filter?.predicate;
     const exact = (): ScoredSlot[] => {
       const top = new TopK(limit);
       memory.scan(0, memory.size, query, top, predicate);
       return top.sorted();
     };
+    const packed = (key: string, keep: MetadataPredicate): ScoredSlot[] => {
+      const subset = collection.subsets.get(key, memory, () => memory.matching(keep));
+      const top = new TopK(limit);
+      for (const slot of scanSubset(subset, memory, query, limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN)) top.push(slot, memory.dot(slot, query));
+      return top.sorted();
+    };
+
+    let share = 1;
+    if (filter) {
+      share = selectivity(memory, memory.size, filter.predicate);
+      if (share * memory.liveCount * memory.dimensions <= exactScanBudget) return exact();
+      if (!ann || share < GRAPH_MIN_SHARE) return packed(filter.key, filter.predicate);
+    }
     if (!ann) return exact();
 
+    // The graph answers for indexed documents; the tail newer than the index is scanned exactly.
     const tailStart = memory.firstSlotAfter(ann.watermark);
     const top = new TopK(limit);
     memory.scan(tailStart, memory.size, query, top, predicate);
     const indexedLive = memory.liveCount - memory.countLive(tailStart, memory.size);
     if (indexedLive === 0) return top.sorted();
-
-    let k = limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN;
-    if (predicate) {
-      const share = selectivity(memory, tailStart, predicate);
-      if (share * indexedLive * memory.dimensions <= EXACT_SCAN_BUDGET) return exact();
-      k = Math.ceil((limit * FILTERED_OVERSAMPLE_FACTOR) / share) + OVERSAMPLE_MIN;
-    }
-    if (k >= ann.size) return exact();
+    const k = filter ? Math.ceil((limit * FILTERED_OVERSAMPLE_FACTOR) / share) + OVERSAMPLE_MIN : limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN;
+    if (k >= ann.size) return filter ? packed(filter.key, filter.predicate) : exact();
 
     let passed = 0;
     for (const seq of annCandidates(ann, query, k)) {
@@ -433,8 +456,8 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       passed++;
       top.push(slot, memory.dot(slot, query));
     }
-    // Too few candidates survived the filter or the tombstones: answer exactly rather than short.
-    if (passed < Math.min(limit, indexedLive)) return exact();
+    // Too few candidates survived the filter or the tombstones: answer from every match rather than short.
+    if (passed < Math.min(limit, indexedLive)) return filter ? packed(filter.key, filter.predicate) : exact();
     return top.sorted();
   }
 
@@ -634,7 +657,8 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       if (request.mode === 'vector') {
         checkVector(request.vector, collection.row.dimensions, collection.row.name, 'query vector');
         if (limit < 1) return [];
-        let hits = nearest(collection, normalize(request.vector), limit, predicate);
+        const filter = predicate ? { key: JSON.stringify(request.filter), predicate } : undefined;
+        let hits = nearest(collection, normalize(request.vector), limit, filter);
         if (request.threshold !== undefined) hits = hits.filter((hit) => hit.score > request.threshold!);
         return materialize(collection, hits, request);
       }

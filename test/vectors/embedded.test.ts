@@ -50,7 +50,8 @@ const LANGUAGES = ['typescript', 'python', 'rust', 'go', 'java', 'ruby', 'c', 'c
 
 describe('embedded store: ANN index path', () => {
   const dataDir = temporaryDir();
-  const options: EmbeddedVectorStoreOptions = { dataDir, indexThreshold: 300 };
+  // A tiny exact-scan budget sends filtered searches down the graph and packed-subset paths, as 100k documents would.
+  const options: EmbeddedVectorStoreOptions = { dataDir, indexThreshold: 300, exactScanBudget: 1000 };
   let store: EmbeddedVectorStore;
   let documents: VectorDocument[];
   const vectors = clustered(3200, DIMS, 42);

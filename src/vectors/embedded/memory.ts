@@ -30,6 +30,20 @@ export function normalize(vector: Float32Array): Float32Array {
   return out;
 }
 
+function quantizeInto(source: Float32Array, start: number, d: number, out: Int8Array, outStart: number): void {
+  let max = 0;
+  for (let i = 0; i < d; i++) max = Math.max(max, Math.abs(source[start + i]!));
+  const scale = max === 0 ? 0 : 127 / max;
+  for (let i = 0; i < d; i++) out[outStart + i] = Math.round(source[start + i]! * scale);
+}
+
+/** One vector as int8, scaled like `CollectionMemory.quantize` (a fresh array: usearch ignores byteOffset). */
+export function quantizeVector(vector: Float32Array): Int8Array {
+  const out = new Int8Array(vector.length);
+  quantizeInto(vector, 0, vector.length, out, 0);
+  return out;
+}
+
 /** Keeps the best `limit` slots by score (a min-heap on score). */
 export class TopK {
   private readonly heap: ScoredSlot[] = [];
@@ -89,6 +103,8 @@ export class CollectionMemory {
   /** Slots used, dead ones included. */
   size = 0;
   liveCount = 0;
+  /** Bumped by every change, so caches derived from this memory know when they are stale. */
+  version = 0;
 
   constructor(readonly dimensions: number) {}
 
@@ -119,6 +135,7 @@ export class CollectionMemory {
     this.slotById.set(id, slot);
     this.size++;
     this.liveCount++;
+    this.version++;
   }
 
   /** Marks a document deleted; returns its seq, or undefined when absent. */
@@ -135,6 +152,7 @@ export class CollectionMemory {
     this.slotById.delete(this.ids[slot]!);
     this.metas[slot] = {};
     this.liveCount--;
+    this.version++;
   }
 
   isAlive(slot: number): boolean {
@@ -220,6 +238,22 @@ export class CollectionMemory {
     }
   }
 
+  /**
+   * The vectors of `slots`, packed contiguously as int8 for usearch's exact
+   * SIMD scan. Each vector is scaled by its own largest component: cosine
+   * ignores a vector's scale, and unit vectors' components are small, so a
+   * fixed scale of 127 would waste most of the int8 range.
+   */
+  quantize(slots: ArrayLike<number>): Int8Array {
+    const d = this.dimensions;
+    const out = new Int8Array(slots.length * d);
+    for (let row = 0; row < slots.length; row++) {
+      const slot = slots[row]!;
+      quantizeInto(this.blocks[slot >>> 10]!, (slot & (BLOCK_SLOTS - 1)) * d, d, out, row * d);
+    }
+    return out;
+  }
+
   /** Live slots (in slot order) whose metadata passes `predicate`. */
   matching(predicate: (metadata: Metadata) => boolean): number[] {
     const slots: number[] = [];
@@ -246,6 +280,7 @@ export class CollectionMemory {
     this.slotById.clear();
     this.size = 0;
     this.liveCount = 0;
+    this.version++;
     const d = this.dimensions;
     for (let slot = 0; slot < old.size; slot++) {
       if (!old.alive[slot]) continue;
