@@ -190,6 +190,21 @@ function checkVector(vector: Float32Array, dimensions: number, collection: strin
   }
 }
 
+function isScalar(value: unknown): value is string | boolean | number {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/** Metadata is flat (DESIGN.md section 4): scalars, null, or arrays of scalars; filters rely on it. */
+function checkMetadata(metadata: unknown, id: string): void {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new AppError('VALIDATION_FAILED', `document \`${id}\`: metadata must be an object`);
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (value === null || isScalar(value) || (Array.isArray(value) && value.every(isScalar))) continue;
+    throw new AppError('VALIDATION_FAILED', `document \`${id}\`: metadata \`${key}\` must be a string, finite number, boolean, null or an array of those`);
+  }
+}
+
 /** FTS5 query: each word of the text quoted (so no FTS syntax leaks through), any word matching. */
 function ftsQuery(text: string): string | null {
   const terms = text.split(/[^\p{L}\p{N}]+/u).filter((term) => term.length > 0).slice(0, MAX_QUERY_TERMS);
@@ -593,9 +608,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       for (const document of documents) {
         if (typeof document.id !== 'string' || document.id.length === 0) throw new AppError('VALIDATION_FAILED', 'document id must be a non-empty string');
         if (typeof document.content !== 'string') throw new AppError('VALIDATION_FAILED', `document \`${document.id}\`: content must be a string`);
-        if (typeof document.metadata !== 'object' || document.metadata === null || Array.isArray(document.metadata)) {
-          throw new AppError('VALIDATION_FAILED', `document \`${document.id}\`: metadata must be an object`);
-        }
+        checkMetadata(document.metadata, document.id);
         checkVector(document.vector, row.dimensions, row.name, `vector of document \`${document.id}\``);
         // A repeated id in one batch: the last one wins, as in Qdrant.
         latest.delete(document.id);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createEmbeddedVectorStore, type EmbeddedVectorStore, type EmbeddedVectorStoreOptions } from '../../src/vectors/embedded.js';
 import type { Metadata, VectorDocument } from '../../src/vectors/port.js';
-import { exactTop, runVectorStoreContract } from '../contracts/vector-store.js';
+import { exactTop, rejectsWith, runVectorStoreContract } from '../contracts/vector-store.js';
 
 function temporaryDir(): string {
   return mkdtempSync(join(tmpdir(), 'embedded-vectors-'));
@@ -142,6 +142,23 @@ describe('embedded store: ANN index path', () => {
     assert.equal(reopened.indexed, status.indexed, 'the index file is mapped, not rebuilt');
     assert.equal(reopened.building, false);
     assert.equal(await store.get('p', 'code', documents[123]!.id), null);
+  });
+});
+
+describe('embedded store: input checks', () => {
+  it('rejects nested metadata, writing nothing of the batch', async () => {
+    const dataDir = temporaryDir();
+    const store = await createEmbeddedVectorStore({ dataDir });
+    try {
+      await store.createCollection('p', 'c', { dimensions: 2, model: 'm' });
+      const good = { id: 'good', content: '', metadata: { a: 1 }, vector: new Float32Array([1, 0]) };
+      const nested = { id: 'nested', content: '', metadata: { a: { b: 1 } } as never, vector: new Float32Array([0, 1]) };
+      await rejectsWith(store.upsert('p', 'c', [good, nested]), 'VALIDATION_FAILED', ['nested', '`a`']);
+      assert.equal(await store.count('p', 'c'), 0);
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
