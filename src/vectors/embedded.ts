@@ -54,7 +54,7 @@ export interface EmbeddedVectorStoreOptions {
   annParams?: Partial<AnnParams>;
   /** A filtered search scans its matches exactly up to this many multiply-adds (default 1,000,000, ~1 ms); tests lower it to reach the other paths. */
   exactScanBudget?: number;
-  /** Bytes of packed filtered subsets cached per collection (default 32 MB). */
+  /** Bytes of packed filtered subsets cached per collection (default 16 MB: four 10% filters at 100k x 384). */
   filterCacheBytes?: number;
 }
 
@@ -135,7 +135,7 @@ function predicateFor(filter: Filter | undefined): MetadataPredicate | undefined
 
 export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOptions): Promise<EmbeddedVectorStore> {
   const annParams: AnnParams = { ...defaultAnnParams, ...options.annParams };
-  const filterCacheBytes = options.filterCacheBytes ?? 32 * 1024 * 1024;
+  const filterCacheBytes = options.filterCacheBytes ?? 16 * 1024 * 1024;
   const exactScanBudget = options.exactScanBudget ?? EXACT_SCAN_BUDGET;
   const log = options.log;
   const indexDir = join(options.dataDir, 'vector-index');

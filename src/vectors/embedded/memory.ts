@@ -32,9 +32,17 @@ export function normalize(vector: Float32Array): Float32Array {
 
 function quantizeInto(source: Float32Array, start: number, d: number, out: Int8Array, outStart: number): void {
   let max = 0;
-  for (let i = 0; i < d; i++) max = Math.max(max, Math.abs(source[start + i]!));
+  for (let i = 0; i < d; i++) {
+    const x = source[start + i]!;
+    if (x > max) max = x;
+    else if (-x > max) max = -x;
+  }
   const scale = max === 0 ? 0 : 127 / max;
-  for (let i = 0; i < d; i++) out[outStart + i] = Math.round(source[start + i]! * scale);
+  for (let i = 0; i < d; i++) {
+    const x = source[start + i]! * scale;
+    // Round half away from zero; |x| <= 127, so the int8 store never wraps.
+    out[outStart + i] = x >= 0 ? (x + 0.5) | 0 : (x - 0.5) | 0;
+  }
 }
 
 /** One vector as int8, scaled like `CollectionMemory.quantize` (a fresh array: usearch ignores byteOffset). */

@@ -6,7 +6,8 @@
  * the tail newer than the index is scanned exactly, and everything is
  * re-ranked with exact f32 cosines. With a filter, by its measured share s:
  * - few matches (s * n * dims within the exact budget): scan them exactly;
- * - s < GRAPH_MIN_SHARE: scan the packed int8 subset of matches (subsets.ts);
+ * - s < GRAPH_MIN_SHARE: scan the packed int8 subset of matches (subsets.ts),
+ *   or, for a filter not seen before, scan the matches exactly;
  * - otherwise: oversample the index by 1/s, and when too few candidates pass,
  *   fall back to the packed subset.
  * Every path checks liveness and the filter itself, so no result fails the
@@ -76,6 +77,7 @@ export function nearestSlots(collection: SearchableCollection, unitQuery: Float3
   const packed = (): ScoredSlot[] => {
     if (!filter) return exact();
     const subset = collection.subsets.get(filter.key, memory, () => memory.matching(filter.predicate));
+    if (!subset) return exact();
     const top = new TopK(limit);
     for (const slot of scanSubset(subset, memory, unitQuery, limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN)) top.push(slot, memory.dot(slot, unitQuery));
     return top.sorted();

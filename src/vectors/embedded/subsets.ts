@@ -5,9 +5,11 @@
  * as int8 and scanned exactly by usearch's SIMD kernel, then the best
  * candidates are re-ranked with exact f32 cosines.
  *
- * Packing costs a few milliseconds, and the same filter tends to recur (one
- * language, one file), so packed subsets are cached per filter until the
- * collection changes, within a byte budget.
+ * Packing costs more than one exact scan of the matches (tens of ms for 10k
+ * x 384), so it only pays for filters that recur (one language, one folder):
+ * a filter is packed on its second sighting, and packed subsets are cached
+ * until the collection changes, within a byte budget. A first sighting
+ * answers by exact scan of the matches.
  */
 import { createRequire } from 'node:module';
 import { quantizeVector, type CollectionMemory } from './memory.js';
@@ -19,13 +21,24 @@ export interface PackedSubset {
   vectors: Int8Array;
 }
 
+const SIGHTINGS_KEPT = 256;
+
 export class SubsetCache {
   private readonly entries = new Map<string, { version: number; subset: PackedSubset }>();
+  /** Filters seen once, so that a second sighting packs them. */
+  private readonly sightings = new Set<string>();
   private bytes = 0;
 
   constructor(private readonly budgetBytes: number) {}
 
-  get(key: string, memory: CollectionMemory, matching: () => number[]): PackedSubset {
+  /** The packed subset for a recurring filter, or null on a filter's first sighting. */
+  get(key: string, memory: CollectionMemory, matching: () => number[]): PackedSubset | null {
+    if (!this.entries.has(key) && !this.sightings.has(key)) {
+      if (this.sightings.size >= SIGHTINGS_KEPT) this.sightings.delete(this.sightings.values().next().value!);
+      this.sightings.add(key);
+      return null;
+    }
+    this.sightings.delete(key);
     const cached = this.entries.get(key);
     if (cached && cached.version === memory.version) {
       // Re-insert: Map order is the LRU order.
