@@ -128,6 +128,18 @@ function checkMetadata(metadata: unknown, id: string): void {
   }
 }
 
+/** Runs a write, translating SQLite failures (disk full, I/O error, busy) into a 503 the client can retry. */
+function writing<T>(what: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    if (error instanceof Error && error.name === 'SqliteError') {
+      throw new AppError('PROVIDER_UNAVAILABLE', `embedded vector store could not ${what}: ${error.message}`, { cause: error, retryAfter: 5 });
+    }
+    throw error;
+  }
+}
+
 function predicateFor(filter: Filter | undefined): MetadataPredicate | undefined {
   const predicate = compileFilter(filter); // validates even an empty one
   return isEmptyFilter(filter) ? undefined : predicate;
@@ -175,7 +187,10 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     if (closed) throw new AppError('PROVIDER_UNAVAILABLE', 'embedded vector store is closed', { retryAfter: 1 });
   }
 
-  function info(row: CollectionRow, count: number): CollectionInfo {
+  function info(row: CollectionRow): CollectionInfo {
+    // From memory when loaded; counting in SQL avoids loading a collection just to describe it.
+    const cached = loaded.get(row.id);
+    const count = cached ? cached.memory.liveCount : (sql.countDocuments.get(BigInt(row.id)) as number);
     return { name: row.name, dimensions: row.dimensions, model: row.model, distance: 'cosine', count };
   }
 
@@ -235,7 +250,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   /** Deletes ids in one transaction, then from memory; returns how many existed. */
   function deleteIds(collection: LoadedCollection, ids: Iterable<string>): number {
     const unique = [...new Set(ids)];
-    const deleted = db.transaction(() => {
+    const deleted = writing('delete documents', () => db.transaction(() => {
       let count = 0;
       for (const id of unique) {
         const seq = sql.deleteDocument.get(BigInt(collection.row.id), id) as number | undefined;
@@ -244,18 +259,20 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         count++;
       }
       return count;
-    })();
+    })());
     for (const id of unique) collection.memory.remove(id);
     afterWrite(collection);
     return deleted;
   }
 
   function dropCollection(row: CollectionRow): void {
-    db.transaction(() => {
-      sql.deleteDocuments.run(BigInt(row.id));
-      db.exec(`DROP TABLE IF EXISTS ${ftsTable(row.id)}`);
-      sql.deleteCollection.run(BigInt(row.id));
-    })();
+    writing('delete the collection', () =>
+      db.transaction(() => {
+        sql.deleteDocuments.run(BigInt(row.id));
+        db.exec(`DROP TABLE IF EXISTS ${ftsTable(row.id)}`);
+        sql.deleteCollection.run(BigInt(row.id));
+      })(),
+    );
     loaded.delete(row.id);
     indexer.forget(row.id);
     if (row.ann_file) rmSync(join(indexDir, row.ann_file), { force: true });
@@ -278,31 +295,27 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
             `collection \`${name}\` exists with ${existing.dimensions} dimensions and model \`${existing.model}\`, not ${spec.dimensions} and \`${spec.model}\``,
           );
         }
-        return info(existing, load(existing).memory.liveCount);
+        return info(existing);
       }
-      const row = db.transaction(() => {
-        const id = Number(sql.insertCollection.run(projectId, name, spec.dimensions, spec.model, new Date().toISOString()).lastInsertRowid);
-        createFtsTable(db, id);
-        return findRow(projectId, name)!;
-      })();
-      return info(row, load(row).memory.liveCount);
+      const row = writing('create the collection', () =>
+        db.transaction(() => {
+          const id = Number(sql.insertCollection.run(projectId, name, spec.dimensions, spec.model, new Date().toISOString()).lastInsertRowid);
+          createFtsTable(db, id);
+          return findRow(projectId, name)!;
+        })(),
+      );
+      return info(row);
     },
 
     async getCollection(projectId, name) {
       ensureOpen();
       const row = findRow(projectId, name);
-      if (!row) return null;
-      // Answer from memory when loaded; counting in SQL avoids loading a collection just to describe it.
-      const cached = loaded.get(row.id);
-      return info(row, cached ? cached.memory.liveCount : (sql.countDocuments.get(BigInt(row.id)) as number));
+      return row ? info(row) : null;
     },
 
     async listCollections(projectId) {
       ensureOpen();
-      return (sql.collections.all(projectId) as CollectionRow[]).map((row) => {
-        const cached = loaded.get(row.id);
-        return info(row, cached ? cached.memory.liveCount : (sql.countDocuments.get(BigInt(row.id)) as number));
-      });
+      return (sql.collections.all(projectId) as CollectionRow[]).map(info);
     },
 
     async deleteCollection(projectId, name) {
@@ -329,15 +342,17 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       }
       const batch = [...latest.values()];
       const collectionId = BigInt(row.id);
-      const seqs = db.transaction(() =>
-        batch.map((document) => {
-          const old = sql.deleteDocument.get(collectionId, document.id) as number | undefined;
-          if (old !== undefined) fts.remove.run(BigInt(old));
-          const seq = sql.insertDocument.run(collectionId, document.id, document.content, JSON.stringify(document.metadata), toBlob(document.vector)).lastInsertRowid;
-          fts.insert.run(BigInt(seq), document.content);
-          return Number(seq);
-        }),
-      )();
+      const seqs = writing('store the documents', () =>
+        db.transaction(() =>
+          batch.map((document) => {
+            const old = sql.deleteDocument.get(collectionId, document.id) as number | undefined;
+            if (old !== undefined) fts.remove.run(BigInt(old));
+            const seq = sql.insertDocument.run(collectionId, document.id, document.content, JSON.stringify(document.metadata), toBlob(document.vector)).lastInsertRowid;
+            fts.insert.run(BigInt(seq), document.content);
+            return Number(seq);
+          }),
+        )(),
+      );
       // Committed: only now does memory change, so a failed batch leaves no trace.
       batch.forEach((document, i) => memory.append(seqs[i]!, document.id, copyMetadata(document.metadata), normalize(document.vector)));
       afterWrite(collection);

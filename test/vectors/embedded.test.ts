@@ -162,6 +162,23 @@ describe('embedded store: input checks', () => {
   });
 });
 
+describe('embedded store: lifecycle', () => {
+  it('is healthy while open and answers PROVIDER_UNAVAILABLE once closed', async () => {
+    const dataDir = temporaryDir();
+    try {
+      const store = await createEmbeddedVectorStore({ dataDir });
+      await store.health();
+      await store.close();
+      await store.close();
+      await rejectsWith(store.health(), 'PROVIDER_UNAVAILABLE');
+      await rejectsWith(store.listCollections('p'), 'PROVIDER_UNAVAILABLE');
+      await rejectsWith(store.search('p', 'c', { mode: 'keyword', text: 'x', limit: 1 }), 'PROVIDER_UNAVAILABLE');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('embedded store: files and crashes', () => {
   it('rebuilds when the index file is unreadable and removes orphan files', async () => {
     const dataDir = temporaryDir();
