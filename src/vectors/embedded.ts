@@ -1,0 +1,464 @@
+/**
+ * The embedded vector store: the default in local mode, with no server to run.
+ *
+ * - Truth is one SQLite file (`<dataDir>/vectors.sqlite`, embedded/storage.ts):
+ *   documents with their original vectors as Float32 BLOBs, and one FTS5 table
+ *   per collection for keyword search. A resolved upsert is on disk, and a
+ *   crash leaves each batch wholly present or wholly absent.
+ * - Searches read memory (embedded/memory.ts): every live vector, normalised,
+ *   and its parsed metadata, loaded on a collection's first use.
+ * - Like Qdrant, writes land at once and the HNSW index (embedded/ann.ts) is
+ *   built later by a worker thread (embedded/indexer.ts); documents newer than
+ *   the index are scanned exactly, so a search never misses a fresh write, and
+ *   every index candidate is checked against memory, so a deleted or replaced
+ *   document never comes back. Filtered search: embedded/search.ts.
+ *
+ * One process owns a data directory: the in-memory state assumes it is the
+ * only writer.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { AppError } from '../errors.js';
+import { defaultAnnParams, openAnnIndex, type AnnIndex, type AnnParams } from './embedded/ann.js';
+import { createIndexer } from './embedded/indexer.js';
+import { CollectionMemory, normalize, type ScoredSlot } from './embedded/memory.js';
+import { EXACT_SCAN_BUDGET, keywordSlots, nearestSlots } from './embedded/search.js';
+import {
+  createFtsTable,
+  ftsTable,
+  fromBlob,
+  openDatabase,
+  prepareFts,
+  prepareStatements,
+  toBlob,
+  type CollectionRow,
+  type FtsStatements,
+} from './embedded/storage.js';
+import { SubsetCache } from './embedded/subsets.js';
+import { compileFilter, isEmptyFilter, type MetadataPredicate } from './filter.js';
+import type { CollectionInfo, CollectionSpec, Filter, Metadata, ScrollPage, ScrollRequest, SearchHit, SearchRequest, StoredDocument, VectorDocument, VectorStore } from './port.js';
+
+export interface EmbeddedLog {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+export interface EmbeddedVectorStoreOptions {
+  dataDir: string;
+  log?: EmbeddedLog;
+  /** Index a collection once this many of its documents are not yet indexed (default 2,000: an exact scan of that many takes ~1 ms). */
+  indexThreshold?: number;
+  /** Threads the index worker uses (default 1: leaves a core for requests). */
+  indexThreads?: number;
+  annParams?: Partial<AnnParams>;
+  /** A filtered search scans its matches exactly up to this many multiply-adds (default 1,000,000, ~1 ms); tests lower it to reach the other paths. */
+  exactScanBudget?: number;
+  /** Bytes of packed filtered subsets cached per collection (default 16 MB: four 10% filters at 100k x 384). */
+  filterCacheBytes?: number;
+}
+
+export interface IndexStatus {
+  /** Vectors in the ANN index (dead labels included). */
+  indexed: number;
+  /** Live documents newer than the index, answered by exact scan. */
+  pending: number;
+  building: boolean;
+}
+
+export interface EmbeddedVectorStore extends VectorStore {
+  readonly provider: 'embedded';
+  indexStatus(projectId: string, collection: string): Promise<IndexStatus>;
+  /** Resolves once no index build is queued or running (for tests and benchmarks). */
+  waitForIndexing(): Promise<void>;
+}
+
+interface LoadedCollection {
+  row: CollectionRow;
+  memory: CollectionMemory;
+  ann: AnnIndex | null;
+  fts: FtsStatements;
+  subsets: SubsetCache;
+}
+
+function copyMetadata(metadata: Metadata): Metadata {
+  const copy: Metadata = {};
+  for (const [key, value] of Object.entries(metadata)) copy[key] = Array.isArray(value) ? [...value] : value;
+  return copy;
+}
+
+function encodeCursor(afterId: string): string {
+  return Buffer.from(JSON.stringify({ after: afterId }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { after?: unknown }).after === 'string') {
+      return (parsed as { after: string }).after;
+    }
+  } catch {
+    // fall through: any undecodable cursor is the caller's error
+  }
+  throw new AppError('INVALID_CURSOR', 'cursor is not one this service issued');
+}
+
+function checkVector(vector: Float32Array, dimensions: number, collection: string, what: string): void {
+  if (!(vector instanceof Float32Array)) throw new AppError('INVALID_VECTOR', `${what} must be a Float32Array`);
+  if (vector.length !== dimensions) {
+    throw new AppError('DIMENSION_MISMATCH', `${what} has ${vector.length} dimensions but collection \`${collection}\` expects ${dimensions}`);
+  }
+  for (let i = 0; i < vector.length; i++) {
+    if (!Number.isFinite(vector[i])) throw new AppError('INVALID_VECTOR', `${what} has a non-finite value (${vector[i]}) at index ${i}`);
+  }
+}
+
+function isScalar(value: unknown): value is string | boolean | number {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/** Metadata is flat (DESIGN.md section 4): scalars, null, or arrays of scalars; filters rely on it. */
+function checkMetadata(metadata: unknown, id: string): void {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new AppError('VALIDATION_FAILED', `document \`${id}\`: metadata must be an object`);
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (value === null || isScalar(value) || (Array.isArray(value) && value.every(isScalar))) continue;
+    throw new AppError('VALIDATION_FAILED', `document \`${id}\`: metadata \`${key}\` must be a string, finite number, boolean, null or an array of those`);
+  }
+}
+
+/** Runs a write, translating SQLite failures (disk full, I/O error, busy) into a 503 the client can retry. */
+function writing<T>(what: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    if (error instanceof Error && error.name === 'SqliteError') {
+      throw new AppError('PROVIDER_UNAVAILABLE', `embedded vector store could not ${what}: ${error.message}`, { cause: error, retryAfter: 5 });
+    }
+    throw error;
+  }
+}
+
+function predicateFor(filter: Filter | undefined): MetadataPredicate | undefined {
+  const predicate = compileFilter(filter); // validates even an empty one
+  return isEmptyFilter(filter) ? undefined : predicate;
+}
+
+export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOptions): Promise<EmbeddedVectorStore> {
+  const annParams: AnnParams = { ...defaultAnnParams, ...options.annParams };
+  const filterCacheBytes = options.filterCacheBytes ?? 16 * 1024 * 1024;
+  const exactScanBudget = options.exactScanBudget ?? EXACT_SCAN_BUDGET;
+  const log = options.log;
+  const indexDir = join(options.dataDir, 'vector-index');
+  const dbPath = join(options.dataDir, 'vectors.sqlite');
+
+  let db: Database.Database;
+  try {
+    mkdirSync(indexDir, { recursive: true });
+    db = openDatabase(dbPath);
+  } catch (error) {
+    throw new AppError('PROVIDER_UNAVAILABLE', `embedded vector store cannot open ${dbPath}: ${(error as Error).message}`, { cause: error, retryAfter: 5 });
+  }
+  const sql = prepareStatements(db);
+  const loaded = new Map<number, LoadedCollection>();
+  let closed = false;
+
+  const indexer = createIndexer({
+    dbPath,
+    indexDir,
+    threshold: Math.max(1, options.indexThreshold ?? 2000),
+    threads: Math.max(1, options.indexThreads ?? 1),
+    params: annParams,
+    log,
+    collections: loaded,
+    record: (collectionId, ann) => {
+      sql.setAnn.run(ann ? ann.file.slice(indexDir.length + 1) : null, ann?.watermark ?? 0, ann?.size ?? 0, ann?.checksum ?? null, collectionId);
+    },
+  });
+
+  // A crash between writing an index file and recording it leaves an orphan.
+  const referenced = new Set(sql.allIndexFiles.all() as string[]);
+  for (const file of readdirSync(indexDir)) {
+    if (!referenced.has(file)) rmSync(join(indexDir, file), { force: true });
+  }
+
+  function ensureOpen(): void {
+    if (closed) throw new AppError('PROVIDER_UNAVAILABLE', 'embedded vector store is closed', { retryAfter: 1 });
+  }
+
+  function info(row: CollectionRow): CollectionInfo {
+    // From memory when loaded; counting in SQL avoids loading a collection just to describe it.
+    const cached = loaded.get(row.id);
+    const count = cached ? cached.memory.liveCount : (sql.countDocuments.get(BigInt(row.id)) as number);
+    return { name: row.name, dimensions: row.dimensions, model: row.model, distance: 'cosine', count };
+  }
+
+  function findRow(projectId: string, name: string): CollectionRow | undefined {
+    return sql.collection.get(projectId, name) as CollectionRow | undefined;
+  }
+
+  /** Reads a collection into memory on first use, and maps its index file. */
+  function load(row: CollectionRow): LoadedCollection {
+    const cached = loaded.get(row.id);
+    if (cached) return cached;
+    const memory = new CollectionMemory(row.dimensions);
+    for (const [seq, id, metadata, blob] of sql.loadDocuments.iterate(BigInt(row.id)) as IterableIterator<[number, string, string, Buffer]>) {
+      memory.append(seq, id, JSON.parse(metadata) as Metadata, normalize(fromBlob(blob, row.dimensions)));
+    }
+    let ann: AnnIndex | null = null;
+    if (row.ann_file) {
+      try {
+        ann = openAnnIndex(join(indexDir, row.ann_file), row.dimensions, annParams, row.ann_watermark, row.ann_size, row.ann_checksum ?? '');
+      } catch (error) {
+        // Not fatal: exact scans answer until the worker rebuilds it.
+        log?.warn({ err: error, collection: row.name, projectId: row.project_id }, 'vector index unreadable; rebuilding');
+        sql.setAnn.run(null, 0, 0, null, row.id);
+      }
+    }
+    const collection: LoadedCollection = { row, memory, ann, fts: prepareFts(db, row.id), subsets: new SubsetCache(filterCacheBytes) };
+    loaded.set(row.id, collection);
+    indexer.consider(collection);
+    return collection;
+  }
+
+  function open(projectId: string, name: string): LoadedCollection {
+    ensureOpen();
+    const row = findRow(projectId, name);
+    if (!row) throw new AppError('COLLECTION_NOT_FOUND', `collection \`${name}\` does not exist in project \`${projectId}\``);
+    return load(row);
+  }
+
+  function materialize(collection: LoadedCollection, hits: ScoredSlot[], request: { includeContent?: boolean; includeVector?: boolean }): SearchHit[] {
+    const { memory, row } = collection;
+    return hits.map(({ slot, score }) => {
+      const hit: SearchHit = { id: memory.idOf(slot), score, metadata: copyMetadata(memory.metadataOf(slot)) };
+      if (request.includeContent || request.includeVector) {
+        const stored = sql.documentBySeq.get(BigInt(memory.seqOf(slot))) as { content: string; vector: Buffer };
+        if (request.includeContent) hit.content = stored.content;
+        if (request.includeVector) hit.vector = fromBlob(stored.vector, row.dimensions);
+      }
+      return hit;
+    });
+  }
+
+  function afterWrite(collection: LoadedCollection): void {
+    collection.memory.compactIfWorthIt();
+    indexer.written(collection);
+  }
+
+  /** Deletes ids in one transaction, then from memory; returns how many existed. */
+  function deleteIds(collection: LoadedCollection, ids: Iterable<string>): number {
+    const unique = [...new Set(ids)];
+    const deleted = writing('delete documents', () => db.transaction(() => {
+      let count = 0;
+      for (const id of unique) {
+        const seq = sql.deleteDocument.get(BigInt(collection.row.id), id) as number | undefined;
+        if (seq === undefined) continue;
+        collection.fts.remove.run(BigInt(seq));
+        count++;
+      }
+      return count;
+    })());
+    for (const id of unique) collection.memory.remove(id);
+    afterWrite(collection);
+    return deleted;
+  }
+
+  function dropCollection(row: CollectionRow): void {
+    writing('delete the collection', () =>
+      db.transaction(() => {
+        sql.deleteDocuments.run(BigInt(row.id));
+        db.exec(`DROP TABLE IF EXISTS ${ftsTable(row.id)}`);
+        sql.deleteCollection.run(BigInt(row.id));
+      })(),
+    );
+    loaded.delete(row.id);
+    indexer.forget(row.id);
+    if (row.ann_file) rmSync(join(indexDir, row.ann_file), { force: true });
+  }
+
+  const store: EmbeddedVectorStore = {
+    provider: 'embedded',
+
+    async createCollection(projectId, name, spec: CollectionSpec) {
+      ensureOpen();
+      if (!Number.isInteger(spec.dimensions) || spec.dimensions < 1 || spec.dimensions > 65536) {
+        throw new AppError('VALIDATION_FAILED', `dimensions must be an integer from 1 to 65536, got ${spec.dimensions}`);
+      }
+      if (typeof spec.model !== 'string' || spec.model.length === 0) throw new AppError('VALIDATION_FAILED', 'model must be a non-empty string');
+      const existing = findRow(projectId, name);
+      if (existing) {
+        if (existing.dimensions !== spec.dimensions || existing.model !== spec.model) {
+          throw new AppError(
+            'COLLECTION_CONFLICT',
+            `collection \`${name}\` exists with ${existing.dimensions} dimensions and model \`${existing.model}\`, not ${spec.dimensions} and \`${spec.model}\``,
+          );
+        }
+        return info(existing);
+      }
+      const row = writing('create the collection', () =>
+        db.transaction(() => {
+          const id = Number(sql.insertCollection.run(projectId, name, spec.dimensions, spec.model, new Date().toISOString()).lastInsertRowid);
+          createFtsTable(db, id);
+          return findRow(projectId, name)!;
+        })(),
+      );
+      return info(row);
+    },
+
+    async getCollection(projectId, name) {
+      ensureOpen();
+      const row = findRow(projectId, name);
+      return row ? info(row) : null;
+    },
+
+    async listCollections(projectId) {
+      ensureOpen();
+      return (sql.collections.all(projectId) as CollectionRow[]).map(info);
+    },
+
+    async deleteCollection(projectId, name) {
+      ensureOpen();
+      const row = findRow(projectId, name);
+      if (!row) return false;
+      dropCollection(row);
+      return true;
+    },
+
+    async upsert(projectId, name, documents: VectorDocument[]) {
+      const collection = open(projectId, name);
+      const { row, memory, fts } = collection;
+      // Validate everything before writing anything: the batch is all or nothing.
+      const latest = new Map<string, VectorDocument>();
+      for (const document of documents) {
+        if (typeof document.id !== 'string' || document.id.length === 0) throw new AppError('VALIDATION_FAILED', 'document id must be a non-empty string');
+        if (typeof document.content !== 'string') throw new AppError('VALIDATION_FAILED', `document \`${document.id}\`: content must be a string`);
+        checkMetadata(document.metadata, document.id);
+        checkVector(document.vector, row.dimensions, row.name, `vector of document \`${document.id}\``);
+        // A repeated id in one batch: the last one wins, as in Qdrant.
+        latest.delete(document.id);
+        latest.set(document.id, document);
+      }
+      const batch = [...latest.values()];
+      const collectionId = BigInt(row.id);
+      const seqs = writing('store the documents', () =>
+        db.transaction(() =>
+          batch.map((document) => {
+            const old = sql.deleteDocument.get(collectionId, document.id) as number | undefined;
+            if (old !== undefined) fts.remove.run(BigInt(old));
+            const seq = sql.insertDocument.run(collectionId, document.id, document.content, JSON.stringify(document.metadata), toBlob(document.vector)).lastInsertRowid;
+            fts.insert.run(BigInt(seq), document.content);
+            return Number(seq);
+          }),
+        )(),
+      );
+      // Committed: only now does memory change, so a failed batch leaves no trace.
+      batch.forEach((document, i) => memory.append(seqs[i]!, document.id, copyMetadata(document.metadata), normalize(document.vector)));
+      afterWrite(collection);
+    },
+
+    async get(projectId, name, id, options = {}) {
+      const collection = open(projectId, name);
+      const stored = sql.document.get(BigInt(collection.row.id), id) as { doc_id: string; content: string; metadata: string; vector: Buffer } | undefined;
+      if (!stored) return null;
+      const document: StoredDocument = { id: stored.doc_id, metadata: JSON.parse(stored.metadata) as Metadata };
+      if (options.includeContent ?? true) document.content = stored.content;
+      if (options.includeVector) document.vector = fromBlob(stored.vector, collection.row.dimensions);
+      return document;
+    },
+
+    async scroll(projectId, name, request: ScrollRequest): Promise<ScrollPage> {
+      const collection = open(projectId, name);
+      const predicate = predicateFor(request.filter);
+      const after = request.cursor === undefined ? '' : decodeCursor(request.cursor);
+      const limit = Math.max(1, Math.floor(request.limit));
+      const items: StoredDocument[] = [];
+      let more = false;
+      // Ordered by id through the (collection_id, doc_id) index, so pages never overlap or skip.
+      for (const stored of sql.scrollFrom.iterate(BigInt(collection.row.id), after) as IterableIterator<{ doc_id: string; content: string; metadata: string; vector: Buffer }>) {
+        const metadata = JSON.parse(stored.metadata) as Metadata;
+        if (predicate && !predicate(metadata)) continue;
+        if (items.length === limit) {
+          more = true;
+          break;
+        }
+        const document: StoredDocument = { id: stored.doc_id, metadata };
+        if (request.includeContent) document.content = stored.content;
+        if (request.includeVector) document.vector = fromBlob(stored.vector, collection.row.dimensions);
+        items.push(document);
+      }
+      return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };
+    },
+
+    async search(projectId, name, request: SearchRequest) {
+      const collection = open(projectId, name);
+      const predicate = predicateFor(request.filter);
+      const limit = Math.floor(request.limit);
+      if (request.mode === 'vector') {
+        checkVector(request.vector, collection.row.dimensions, collection.row.name, 'query vector');
+        if (limit < 1) return [];
+        const filter = predicate ? { key: JSON.stringify(request.filter), predicate } : undefined;
+        let hits = nearestSlots(collection, normalize(request.vector), limit, filter, exactScanBudget);
+        if (request.threshold !== undefined) hits = hits.filter((hit) => hit.score > request.threshold!);
+        return materialize(collection, hits, request);
+      }
+      if (request.mode === 'keyword') {
+        if (limit < 1) return [];
+        return materialize(collection, keywordSlots(collection, request.text, limit, request.threshold, predicate), request);
+      }
+      throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode \`${(request as { mode: string }).mode}\` is not one this store answers; use vector or keyword`);
+    },
+
+    async count(projectId, name, filter) {
+      const collection = open(projectId, name);
+      const predicate = predicateFor(filter);
+      if (!predicate) return collection.memory.liveCount;
+      return collection.memory.matching(predicate).length;
+    },
+
+    async deleteByIds(projectId, name, ids) {
+      return deleteIds(open(projectId, name), ids);
+    },
+
+    async deleteByFilter(projectId, name, filter) {
+      const collection = open(projectId, name);
+      const predicate = compileFilter(filter);
+      const ids = collection.memory.matching(predicate).map((slot) => collection.memory.idOf(slot));
+      return ids.length === 0 ? 0 : deleteIds(collection, ids);
+    },
+
+    async deleteProject(projectId) {
+      ensureOpen();
+      for (const row of sql.collections.all(projectId) as CollectionRow[]) dropCollection(row);
+    },
+
+    async health() {
+      ensureOpen();
+      try {
+        db.prepare('SELECT 1').get();
+      } catch (error) {
+        throw new AppError('PROVIDER_UNAVAILABLE', `embedded vector store: ${(error as Error).message}`, { cause: error, retryAfter: 5 });
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await indexer.close();
+      loaded.clear();
+      db.close();
+    },
+
+    async indexStatus(projectId, name) {
+      const { memory, ann, row } = open(projectId, name);
+      const tailStart = ann ? memory.firstSlotAfter(ann.watermark) : 0;
+      return { indexed: ann?.size ?? 0, pending: memory.countLive(tailStart, memory.size), building: indexer.isBuilding(row.id) };
+    },
+
+    waitForIndexing() {
+      return indexer.waitForIdle();
+    },
+  };
+  return store;
+}

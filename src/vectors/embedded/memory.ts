@@ -1,0 +1,300 @@
+/**
+ * The in-memory side of one embedded collection: every live document's
+ * normalised vector and parsed metadata, in `seq` order (SQLite's
+ * AUTOINCREMENT row id, never reused). SQLite stays the source of truth; this
+ * is what exact scans, filters and ANN re-ranking read, so a search never
+ * touches the disk.
+ *
+ * Vectors live in fixed-size blocks rather than one growing array: appending
+ * never copies the whole matrix, so RSS stays close to the raw vector bytes.
+ * A replaced or deleted document leaves a dead slot (a tombstone) until the
+ * next compaction.
+ */
+import type { Metadata } from '../port.js';
+
+const BLOCK_SLOTS = 1024;
+
+export interface ScoredSlot {
+  slot: number;
+  score: number;
+}
+
+/** Normalises to unit length; a zero vector stays zero (cosine 0 to everything). */
+export function normalize(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
+  const out = new Float32Array(vector.length);
+  if (sum === 0) return out;
+  const inv = 1 / Math.sqrt(sum);
+  for (let i = 0; i < vector.length; i++) out[i] = vector[i]! * inv;
+  return out;
+}
+
+function quantizeInto(source: Float32Array, start: number, d: number, out: Int8Array, outStart: number): void {
+  let max = 0;
+  for (let i = 0; i < d; i++) {
+    const x = source[start + i]!;
+    if (x > max) max = x;
+    else if (-x > max) max = -x;
+  }
+  const scale = max === 0 ? 0 : 127 / max;
+  for (let i = 0; i < d; i++) {
+    const x = source[start + i]! * scale;
+    // Round half away from zero; |x| <= 127, so the int8 store never wraps.
+    out[outStart + i] = x >= 0 ? (x + 0.5) | 0 : (x - 0.5) | 0;
+  }
+}
+
+/** One vector as int8, scaled like `CollectionMemory.quantize` (a fresh array: usearch ignores byteOffset). */
+export function quantizeVector(vector: Float32Array): Int8Array {
+  const out = new Int8Array(vector.length);
+  quantizeInto(vector, 0, vector.length, out, 0);
+  return out;
+}
+
+/** Keeps the best `limit` slots by score (a min-heap on score). */
+export class TopK {
+  private readonly heap: ScoredSlot[] = [];
+  constructor(readonly limit: number) {}
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** The lowest score kept, or -Infinity while not full. */
+  get floor(): number {
+    return this.heap.length < this.limit ? -Infinity : this.heap[0]!.score;
+  }
+
+  push(slot: number, score: number): void {
+    if (this.limit <= 0) return;
+    const heap = this.heap;
+    if (heap.length < this.limit) {
+      heap.push({ slot, score });
+      let i = heap.length - 1;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (heap[parent]!.score <= heap[i]!.score) break;
+        [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+        i = parent;
+      }
+      return;
+    }
+    if (score <= heap[0]!.score) return;
+    heap[0] = { slot, score };
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < heap.length && heap[left]!.score < heap[smallest]!.score) smallest = left;
+      if (right < heap.length && heap[right]!.score < heap[smallest]!.score) smallest = right;
+      if (smallest === i) break;
+      [heap[smallest], heap[i]] = [heap[i]!, heap[smallest]!];
+      i = smallest;
+    }
+  }
+
+  /** Best first. */
+  sorted(): ScoredSlot[] {
+    return [...this.heap].sort((a, b) => b.score - a.score);
+  }
+}
+
+export class CollectionMemory {
+  private blocks: Float32Array[] = [];
+  private seqs = new Float64Array(BLOCK_SLOTS);
+  private alive = new Uint8Array(BLOCK_SLOTS);
+  private ids: string[] = [];
+  private metas: Metadata[] = [];
+  private readonly slotById = new Map<string, number>();
+  /** Slots used, dead ones included. */
+  size = 0;
+  liveCount = 0;
+  /** Bumped by every change, so caches derived from this memory know when they are stale. */
+  version = 0;
+
+  constructor(readonly dimensions: number) {}
+
+  get deadCount(): number {
+    return this.size - this.liveCount;
+  }
+
+  /** Appends a document; `seq` must exceed every seq already held. */
+  append(seq: number, id: string, metadata: Metadata, unitVector: Float32Array): void {
+    const existing = this.slotById.get(id);
+    if (existing !== undefined) this.kill(existing);
+    const slot = this.size;
+    if (slot >= this.seqs.length) {
+      const seqs = new Float64Array(this.seqs.length * 2);
+      seqs.set(this.seqs);
+      this.seqs = seqs;
+      const alive = new Uint8Array(this.alive.length * 2);
+      alive.set(this.alive);
+      this.alive = alive;
+    }
+    const block = slot >>> 10;
+    if (block >= this.blocks.length) this.blocks.push(new Float32Array(BLOCK_SLOTS * this.dimensions));
+    this.blocks[block]!.set(unitVector, (slot & (BLOCK_SLOTS - 1)) * this.dimensions);
+    this.seqs[slot] = seq;
+    this.alive[slot] = 1;
+    this.ids[slot] = id;
+    this.metas[slot] = metadata;
+    this.slotById.set(id, slot);
+    this.size++;
+    this.liveCount++;
+    this.version++;
+  }
+
+  /** Marks a document deleted; returns its seq, or undefined when absent. */
+  remove(id: string): number | undefined {
+    const slot = this.slotById.get(id);
+    if (slot === undefined) return undefined;
+    this.kill(slot);
+    return this.seqs[slot];
+  }
+
+  private kill(slot: number): void {
+    if (!this.alive[slot]) return;
+    this.alive[slot] = 0;
+    this.slotById.delete(this.ids[slot]!);
+    this.metas[slot] = {};
+    this.liveCount--;
+    this.version++;
+  }
+
+  isAlive(slot: number): boolean {
+    return this.alive[slot] === 1;
+  }
+
+  idOf(slot: number): string {
+    return this.ids[slot]!;
+  }
+
+  seqOf(slot: number): number {
+    return this.seqs[slot]!;
+  }
+
+  metadataOf(slot: number): Metadata {
+    return this.metas[slot]!;
+  }
+
+  slotOfId(id: string): number | undefined {
+    return this.slotById.get(id);
+  }
+
+  /** The live slot holding `seq`, or undefined (deleted, replaced, unknown). */
+  slotOfSeq(seq: number): number | undefined {
+    let lo = 0;
+    let hi = this.size - 1;
+    const seqs = this.seqs;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const value = seqs[mid]!;
+      if (value === seq) return this.alive[mid] ? mid : undefined;
+      if (value < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** The first slot whose seq is greater than `seq` (size when none). */
+  firstSlotAfter(seq: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[mid]! <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  countLive(from: number, to: number): number {
+    let count = 0;
+    for (let slot = from; slot < to; slot++) count += this.alive[slot]!;
+    return count;
+  }
+
+  dot(slot: number, unitQuery: Float32Array): number {
+    const block = this.blocks[slot >>> 10]!;
+    const d = this.dimensions;
+    let i = (slot & (BLOCK_SLOTS - 1)) * d;
+    const end = i + d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let j = 0;
+    // Four accumulators let V8 overlap the multiply-adds.
+    for (; i + 3 < end; i += 4, j += 4) {
+      s0 += block[i]! * unitQuery[j]!;
+      s1 += block[i + 1]! * unitQuery[j + 1]!;
+      s2 += block[i + 2]! * unitQuery[j + 2]!;
+      s3 += block[i + 3]! * unitQuery[j + 3]!;
+    }
+    for (; i < end; i++, j++) s0 += block[i]! * unitQuery[j]!;
+    return s0 + s1 + s2 + s3;
+  }
+
+  /** Exact cosine scan of the live slots in [from, to) that pass `predicate`. */
+  scan(from: number, to: number, unitQuery: Float32Array, top: TopK, predicate?: (metadata: Metadata) => boolean): void {
+    for (let slot = from; slot < to; slot++) {
+      if (!this.alive[slot]) continue;
+      if (predicate && !predicate(this.metas[slot]!)) continue;
+      top.push(slot, this.dot(slot, unitQuery));
+    }
+  }
+
+  /**
+   * The vectors of `slots`, packed contiguously as int8 for usearch's exact
+   * SIMD scan. Each vector is scaled by its own largest component: cosine
+   * ignores a vector's scale, and unit vectors' components are small, so a
+   * fixed scale of 127 would waste most of the int8 range.
+   */
+  quantize(slots: ArrayLike<number>): Int8Array {
+    const d = this.dimensions;
+    const out = new Int8Array(slots.length * d);
+    for (let row = 0; row < slots.length; row++) {
+      const slot = slots[row]!;
+      quantizeInto(this.blocks[slot >>> 10]!, (slot & (BLOCK_SLOTS - 1)) * d, d, out, row * d);
+    }
+    return out;
+  }
+
+  /** Live slots (in slot order) whose metadata passes `predicate`. */
+  matching(predicate: (metadata: Metadata) => boolean): number[] {
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.size; slot++) {
+      if (this.alive[slot] && predicate(this.metas[slot]!)) slots.push(slot);
+    }
+    return slots;
+  }
+
+  /**
+   * Drops dead slots once they are a quarter of the whole, so tombstones do
+   * not grow memory or scan time without bound. Slot numbers change; seqs and
+   * ids do not, which is why nothing outside keeps slot numbers.
+   */
+  compactIfWorthIt(): boolean {
+    const dead = this.deadCount;
+    if (dead < BLOCK_SLOTS || dead * 4 < this.size) return false;
+    const old = { blocks: this.blocks, seqs: this.seqs, alive: this.alive, ids: this.ids, metas: this.metas, size: this.size };
+    this.blocks = [];
+    this.seqs = new Float64Array(Math.max(BLOCK_SLOTS, old.seqs.length));
+    this.alive = new Uint8Array(this.seqs.length);
+    this.ids = [];
+    this.metas = [];
+    this.slotById.clear();
+    this.size = 0;
+    this.liveCount = 0;
+    this.version++;
+    const d = this.dimensions;
+    for (let slot = 0; slot < old.size; slot++) {
+      if (!old.alive[slot]) continue;
+      const offset = (slot & (BLOCK_SLOTS - 1)) * d;
+      this.append(old.seqs[slot]!, old.ids[slot]!, old.metas[slot]!, old.blocks[slot >>> 10]!.subarray(offset, offset + d));
+    }
+    return true;
+  }
+}

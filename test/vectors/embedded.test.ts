@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createEmbeddedVectorStore, type EmbeddedVectorStore, type EmbeddedVectorStoreOptions } from '../../src/vectors/embedded.js';
+import type { Metadata, VectorDocument } from '../../src/vectors/port.js';
+import { exactTop, rejectsWith, runVectorStoreContract } from '../contracts/vector-store.js';
+
+function temporaryDir(): string {
+  return mkdtempSync(join(tmpdir(), 'embedded-vectors-'));
+}
+
+runVectorStoreContract('embedded', async () => {
+  const dataDir = temporaryDir();
+  let store: EmbeddedVectorStore = await createEmbeddedVectorStore({ dataDir });
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      store = await createEmbeddedVectorStore({ dataDir });
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+/** Clustered vectors, like real embeddings: HNSW needs neighbourhoods to find. */
+function clustered(count: number, dimensions: number, seed: number): Float32Array[] {
+  let state = seed;
+  const random = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 4294967296;
+  };
+  const gaussian = (): number => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+  const centroids = Array.from({ length: 40 }, () => Float32Array.from({ length: dimensions }, gaussian));
+  return Array.from({ length: count }, () => {
+    const centroid = centroids[Math.floor(random() * centroids.length)]!;
+    return centroid.map((x) => x + gaussian() * 0.6);
+  });
+}
+
+const DIMS = 32;
+const LANGUAGES = ['typescript', 'python', 'rust', 'go', 'java', 'ruby', 'c', 'cpp', 'php', 'kotlin'];
+
+describe('embedded store: ANN index path', () => {
+  const dataDir = temporaryDir();
+  // A tiny exact-scan budget sends filtered searches down the graph and packed-subset paths, as 100k documents would.
+  const options: EmbeddedVectorStoreOptions = { dataDir, indexThreshold: 300, exactScanBudget: 1000 };
+  let store: EmbeddedVectorStore;
+  let documents: VectorDocument[];
+  const vectors = clustered(3200, DIMS, 42);
+  const queries = clustered(30, DIMS, 43);
+  const metadataOf = (i: number): Metadata => ({ language: LANGUAGES[i % LANGUAGES.length]!, rare: i % 500 === 7, size: i % 100 });
+
+  before(async () => {
+    store = await createEmbeddedVectorStore(options);
+    await store.createCollection('p', 'code', { dimensions: DIMS, model: 'm' });
+    documents = vectors.slice(0, 3000).map((vector, i) => ({ id: `doc-${i}`, content: `chunk ${i}`, metadata: metadataOf(i), vector }));
+    for (let i = 0; i < documents.length; i += 500) await store.upsert('p', 'code', documents.slice(i, i + 500));
+    await store.waitForIndexing();
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function recallAgainstExact(keep: (d: VectorDocument) => boolean, filter?: Record<string, unknown>): Promise<number> {
+    let found = 0;
+    let total = 0;
+    for (const query of queries) {
+      const expected = exactTop(documents, query, 10, keep);
+      const hits = await store.search('p', 'code', { mode: 'vector', vector: query, limit: 10, filter: filter as never });
+      assert.ok(hits.every((hit) => keep(documents.find((d) => d.id === hit.id)!)), 'no hit may fail the filter');
+      // Whatever is returned carries its exact cosine: the index only proposes candidates.
+      for (const hit of hits) {
+        const exact = exactTop(documents, query, documents.length).find((e) => e.id === hit.id)!;
+        assert.ok(Math.abs(hit.score - exact.score) < 1e-4);
+      }
+      total += expected.length;
+      found += hits.filter((hit) => expected.some((e) => e.id === hit.id)).length;
+    }
+    return found / total;
+  }
+
+  it('builds the index in the background and answers from it like exact search', async () => {
+    const status = await store.indexStatus('p', 'code');
+    assert.equal(status.indexed, 3000);
+    assert.equal(status.pending, 0);
+    assert.equal(status.building, false);
+    assert.ok(readdirSync(join(dataDir, 'vector-index')).some((file) => file.endsWith('.usearch')));
+    assert.ok((await recallAgainstExact(() => true)) >= 0.95);
+  });
+
+  it('keeps filters correct with the index, for broad and selective filters', async () => {
+    assert.ok((await recallAgainstExact((d) => d.metadata.language === 'python', { language: 'python' })) >= 0.95);
+    assert.ok((await recallAgainstExact((d) => (d.metadata.size as number) < 60, { size: { lt: 60 } })) >= 0.95);
+    // Six documents match: an exact scan of them must find all six, in order.
+    assert.equal(await recallAgainstExact((d) => d.metadata.rare === true, { rare: true }), 1);
+  });
+
+  it('finds writes made after the index was built, and never returns deleted or replaced versions', async () => {
+    const fresh = vectors[3100]!;
+    await store.upsert('p', 'code', [{ id: 'fresh', content: 'fresh', metadata: { language: 'typescript' }, vector: fresh }]);
+    assert.equal((await store.indexStatus('p', 'code')).pending, 1);
+    assert.equal((await store.search('p', 'code', { mode: 'vector', vector: fresh, limit: 1 }))[0]?.id, 'fresh');
+
+    const victim = documents[123]!;
+    assert.equal((await store.search('p', 'code', { mode: 'vector', vector: victim.vector, limit: 1 }))[0]?.id, victim.id);
+    await store.deleteByIds('p', 'code', [victim.id]);
+    const afterDelete = await store.search('p', 'code', { mode: 'vector', vector: victim.vector, limit: 50 });
+    assert.ok(!afterDelete.some((hit) => hit.id === victim.id), 'a deleted document must never come back');
+
+    const moved = documents[456]!;
+    await store.upsert('p', 'code', [{ ...moved, vector: vectors[3150]! }]);
+    const oldPlace = await store.search('p', 'code', { mode: 'vector', vector: moved.vector, limit: 5 });
+    assert.ok(!oldPlace.some((hit) => hit.id === moved.id && hit.score > 0.999), 'the replaced vector must not be found');
+    assert.equal((await store.search('p', 'code', { mode: 'vector', vector: vectors[3150]!, limit: 1 }))[0]?.id, moved.id);
+  });
+
+  it('extends the index with new writes and reopens with it at once', async () => {
+    const extra = vectors.slice(3000, 3100).concat(clustered(400, DIMS, 44)).map((vector, i) => ({ id: `extra-${i}`, content: 'extra', metadata: metadataOf(i), vector }));
+    await store.upsert('p', 'code', extra);
+    await store.waitForIndexing();
+    const status = await store.indexStatus('p', 'code');
+    assert.equal(status.pending, 0);
+    assert.ok(status.indexed >= 3500);
+
+    await store.close();
+    const started = performance.now();
+    store = await createEmbeddedVectorStore(options);
+    const hits = await store.search('p', 'code', { mode: 'vector', vector: extra[0]!.vector, limit: 1 });
+    const elapsed = performance.now() - started;
+    assert.equal(hits[0]?.id, 'extra-0');
+    assert.ok(elapsed < 2000, `reopen took ${elapsed} ms`);
+    const reopened = await store.indexStatus('p', 'code');
+    assert.equal(reopened.indexed, status.indexed, 'the index file is mapped, not rebuilt');
+    assert.equal(reopened.building, false);
+    assert.equal(await store.get('p', 'code', documents[123]!.id), null);
+  });
+});
+
+describe('embedded store: input checks', () => {
+  it('rejects nested metadata, writing nothing of the batch', async () => {
+    const dataDir = temporaryDir();
+    const store = await createEmbeddedVectorStore({ dataDir });
+    try {
+      await store.createCollection('p', 'c', { dimensions: 2, model: 'm' });
+      const good = { id: 'good', content: '', metadata: { a: 1 }, vector: new Float32Array([1, 0]) };
+      const nested = { id: 'nested', content: '', metadata: { a: { b: 1 } } as never, vector: new Float32Array([0, 1]) };
+      await rejectsWith(store.upsert('p', 'c', [good, nested]), 'VALIDATION_FAILED', ['nested', '`a`']);
+      assert.equal(await store.count('p', 'c'), 0);
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('embedded store: lifecycle', () => {
+  it('is healthy while open and answers PROVIDER_UNAVAILABLE once closed', async () => {
+    const dataDir = temporaryDir();
+    try {
+      const store = await createEmbeddedVectorStore({ dataDir });
+      await store.health();
+      await store.close();
+      await store.close();
+      await rejectsWith(store.health(), 'PROVIDER_UNAVAILABLE');
+      await rejectsWith(store.listCollections('p'), 'PROVIDER_UNAVAILABLE');
+      await rejectsWith(store.search('p', 'c', { mode: 'keyword', text: 'x', limit: 1 }), 'PROVIDER_UNAVAILABLE');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('embedded store: files and crashes', () => {
+  it('rebuilds when the index file is unreadable and removes orphan files', async () => {
+    const dataDir = temporaryDir();
+    try {
+      let store = await createEmbeddedVectorStore({ dataDir, indexThreshold: 100 });
+      await store.createCollection('p', 'c', { dimensions: 8, model: 'm' });
+      const vectors = clustered(300, 8, 5);
+      await store.upsert('p', 'c', vectors.map((vector, i) => ({ id: `d${i}`, content: '', metadata: {}, vector })));
+      await store.waitForIndexing();
+      await store.close();
+
+      const indexDir = join(dataDir, 'vector-index');
+      const [file] = readdirSync(indexDir);
+      writeFileSync(join(indexDir, file!), 'not an index');
+      writeFileSync(join(indexDir, 'orphan.usearch.tmp'), 'left by a crash');
+
+      store = await createEmbeddedVectorStore({ dataDir, indexThreshold: 100 });
+      assert.ok(!readdirSync(indexDir).includes('orphan.usearch.tmp'));
+      assert.equal((await store.search('p', 'c', { mode: 'vector', vector: vectors[17]!, limit: 1 }))[0]?.id, 'd17');
+      await store.waitForIndexing();
+      assert.equal((await store.indexStatus('p', 'c')).indexed, 300);
+      await store.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps every acknowledged batch, and each batch whole, when the process is killed', async () => {
+    const dataDir = temporaryDir();
+    try {
+      const writer = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', writer, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let acknowledged = 0;
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (chunk: string) => {
+          output += chunk;
+          acknowledged = output.split('\n').filter((line) => line === 'ok').length;
+          if (acknowledged >= 5) child.kill('SIGKILL');
+        });
+        child.on('exit', () => resolve());
+        child.on('error', reject);
+      });
+      assert.ok(acknowledged >= 5);
+
+      const store = await createEmbeddedVectorStore({ dataDir });
+      const count = await store.count('p', 'c');
+      assert.ok(count >= acknowledged * 200, `${count} documents after ${acknowledged} acknowledged batches`);
+      assert.equal(count % 200, 0, 'a batch is wholly present or wholly absent');
+      await store.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
