@@ -140,6 +140,8 @@ function writing<T>(what: string, write: () => T): T {
   }
 }
 
+const LOAD_CHUNK = 4096;
+
 function predicateFor(filter: Filter | undefined): MetadataPredicate | undefined {
   const predicate = compileFilter(filter); // validates even an empty one
   return isEmptyFilter(filter) ? undefined : predicate;
@@ -162,6 +164,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   }
   const sql = prepareStatements(db);
   const loaded = new Map<number, LoadedCollection>();
+  const loading = new Map<number, Promise<LoadedCollection>>();
   let closed = false;
 
   const indexer = createIndexer({
@@ -198,14 +201,30 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     return sql.collection.get(projectId, name) as CollectionRow | undefined;
   }
 
-  /** Reads a collection into memory on first use, and maps its index file. */
-  function load(row: CollectionRow): LoadedCollection {
+  /** Reads a collection into memory on first use (once, however many callers wait), and maps its index file. */
+  function load(row: CollectionRow): Promise<LoadedCollection> {
     const cached = loaded.get(row.id);
-    if (cached) return cached;
-    const memory = new CollectionMemory(row.dimensions);
-    for (const [seq, id, metadata, blob] of sql.loadDocuments.iterate(BigInt(row.id)) as IterableIterator<[number, string, string, Buffer]>) {
-      memory.append(seq, id, JSON.parse(metadata) as Metadata, normalize(fromBlob(blob, row.dimensions)));
+    if (cached) return Promise.resolve(cached);
+    let pending = loading.get(row.id);
+    if (!pending) {
+      pending = readCollection(row).finally(() => loading.delete(row.id));
+      loading.set(row.id, pending);
     }
+    return pending;
+  }
+
+  async function readCollection(row: CollectionRow): Promise<LoadedCollection> {
+    const memory = new CollectionMemory(row.dimensions);
+    for (let after = 0; ; ) {
+      ensureOpen();
+      const rows = sql.loadChunk.all(BigInt(row.id), BigInt(after), BigInt(LOAD_CHUNK)) as Array<[number, string, string, Buffer]>;
+      for (const [seq, id, metadata, blob] of rows) memory.append(seq, id, JSON.parse(metadata) as Metadata, normalize(fromBlob(blob, row.dimensions)));
+      if (rows.length < LOAD_CHUNK) break;
+      after = rows[rows.length - 1]![0];
+      // 100k documents take about a second to read: let other requests through meanwhile.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    ensureOpen();
     let ann: AnnIndex | null = null;
     if (row.ann_file) {
       try {
@@ -222,11 +241,16 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     return collection;
   }
 
-  function open(projectId: string, name: string): LoadedCollection {
+  async function open(projectId: string, name: string): Promise<LoadedCollection> {
     ensureOpen();
     const row = findRow(projectId, name);
-    if (!row) throw new AppError('COLLECTION_NOT_FOUND', `collection \`${name}\` does not exist in project \`${projectId}\``);
-    return load(row);
+    const missing = () => new AppError('COLLECTION_NOT_FOUND', `collection \`${name}\` does not exist in project \`${projectId}\``);
+    if (!row) throw missing();
+    const collection = await load(row);
+    // Deleted, or the store closed, while it was loading: the caller must not write to it.
+    ensureOpen();
+    if (loaded.get(row.id) !== collection) throw missing();
+    return collection;
   }
 
   function materialize(collection: LoadedCollection, hits: ScoredSlot[], request: { includeContent?: boolean; includeVector?: boolean }): SearchHit[] {
@@ -240,6 +264,11 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       }
       return hit;
     });
+  }
+
+  /** Waits out a load in progress, so that a drop never races it. */
+  async function settled(collectionId: number): Promise<void> {
+    await loading.get(collectionId)?.catch(() => undefined);
   }
 
   function afterWrite(collection: LoadedCollection): void {
@@ -322,12 +351,15 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       ensureOpen();
       const row = findRow(projectId, name);
       if (!row) return false;
+      await settled(row.id);
+      ensureOpen();
+      if (findRow(projectId, name)?.id !== row.id) return false; // another call deleted it meanwhile
       dropCollection(row);
       return true;
     },
 
     async upsert(projectId, name, documents: VectorDocument[]) {
-      const collection = open(projectId, name);
+      const collection = await open(projectId, name);
       const { row, memory, fts } = collection;
       // Validate everything before writing anything: the batch is all or nothing.
       const latest = new Map<string, VectorDocument>();
@@ -359,7 +391,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     },
 
     async get(projectId, name, id, options = {}) {
-      const collection = open(projectId, name);
+      const collection = await open(projectId, name);
       const stored = sql.document.get(BigInt(collection.row.id), id) as { doc_id: string; content: string; metadata: string; vector: Buffer } | undefined;
       if (!stored) return null;
       const document: StoredDocument = { id: stored.doc_id, metadata: JSON.parse(stored.metadata) as Metadata };
@@ -369,7 +401,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     },
 
     async scroll(projectId, name, request: ScrollRequest): Promise<ScrollPage> {
-      const collection = open(projectId, name);
+      const collection = await open(projectId, name);
       const predicate = predicateFor(request.filter);
       const after = request.cursor === undefined ? '' : decodeCursor(request.cursor);
       const limit = Math.max(1, Math.floor(request.limit));
@@ -392,7 +424,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     },
 
     async search(projectId, name, request: SearchRequest) {
-      const collection = open(projectId, name);
+      const collection = await open(projectId, name);
       const predicate = predicateFor(request.filter);
       const limit = Math.floor(request.limit);
       if (request.mode === 'vector') {
@@ -411,18 +443,18 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     },
 
     async count(projectId, name, filter) {
-      const collection = open(projectId, name);
+      const collection = await open(projectId, name);
       const predicate = predicateFor(filter);
       if (!predicate) return collection.memory.liveCount;
       return collection.memory.matching(predicate).length;
     },
 
     async deleteByIds(projectId, name, ids) {
-      return deleteIds(open(projectId, name), ids);
+      return deleteIds(await open(projectId, name), ids);
     },
 
     async deleteByFilter(projectId, name, filter) {
-      const collection = open(projectId, name);
+      const collection = await open(projectId, name);
       const predicate = compileFilter(filter);
       const ids = collection.memory.matching(predicate).map((slot) => collection.memory.idOf(slot));
       return ids.length === 0 ? 0 : deleteIds(collection, ids);
@@ -430,7 +462,11 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
 
     async deleteProject(projectId) {
       ensureOpen();
-      for (const row of sql.collections.all(projectId) as CollectionRow[]) dropCollection(row);
+      for (const row of sql.collections.all(projectId) as CollectionRow[]) {
+        await settled(row.id);
+        ensureOpen();
+        if (findRow(projectId, row.name)?.id === row.id) dropCollection(row);
+      }
     },
 
     async health() {
@@ -451,7 +487,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     },
 
     async indexStatus(projectId, name) {
-      const { memory, ann, row } = open(projectId, name);
+      const { memory, ann, row } = await open(projectId, name);
       const tailStart = ann ? memory.firstSlotAfter(ann.watermark) : 0;
       return { indexed: ann?.size ?? 0, pending: memory.countLive(tailStart, memory.size), building: indexer.isBuilding(row.id) };
     },

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { createEmbeddedVectorStore, type EmbeddedVectorStore, type EmbeddedVectorStoreOptions } from '../../src/vectors/embedded.js';
 import type { Metadata, VectorDocument } from '../../src/vectors/port.js';
 import { exactTop, rejectsWith, runVectorStoreContract } from '../contracts/vector-store.js';
@@ -173,6 +174,41 @@ describe('embedded store: lifecycle', () => {
       await rejectsWith(store.health(), 'PROVIDER_UNAVAILABLE');
       await rejectsWith(store.listCollections('p'), 'PROVIDER_UNAVAILABLE');
       await rejectsWith(store.search('p', 'c', { mode: 'keyword', text: 'x', limit: 1 }), 'PROVIDER_UNAVAILABLE');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('embedded store: loading', () => {
+  it('loads a collection once for concurrent callers, and a delete during the load wins', async () => {
+    const dataDir = temporaryDir();
+    try {
+      let store = await createEmbeddedVectorStore({ dataDir });
+      await store.createCollection('p', 'c', { dimensions: 4, model: 'm' });
+      const documents = Array.from({ length: 10_000 }, (_, i) => ({ id: `d${i}`, content: `doc ${i}`, metadata: { i }, vector: new Float32Array([1, i, i % 7, 1]) }));
+      await store.upsert('p', 'c', documents);
+      await store.close();
+
+      store = await createEmbeddedVectorStore({ dataDir });
+      const [count, hits] = await Promise.all([store.count('p', 'c'), store.search('p', 'c', { mode: 'vector', vector: new Float32Array([1, 5, 5, 1]), limit: 1 })]);
+      assert.equal(count, 10_000);
+      assert.equal(hits[0]?.id, 'd5');
+      await store.close();
+
+      store = await createEmbeddedVectorStore({ dataDir });
+      const write = store.upsert('p', 'c', [{ id: 'late', content: '', metadata: {}, vector: new Float32Array([1, 1, 1, 1]) }]);
+      const drop = store.deleteCollection('p', 'c');
+      const [written, dropped] = await Promise.allSettled([write, drop]);
+      assert.deepEqual(dropped, { status: 'fulfilled', value: true });
+      if (written.status === 'rejected') await rejectsWith(Promise.reject(written.reason), 'COLLECTION_NOT_FOUND');
+      assert.equal(await store.getCollection('p', 'c'), null);
+      await store.createCollection('p', 'c', { dimensions: 4, model: 'm' });
+      assert.equal(await store.count('p', 'c'), 0);
+      await store.close();
+      const db = new Database(join(dataDir, 'vectors.sqlite'), { readonly: true });
+      assert.equal(db.prepare('SELECT count(*) FROM vector_documents').pluck().get(), 0, 'no document outlives its collection');
+      db.close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -68,7 +68,7 @@ export interface Statements {
   deleteCollection: Database.Statement;
   setAnn: Database.Statement;
   countDocuments: Database.Statement;
-  loadDocuments: Database.Statement;
+  loadChunk: Database.Statement;
   deleteDocuments: Database.Statement;
   insertDocument: Database.Statement;
   deleteDocument: Database.Statement;
@@ -86,7 +86,7 @@ export function prepareStatements(db: Database.Database): Statements {
     deleteCollection: db.prepare('DELETE FROM vector_collections WHERE id = ?'),
     setAnn: db.prepare('UPDATE vector_collections SET ann_file = ?, ann_watermark = ?, ann_size = ?, ann_checksum = ? WHERE id = ?'),
     countDocuments: db.prepare('SELECT count(*) FROM vector_documents WHERE collection_id = ?').pluck(),
-    loadDocuments: db.prepare('SELECT seq, doc_id, metadata, vector FROM vector_documents WHERE collection_id = ? ORDER BY seq').raw(),
+    loadChunk: db.prepare('SELECT seq, doc_id, metadata, vector FROM vector_documents WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?').raw(),
     deleteDocuments: db.prepare('DELETE FROM vector_documents WHERE collection_id = ?'),
     insertDocument: db.prepare('INSERT INTO vector_documents (collection_id, doc_id, content, metadata, vector) VALUES (?, ?, ?, ?, ?)'),
     deleteDocument: db.prepare('DELETE FROM vector_documents WHERE collection_id = ? AND doc_id = ? RETURNING seq').pluck(),
