@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin.js';
 import { entityRoutes } from './routes/entities.js';
 import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
+import { vectorRoutes } from './routes/vectors.js';
 
 export interface AppOptions {
   services: Services;
@@ -59,6 +60,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'admin', description: 'Configuration and operations' },
         { name: 'projects', description: 'Projects, stats and intelligence replace' },
+        { name: 'vectors', description: 'Collections, documents, vector/keyword/hybrid search, ingest jobs' },
         ...entities.map((entity) => ({ name: entity.name, description: entity.title })),
       ],
     },
@@ -69,6 +71,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(adminRoutes, { services });
   await app.register(projectRoutes, { services });
   for (const entity of entities) await app.register(entityRoutes, { services, entity });
+  await app.register(vectorRoutes, { services });
   await app.ready();
   return app;
 }

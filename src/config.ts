@@ -49,6 +49,8 @@ export const EnvSchema = Type.Object({
   EMBEDDING_PROVIDER: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('openai'), Type.Literal('local')])),
   EMBEDDING_MODEL: Type.Optional(Type.String({ minLength: 1 })),
   EMBEDDING_DIMENSIONS: Type.Optional(Type.Integer({ minimum: 8, maximum: 8192 })),
+  EMBEDDING_TIMEOUT: Type.Optional(Positive),
+  EMBEDDING_RETRY_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
   STORAGE_API_KEYS: Type.Optional(Type.String()),
 });
 
@@ -88,6 +90,8 @@ export interface Config {
     openaiBaseUrl?: string;
     model?: string;
     dimensions?: number;
+    timeoutMs: number;
+    maxRetries: number;
   };
   apiKeys?: string;
 }
@@ -160,6 +164,8 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       openaiBaseUrl: env.OPENAI_BASE_URL,
       model: env.EMBEDDING_MODEL,
       dimensions: env.EMBEDDING_DIMENSIONS,
+      timeoutMs: env.EMBEDDING_TIMEOUT ?? 30_000,
+      maxRetries: env.EMBEDDING_RETRY_ATTEMPTS ?? 3,
     },
     apiKeys: env.STORAGE_API_KEYS,
   };

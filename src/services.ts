@@ -2,10 +2,15 @@
  * Composition root: the providers chosen by the configuration. Heavy adapters
  * are imported only when their provider is chosen.
  */
+import path from 'node:path';
 import { ConfigError, type Config } from './config.js';
+import { createEmbedder, type CachedEmbedder } from './embeddings/index.js';
 import { AppError } from './errors.js';
 import type { RelationalStore } from './relational/port.js';
 import { createRelationalService, type RelationalService } from './relational/service.js';
+import { createJobRunner, type JobRunner } from './vectors/jobs.js';
+import type { VectorStore } from './vectors/port.js';
+import { createVectorService, type VectorService } from './vectors/service.js';
 
 /** A dependency `/ready` checks. */
 export interface ProviderHealth {
@@ -14,33 +19,79 @@ export interface ProviderHealth {
   check(): Promise<void>;
 }
 
+/** What the services log through: pino in the server, nothing in tests. */
+export interface ServiceLog {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
 export interface Services {
   config: Config;
   relational: RelationalService;
+  vectors: VectorService;
+  jobs: JobRunner;
+  embedder: CachedEmbedder;
   providers: ProviderHealth[];
-  /** Deletes every row of the project, in every store; 404 when it holds nothing. */
+  /** Deletes every row and vector of the project; 404 when it holds nothing. */
   deleteProject(projectId: string): Promise<void>;
+  /** Stops jobs after their current batch, then closes every store. */
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config): Promise<Services> {
-  const store = await openRelationalStore(config);
+export async function createServices(config: Config, log?: ServiceLog): Promise<Services> {
+  const opened: Array<() => Promise<void> | void> = [];
   try {
+    const store = await openRelationalStore(config);
+    opened.push(() => store.close());
     await store.migrate();
+    const relational = createRelationalService(store);
+
+    const embedder = createEmbedder({
+      provider: config.embeddings.provider,
+      openaiApiKey: config.embeddings.openaiApiKey,
+      openaiBaseUrl: config.embeddings.openaiBaseUrl,
+      model: config.embeddings.model,
+      dimensions: config.embeddings.dimensions,
+      timeoutMs: config.embeddings.timeoutMs,
+      maxRetries: config.embeddings.maxRetries,
+      // Remote mode keeps nothing on local disk: the cache is memory only there.
+      cacheFile: config.vectors.provider === 'embedded' ? path.join(config.dataDir, 'embedding-cache.db') : undefined,
+      log,
+    });
+    opened.push(() => embedder.close());
+
+    const vectorStore = await openVectorStore(config, embedder, log);
+    opened.push(() => vectorStore.close());
+    const vectors = createVectorService({ store: vectorStore, embedder, onProjectWrite: (projectId) => relational.ensureProject(projectId) });
+    const jobs = createJobRunner(vectors, log);
+
+    return {
+      config,
+      relational,
+      vectors,
+      jobs,
+      embedder,
+      providers: [
+        { name: 'relational', provider: store.provider, check: () => store.health() },
+        { name: 'vectors', provider: vectorStore.provider, check: () => vectorStore.health() },
+      ],
+      async deleteProject(projectId) {
+        // Vectors first: if their store is down the request fails with nothing deleted, and a retry finishes the job.
+        const hadVectors = (await vectorStore.listCollections(projectId)).length > 0;
+        await vectorStore.deleteProject(projectId);
+        const hadRows = await relational.deleteProject(projectId);
+        if (!hadRows && !hadVectors) throw new AppError('PROJECT_NOT_FOUND', `project ${JSON.stringify(projectId)} not found`);
+      },
+      async close() {
+        await jobs.drain();
+        for (const close of opened.reverse()) await close();
+      },
+    };
   } catch (error) {
-    await store.close();
+    for (const close of opened.reverse()) await close();
     throw error;
   }
-  const relational = createRelationalService(store);
-  return {
-    config,
-    relational,
-    async deleteProject(projectId) {
-      if (!(await relational.deleteProject(projectId))) throw new AppError('PROJECT_NOT_FOUND', `project ${JSON.stringify(projectId)} not found`);
-    },
-    providers: [{ name: 'relational', provider: store.provider, check: () => store.health() }],
-    close: () => store.close(),
-  };
 }
 
 async function openRelationalStore(config: Config): Promise<RelationalStore> {
@@ -48,9 +99,29 @@ async function openRelationalStore(config: Config): Promise<RelationalStore> {
   if (relational.provider === 'postgres') {
     throw new ConfigError(`mode ${config.mode} needs the postgres relational provider, which this version does not include yet; use IN_MEMORIA_STORAGE_MODE=local`);
   }
-  if (config.vectors.provider === 'qdrant') {
-    throw new ConfigError(`mode ${config.mode} needs the qdrant vector provider, which this version does not include yet; use IN_MEMORIA_STORAGE_MODE=local`);
-  }
   const { createSqliteStore } = await import('./relational/sqlite.js');
   return createSqliteStore({ file: relational.file });
+}
+
+async function openVectorStore(config: Config, embedder: CachedEmbedder, log?: ServiceLog): Promise<VectorStore> {
+  const vectors = config.vectors;
+  if (vectors.provider === 'embedded') {
+    const { createEmbeddedVectorStore } = await import('./vectors/embedded.js');
+    return createEmbeddedVectorStore({ dataDir: vectors.dir, log });
+  }
+  const { createQdrantVectorStore } = await import('./vectors/qdrant.js');
+  const store = createQdrantVectorStore({ url: vectors.url, apiKey: vectors.apiKey, collectionPrefix: vectors.collectionPrefix, timeoutMs: vectors.timeoutMs, retryAttempts: vectors.retryAttempts, log });
+  try {
+    // A physical collection whose vector size differs from the embedder's is reported now, not by a failing upsert.
+    await store.checkCollection(embedder.model, embedder.dimensions);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'PROVIDER_UNAVAILABLE') {
+      // Start anyway: /ready reports Qdrant down and requests get 503 until it is back.
+      log?.warn({ reason: error.message }, 'Qdrant is unreachable at start; serving 503 for vector calls until it returns');
+    } else {
+      await store.close();
+      throw new ConfigError(`Qdrant collection check failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return store;
 }

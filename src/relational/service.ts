@@ -31,6 +31,8 @@ export interface RelationalService {
   getProject(projectId: string): Promise<ProjectItem>;
   putProject(projectId: string, metadata: Item): Promise<ProjectItem>;
   patchProject(projectId: string, changes: Item): Promise<ProjectItem>;
+  /** Creates the project row when absent (a vector write makes a project too). */
+  ensureProject(projectId: string): Promise<void>;
   /** The open work session (no sessionEnd) with the latest start. */
   currentWorkSession(projectId: string): Promise<Item>;
   /** Deletes the project row and every entity row of the project; false when there was nothing. */
@@ -121,6 +123,8 @@ export function createRelationalService(store: RelationalStore): RelationalServi
       for (const [name, repo] of repositories) perEntity[name] = await repo.stats(store, projectId);
       return { schemaVersion: await currentSchemaVersion(store), entities: perEntity };
     },
+
+    ensureProject: (projectId) => ensureProject(store, projectId),
 
     async currentWorkSession(projectId) {
       const [item] = await currentSessionQuery(projectId);

@@ -38,6 +38,7 @@ const StatsSchema = Type.Object({
   projectId: Type.String(),
   schemaVersion: Type.Integer(),
   entities: Type.Record(Type.String(), EntityStatsSchema),
+  vectors: Type.Object({ collections: Type.Integer(), documents: Type.Integer() }),
 });
 
 const intelligenceSections = Object.entries(learnedEntities).map(([section, entity]) => [section, entitySchemas(entity).keyedInput] as const);
@@ -111,7 +112,15 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       params: ProjectParamsSchema,
       response: { 200: StatsSchema, ...errors },
     },
-  }, async (request) => ({ projectId: request.params.projectId, ...(await relational.stats(request.params.projectId)) }));
+  }, async (request) => {
+    const projectId = request.params.projectId;
+    const collections = await services.vectors.listCollections(projectId);
+    return {
+      projectId,
+      ...(await relational.stats(projectId)),
+      vectors: { collections: collections.length, documents: collections.reduce((sum, collection) => sum + collection.count, 0) },
+    };
+  });
 
   app.put('/v1/projects/:projectId/intelligence', {
     schema: {

@@ -1,0 +1,132 @@
+/**
+ * Background ingest jobs: a long list of documents upserted in batches while
+ * the client polls progress. A batch that fails is retried item by item, so
+ * one bad document is reported and the rest still land.
+ *
+ * Jobs live in this process's memory: they are progress reports, not the
+ * data. A restart loses the report, never an acknowledged write (each batch
+ * is durable when the store's upsert resolves); a client that lost its job
+ * simply submits again (upserts are idempotent).
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError, isAppError } from '../errors.js';
+import type { DocumentInput, VectorService } from './service.js';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface Job {
+  jobId: string;
+  projectId: string;
+  collection: string;
+  status: JobStatus;
+  processed: number;
+  total: number;
+  failed: number;
+  etaSeconds: number | null;
+  errors: Array<{ id: string; code: string; message: string }>;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+export interface JobRunner {
+  submit(projectId: string, collection: string, items: DocumentInput[]): Job;
+  get(jobId: string): Job;
+  /** Resolves when every job has finished its current batch and stopped (shutdown). */
+  drain(): Promise<void>;
+}
+
+const BATCH_SIZE = 100;
+/** Finished jobs kept for polling; the oldest are forgotten first. */
+const KEPT_JOBS = 1000;
+/** Errors listed per job; the count in `failed` stays exact. */
+const KEPT_ERRORS = 100;
+
+export function createJobRunner(vectors: VectorService, log?: { warn(object: object, message: string): void }): JobRunner {
+  const jobs = new Map<string, Job>();
+  const running = new Set<Promise<void>>();
+  let stopping = false;
+
+  function forgetOldJobs(): void {
+    for (const [jobId, job] of jobs) {
+      if (jobs.size <= KEPT_JOBS) break;
+      if (job.status === 'succeeded' || job.status === 'failed') jobs.delete(jobId);
+    }
+  }
+
+  function recordFailure(job: Job, id: string, error: unknown): void {
+    job.failed++;
+    if (job.errors.length < KEPT_ERRORS) {
+      job.errors.push(isAppError(error) ? { id, code: error.code, message: error.message } : { id, code: 'INTERNAL_ERROR', message: 'internal error' });
+    }
+    if (!isAppError(error)) log?.warn({ err: error, jobId: job.jobId, id }, 'ingest item failed');
+  }
+
+  async function run(job: Job, items: DocumentInput[]): Promise<void> {
+    job.status = 'running';
+    const started = performance.now();
+    for (let start = 0; start < items.length && !stopping; start += BATCH_SIZE) {
+      const batch = items.slice(start, start + BATCH_SIZE);
+      try {
+        await vectors.upsert(job.projectId, job.collection, batch);
+      } catch (batchError) {
+        // An outage fails every item the same way: report it once per batch rather than hammering the provider.
+        if (isAppError(batchError) && batchError.statusCode === 503) {
+          for (const item of batch) recordFailure(job, item.id, batchError);
+        } else {
+          for (const item of batch) {
+            try {
+              await vectors.upsert(job.projectId, job.collection, [item]);
+            } catch (itemError) {
+              recordFailure(job, item.id, itemError);
+            }
+          }
+        }
+      }
+      job.processed += batch.length;
+      const perItem = (performance.now() - started) / 1000 / job.processed;
+      job.etaSeconds = Math.round(perItem * (job.total - job.processed) * 10) / 10;
+    }
+    const complete = job.processed === job.total;
+    // Succeeded: every item was tried and at least one landed; the failures are listed.
+    job.status = complete && (job.failed < job.total || job.total === 0) ? 'succeeded' : 'failed';
+    if (!complete) job.errors.push({ id: '', code: 'PROVIDER_UNAVAILABLE', message: 'the service stopped before the job finished; submit the remaining items again' });
+    job.etaSeconds = 0;
+    job.finishedAt = new Date().toISOString();
+  }
+
+  return {
+    submit(projectId, collection, items) {
+      if (stopping) throw new AppError('PROVIDER_UNAVAILABLE', 'the service is shutting down', { retryAfter: 5 });
+      const job: Job = {
+        jobId: randomUUID(),
+        projectId,
+        collection,
+        status: 'queued',
+        processed: 0,
+        total: items.length,
+        failed: 0,
+        etaSeconds: null,
+        errors: [],
+        createdAt: new Date().toISOString(),
+      };
+      jobs.set(job.jobId, job);
+      forgetOldJobs();
+      // Start on the next turn so the 202 answers first.
+      const task = new Promise<void>((resolve) => setImmediate(resolve)).then(() => run(job, items));
+      running.add(task);
+      void task.finally(() => running.delete(task));
+      return job;
+    },
+
+    get(jobId) {
+      const job = jobs.get(jobId);
+      if (!job) throw new AppError('JOB_NOT_FOUND', `job ${JSON.stringify(jobId)} not found (jobs are kept in memory until the service restarts)`);
+      return job;
+    },
+
+    async drain() {
+      stopping = true;
+      await Promise.all(running);
+    },
+  };
+}

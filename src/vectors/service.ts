@@ -1,0 +1,212 @@
+/**
+ * The vector operations the routes call, over any VectorStore and Embedder:
+ * collections with model provenance, documents embedded server-side when no
+ * vector is sent, and search in vector, keyword and hybrid modes. The store
+ * never sees text to embed; the embedder never sees the store.
+ */
+import type { Embedder } from '../embeddings/port.js';
+import { AppError } from '../errors.js';
+import { validateFilter } from './filter.js';
+import { fuseReciprocalRank } from './fusion.js';
+import type { CollectionInfo, Filter, Metadata, ScrollPage, SearchHit, StoredDocument, VectorDocument, VectorStore } from './port.js';
+
+export interface DocumentInput {
+  id: string;
+  content: string;
+  metadata?: Metadata;
+  embedding?: number[];
+}
+
+export type SearchMode = 'vector' | 'keyword' | 'hybrid';
+
+export interface SearchInput {
+  query?: string;
+  vector?: number[];
+  mode?: SearchMode;
+  limit?: number;
+  threshold?: number;
+  filter?: Filter;
+  includeContent?: boolean;
+  includeVector?: boolean;
+}
+
+/** What a client sees of a document: the vector as a plain array, under `embedding`. */
+export interface DocumentView {
+  id: string;
+  content?: string;
+  metadata: Metadata;
+  embedding?: number[];
+}
+
+export interface SearchResult extends DocumentView {
+  score: number;
+}
+
+export interface VectorService {
+  readonly store: VectorStore;
+  readonly embedder: Embedder;
+  createCollection(projectId: string, name: string, spec: { dimensions?: number; model?: string }): Promise<CollectionInfo>;
+  getCollection(projectId: string, name: string): Promise<CollectionInfo>;
+  listCollections(projectId: string): Promise<CollectionInfo[]>;
+  deleteCollection(projectId: string, name: string): Promise<void>;
+  /** Upserts all or none; creates the collection with the configured embedder's spec when absent. */
+  upsert(projectId: string, collection: string, documents: DocumentInput[]): Promise<number>;
+  get(projectId: string, collection: string, id: string, includeVector: boolean): Promise<DocumentView>;
+  scroll(projectId: string, collection: string, request: { filter?: Filter; limit: number; cursor?: string; includeContent: boolean; includeVector: boolean }): Promise<{ items: DocumentView[]; nextCursor: string | null }>;
+  deleteById(projectId: string, collection: string, id: string): Promise<number>;
+  deleteByFilter(projectId: string, collection: string, filter: Filter): Promise<number>;
+  search(projectId: string, collection: string, input: SearchInput): Promise<SearchResult[]>;
+}
+
+/** How many candidates each ranking contributes to a hybrid fusion, per result asked for. */
+const HYBRID_OVERSAMPLE = 4;
+const HYBRID_MIN_CANDIDATES = 50;
+
+export function createVectorService(options: { store: VectorStore; embedder: Embedder; onProjectWrite?: (projectId: string) => Promise<void> }): VectorService {
+  const { store, embedder } = options;
+  const defaultSpec = { dimensions: embedder.dimensions, model: embedder.model };
+
+  async function requireCollection(projectId: string, name: string): Promise<CollectionInfo> {
+    const collection = await store.getCollection(projectId, name);
+    if (!collection) throw new AppError('COLLECTION_NOT_FOUND', `collection ${JSON.stringify(name)} not found in project ${JSON.stringify(projectId)}`);
+    return collection;
+  }
+
+  /** Text can be embedded for a collection only by the model that made its vectors. */
+  function assertEmbeddable(collection: CollectionInfo): void {
+    if (collection.model !== embedder.model || collection.dimensions !== embedder.dimensions) {
+      throw new AppError(
+        'MODEL_MISMATCH',
+        `collection ${JSON.stringify(collection.name)} holds vectors of model ${collection.model} (${collection.dimensions} dimensions) but this service embeds with ${embedder.model} (${embedder.dimensions} dimensions); send vectors, or use a collection of the configured model`,
+      );
+    }
+  }
+
+  function toVector(values: number[], collection: CollectionInfo, what: string): Float32Array {
+    if (values.length !== collection.dimensions) {
+      throw new AppError('DIMENSION_MISMATCH', `${what} has ${values.length} dimensions but collection ${JSON.stringify(collection.name)} expects ${collection.dimensions}`);
+    }
+    const vector = Float32Array.from(values);
+    // Finite doubles can still overflow float32 (1e39 -> Infinity).
+    if (!vector.every(Number.isFinite)) throw new AppError('INVALID_VECTOR', `${what} has a component that is not a finite float32`);
+    if (!vector.some((component) => component !== 0)) throw new AppError('INVALID_VECTOR', `${what} is all zeros: cosine similarity is undefined for it`);
+    return vector;
+  }
+
+  const view = (document: StoredDocument): DocumentView => ({
+    id: document.id,
+    ...(document.content !== undefined ? { content: document.content } : {}),
+    metadata: document.metadata,
+    ...(document.vector ? { embedding: Array.from(document.vector) } : {}),
+  });
+
+  async function queryVector(collection: CollectionInfo, input: SearchInput): Promise<Float32Array> {
+    if (input.vector) return toVector(input.vector, collection, 'query vector');
+    if (input.query === undefined) throw new AppError('VALIDATION_FAILED', 'vector search needs `vector` or `query`');
+    assertEmbeddable(collection);
+    const [vector] = await embedder.embed([input.query]);
+    return vector!;
+  }
+
+  return {
+    store,
+    embedder,
+
+    async createCollection(projectId, name, spec) {
+      const wanted = { dimensions: spec.dimensions ?? defaultSpec.dimensions, model: spec.model ?? (spec.dimensions && spec.dimensions !== defaultSpec.dimensions ? 'external' : defaultSpec.model) };
+      const existing = await store.getCollection(projectId, name);
+      if (existing && (existing.dimensions !== wanted.dimensions || existing.model !== wanted.model)) {
+        throw new AppError(
+          'COLLECTION_CONFLICT',
+          `collection ${JSON.stringify(name)} exists with model ${existing.model} (${existing.dimensions} dimensions); asked for ${wanted.model} (${wanted.dimensions} dimensions)`,
+        );
+      }
+      await options.onProjectWrite?.(projectId);
+      return existing ?? store.createCollection(projectId, name, wanted);
+    },
+
+    getCollection: requireCollection,
+    listCollections: (projectId) => store.listCollections(projectId),
+
+    async deleteCollection(projectId, name) {
+      if (!(await store.deleteCollection(projectId, name))) throw new AppError('COLLECTION_NOT_FOUND', `collection ${JSON.stringify(name)} not found in project ${JSON.stringify(projectId)}`);
+    },
+
+    async upsert(projectId, collectionName, documents) {
+      let collection = await store.getCollection(projectId, collectionName);
+      if (!collection) {
+        await options.onProjectWrite?.(projectId);
+        collection = await store.createCollection(projectId, collectionName, defaultSpec);
+      }
+      const target = collection;
+      const missing = documents.filter((document) => !document.embedding);
+      if (missing.length) assertEmbeddable(target);
+      // Validate every given vector before embedding anything: a bad item fails the request early.
+      const given = new Map(documents.filter((document) => document.embedding).map((document) => [document, toVector(document.embedding!, target, `embedding of ${JSON.stringify(document.id)}`)]));
+      const embedded = missing.length ? await embedder.embed(missing.map((document) => document.content)) : [];
+      const computed = new Map(missing.map((document, index) => [document, embedded[index]!]));
+      const ready: VectorDocument[] = documents.map((document) => ({
+        id: document.id,
+        content: document.content,
+        metadata: document.metadata ?? {},
+        vector: given.get(document) ?? computed.get(document)!,
+      }));
+      await store.upsert(projectId, collectionName, ready);
+      return ready.length;
+    },
+
+    async get(projectId, collection, id, includeVector) {
+      await requireCollection(projectId, collection);
+      const document = await store.get(projectId, collection, id, { includeContent: true, includeVector });
+      if (!document) throw new AppError('DOCUMENT_NOT_FOUND', `document ${JSON.stringify(id)} not found in collection ${JSON.stringify(collection)}`);
+      return view(document);
+    },
+
+    async scroll(projectId, collection, request) {
+      await requireCollection(projectId, collection);
+      validateFilter(request.filter);
+      const page: ScrollPage = await store.scroll(projectId, collection, request);
+      return { items: page.items.map(view), nextCursor: page.nextCursor };
+    },
+
+    async deleteById(projectId, collection, id) {
+      await requireCollection(projectId, collection);
+      return store.deleteByIds(projectId, collection, [id]);
+    },
+
+    async deleteByFilter(projectId, collection, filter) {
+      await requireCollection(projectId, collection);
+      validateFilter(filter);
+      if (Object.keys(filter).length === 0) throw new AppError('INVALID_FILTER', 'an empty filter would delete every document: delete the collection instead');
+      return store.deleteByFilter(projectId, collection, filter);
+    },
+
+    async search(projectId, collectionName, input) {
+      const collection = await requireCollection(projectId, collectionName);
+      validateFilter(input.filter);
+      const mode = input.mode ?? (input.vector || input.query === undefined ? 'vector' : 'hybrid');
+      const limit = input.limit ?? 10;
+      const common = { filter: input.filter, includeContent: input.includeContent ?? true, includeVector: input.includeVector ?? false };
+      let hits: SearchHit[];
+      if (mode === 'vector') {
+        hits = await store.search(projectId, collectionName, { mode: 'vector', vector: await queryVector(collection, input), limit, threshold: input.threshold, ...common });
+      } else {
+        if (!input.query?.trim()) throw new AppError('VALIDATION_FAILED', `${mode} search needs a non-empty \`query\``);
+        const keyword = (candidates: number) => store.search(projectId, collectionName, { mode: 'keyword', text: input.query!, limit: candidates, ...common });
+        if (mode === 'keyword') {
+          hits = (await keyword(limit)).filter((hit) => input.threshold === undefined || hit.score > input.threshold);
+        } else {
+          // Hybrid: reciprocal-rank fusion of both rankings; `threshold` bounds the vector side's cosine similarity.
+          const candidates = Math.max(limit * HYBRID_OVERSAMPLE, HYBRID_MIN_CANDIDATES);
+          const vector = await queryVector(collection, input);
+          const [byVector, byKeyword] = await Promise.all([
+            store.search(projectId, collectionName, { mode: 'vector', vector, limit: candidates, threshold: input.threshold, ...common }),
+            keyword(candidates),
+          ]);
+          hits = fuseReciprocalRank([byVector, byKeyword], { limit });
+        }
+      }
+      return hits.map((hit) => ({ ...view(hit), score: hit.score }));
+    },
+  };
+}
