@@ -82,15 +82,18 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
     }
   }
 
-  function toVector(values: number[], collection: CollectionInfo, what: string): Float32Array {
-    if (values.length !== collection.dimensions) {
-      throw new AppError('DIMENSION_MISMATCH', `${what} has ${values.length} dimensions but collection ${JSON.stringify(collection.name)} expects ${collection.dimensions}`);
-    }
+  /** Checks what no store can: float32 overflow and the zero vector. Sizes are checked by the store, against the collection. */
+  function toVector(values: number[], what: string): Float32Array {
     const vector = Float32Array.from(values);
     // Finite doubles can still overflow float32 (1e39 -> Infinity).
     if (!vector.every(Number.isFinite)) throw new AppError('INVALID_VECTOR', `${what} has a component that is not a finite float32`);
     if (!vector.some((component) => component !== 0)) throw new AppError('INVALID_VECTOR', `${what} is all zeros: cosine similarity is undefined for it`);
     return vector;
+  }
+
+  async function createDefault(projectId: string, name: string): Promise<CollectionInfo> {
+    await options.onProjectWrite?.(projectId);
+    return store.createCollection(projectId, name, defaultSpec);
   }
 
   const view = (document: StoredDocument): DocumentView => ({
@@ -100,10 +103,11 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
     ...(document.vector ? { embedding: Array.from(document.vector) } : {}),
   });
 
-  async function queryVector(collection: CollectionInfo, input: SearchInput): Promise<Float32Array> {
-    if (input.vector) return toVector(input.vector, collection, 'query vector');
+  /** The query's vector: as given, or the query text embedded (only for a collection of the configured model). */
+  async function queryVector(projectId: string, collection: string, input: SearchInput): Promise<Float32Array> {
+    if (input.vector) return toVector(input.vector, 'query vector');
     if (input.query === undefined) throw new AppError('VALIDATION_FAILED', 'vector search needs `vector` or `query`');
-    assertEmbeddable(collection);
+    assertEmbeddable(await requireCollection(projectId, collection));
     const [vector] = await embedder.embed([input.query]);
     return vector!;
   }
@@ -133,16 +137,11 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
     },
 
     async upsert(projectId, collectionName, documents) {
-      let collection = await store.getCollection(projectId, collectionName);
-      if (!collection) {
-        await options.onProjectWrite?.(projectId);
-        collection = await store.createCollection(projectId, collectionName, defaultSpec);
-      }
-      const target = collection;
+      // Only text to embed needs the collection's spec here; the store checks sizes and existence itself,
+      // which saves a round trip per batch on a remote store.
       const missing = documents.filter((document) => !document.embedding);
-      if (missing.length) assertEmbeddable(target);
-      // Validate every given vector before embedding anything: a bad item fails the request early.
-      const given = new Map(documents.filter((document) => document.embedding).map((document) => [document, toVector(document.embedding!, target, `embedding of ${JSON.stringify(document.id)}`)]));
+      if (missing.length) assertEmbeddable((await store.getCollection(projectId, collectionName)) ?? (await createDefault(projectId, collectionName)));
+      const given = new Map(documents.filter((document) => document.embedding).map((document) => [document, toVector(document.embedding!, `embedding of ${JSON.stringify(document.id)}`)]));
       const embedded = missing.length ? await embedder.embed(missing.map((document) => document.content)) : [];
       const computed = new Map(missing.map((document, index) => [document, embedded[index]!]));
       const ready: VectorDocument[] = documents.map((document) => ({
@@ -151,7 +150,14 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
         metadata: document.metadata ?? {},
         vector: given.get(document) ?? computed.get(document)!,
       }));
-      await store.upsert(projectId, collectionName, ready);
+      try {
+        await store.upsert(projectId, collectionName, ready);
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'COLLECTION_NOT_FOUND')) throw error;
+        // First write to a new collection: create it with the configured embedder's spec.
+        await createDefault(projectId, collectionName);
+        await store.upsert(projectId, collectionName, ready);
+      }
       return ready.length;
     },
 
@@ -182,14 +188,13 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
     },
 
     async search(projectId, collectionName, input) {
-      const collection = await requireCollection(projectId, collectionName);
       validateFilter(input.filter);
       const mode = input.mode ?? (input.vector || input.query === undefined ? 'vector' : 'hybrid');
       const limit = input.limit ?? 10;
       const common = { filter: input.filter, includeContent: input.includeContent ?? true, includeVector: input.includeVector ?? false };
       let hits: SearchHit[];
       if (mode === 'vector') {
-        hits = await store.search(projectId, collectionName, { mode: 'vector', vector: await queryVector(collection, input), limit, threshold: input.threshold, ...common });
+        hits = await store.search(projectId, collectionName, { mode: 'vector', vector: await queryVector(projectId, collectionName, input), limit, threshold: input.threshold, ...common });
       } else {
         if (!input.query?.trim()) throw new AppError('VALIDATION_FAILED', `${mode} search needs a non-empty \`query\``);
         const keyword = (candidates: number) => store.search(projectId, collectionName, { mode: 'keyword', text: input.query!, limit: candidates, ...common });
@@ -198,7 +203,7 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
         } else {
           // Hybrid: reciprocal-rank fusion of both rankings; `threshold` bounds the vector side's cosine similarity.
           const candidates = Math.max(limit * HYBRID_OVERSAMPLE, HYBRID_MIN_CANDIDATES);
-          const vector = await queryVector(collection, input);
+          const vector = await queryVector(projectId, collectionName, input);
           const [byVector, byKeyword] = await Promise.all([
             store.search(projectId, collectionName, { mode: 'vector', vector, limit: candidates, threshold: input.threshold, ...common }),
             keyword(candidates),

@@ -1,0 +1,78 @@
+/**
+ * The service's overhead over a direct @qdrant/js-client-rest call to the same
+ * Qdrant endpoint, for batch upserts and searches, measured in one run:
+ *   npx tsx bench/qdrant.ts [--batches 50] [--searches 300]
+ * No Qdrant server can run here, so the endpoint is the Qdrant 1.19 test
+ * server (in memory, in its own process): the ratio is meaningful, absolute
+ * figures need a real Qdrant.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { startChild } from './support.js';
+import { createVectorData, percentile } from './vector-data.js';
+
+const { values } = parseArgs({ options: { batches: { type: 'string', default: '50' }, searches: { type: 'string', default: '300' } } });
+const BATCHES = Number(values.batches);
+const SEARCHES = Number(values.searches);
+const BATCH = 100;
+const API_KEY = 'bench-key';
+const data = createVectorData({ n: BATCHES * BATCH, dims: 384, queries: SEARCHES });
+
+async function timeEach(count: number, work: (index: number) => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const started = performance.now();
+    await work(index);
+    latencies.push(performance.now() - started);
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+async function post(url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-qbench-'));
+  const qdrant = await startChild(['--import', 'tsx', 'bench/qdrant-server.ts'], { QDRANT_API_KEY: API_KEY }, '/healthz');
+  const service = await startChild(['dist/cli/main.js', 'serve'], {
+    DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: qdrant.url, QDRANT_API_KEY: API_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+  });
+  try {
+    const client = new QdrantClient({ url: qdrant.url, apiKey: API_KEY, checkCompatibility: false });
+    await client.createCollection('direct', { vectors: { size: data.D, distance: 'Cosine' } });
+    const batches = Array.from({ length: BATCHES }, (_unused, b) => data.documentsOf(b * BATCH, BATCH));
+    const queries = data.queryVectors();
+
+    const directUpsert = await timeEach(BATCHES, (b) =>
+      client.upsert('direct', { wait: true, points: batches[b]!.map((document, i) => ({ id: b * BATCH + i, vector: Array.from(document.vector), payload: { content: document.content, ...document.metadata } })) }),
+    );
+    const base = `${service.url}/v1/projects/bench/collections/code`;
+    await fetch(base, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dimensions: data.D, model: 'bench' }) });
+    const serviceUpsert = await timeEach(BATCHES, (b) =>
+      post(`${base}/documents/batch`, { items: batches[b]!.map((document) => ({ id: document.id, content: document.content, metadata: document.metadata, embedding: Array.from(document.vector) })) }),
+    );
+    const directSearch = await timeEach(SEARCHES, (q) => client.query('direct', { query: Array.from(queries[q]!), limit: 10, with_payload: true }));
+    const serviceSearch = await timeEach(SEARCHES, (q) => post(`${base}/search`, { vector: Array.from(queries[q]!), limit: 10 }));
+
+    const line = (what: string, direct: number[], viaService: number[]) => {
+      const [d50, s50] = [percentile(direct, 50), percentile(viaService, 50)];
+      return `${what.padEnd(34)} direct p50 ${d50.toFixed(2).padStart(7)} ms   service p50 ${s50.toFixed(2).padStart(7)} ms   ratio ${(s50 / d50).toFixed(2)}x   (p99 ${percentile(direct, 99).toFixed(2)} / ${percentile(viaService, 99).toFixed(2)} ms)`;
+    };
+    process.stdout.write(
+      `\nQdrant provider overhead: the service vs a direct client call, same endpoint (the Qdrant 1.19 test server, not a real Qdrant: absolute figures need a real Qdrant)\n\n` +
+        `${line(`upsert batch of ${BATCH} x ${data.D}`, directUpsert, serviceUpsert)}\n${line('search top-10', directSearch, serviceSearch)}\n`,
+    );
+  } finally {
+    await service.stop();
+    await qdrant.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
