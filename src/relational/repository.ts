@@ -76,15 +76,14 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
   /** The row's bound values, with defaults and service-set timestamps filled in. */
   function rowValues(projectId: string, item: Item, now: string, options: WriteOptions): SqlValue[] {
     const values: SqlValue[] = [projectId];
+    const stamp = dialect.encodeTimestamp(now);
     for (const field of fieldNames) {
       const spec = entity.fields[field]!;
-      let value = item[field];
-      if (field === touched && !options.keepTimestamps) value = now;
-      else if (value === undefined || value === null) {
-        if (spec.default !== undefined) value = spec.default;
-        else if (spec.defaultNow || field === created || field === touched) value = now;
-      }
-      values.push(encodeValue(dialect, spec, field, value));
+      const value = item[field];
+      const absent = value === undefined || value === null;
+      // `now` is already normalised: bind it directly (re-parsing it per row showed in bulk-upsert profiles).
+      if ((field === touched && !options.keepTimestamps) || (absent && spec.default === undefined && (spec.defaultNow || field === created || field === touched))) values.push(stamp);
+      else values.push(encodeValue(dialect, spec, field, absent ? spec.default : value));
     }
     return values;
   }
