@@ -7,9 +7,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { entities } from './entities/registry.js';
+import { AppError } from './errors.js';
 import { handleError, handleNotFound } from './http-errors.js';
 import type { Services } from './services.js';
 import { createValidatorCompiler } from './validation.js';
+import { registerJsonParser } from './json-body.js';
 import { adminRoutes } from './routes/admin.js';
 import { entityRoutes } from './routes/entities.js';
 import { healthRoutes } from './routes/health.js';
@@ -40,10 +42,13 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     loggerInstance: logger,
     bodyLimit: services.config.server.bodyLimit,
     logController: new OneLinePerRequest(),
+    // A malformed percent-encoding in the URL answers like every other error.
+    frameworkErrors: (error, request, reply) => handleError(new AppError('MALFORMED_URL', error.message), request, reply),
     // Encoded ids (file paths with %2F) arrive as one path segment.
     routerOptions: { maxParamLength: 4096 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  registerJsonParser(app);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);

@@ -46,6 +46,11 @@ describe('bad input', () => {
     { name: 'empty batch', method: 'POST', url: '/v1/projects/p/concepts/batch', payload: { items: [] }, status: 400, code: 'BATCH_TOO_LARGE' },
     { name: 'batch not an object', method: 'POST', url: '/v1/projects/p/concepts/batch', payload: [1, 2], status: 400, code: 'VALIDATION_FAILED' },
     { name: 'body too large', method: 'PUT', url: '/v1/projects/p/concepts/c', payload: { conceptName: 'x'.repeat(70 * 1024), conceptType: 'y' }, status: 413, code: 'BODY_TOO_LARGE' },
+    { name: 'JSON nested 5,000 deep', method: 'PUT', url: '/v1/projects/p/concepts/c', body: `{"conceptName":"a","conceptType":"b","relationships":${'['.repeat(5000)}${']'.repeat(5000)}}`, headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
+    { name: 'invalid UTF-8', method: 'PUT', url: '/v1/projects/p/concepts/c', body: Buffer.concat([Buffer.from('{"conceptName":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('","conceptType":"b"}')]) as unknown as string, headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
+    { name: 'constructor.prototype key', method: 'PUT', url: '/v1/projects/p/concepts/c', body: '{"conceptName":"a","conceptType":"b","relationships":{"constructor":{"prototype":{"polluted":1}}}}', headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
+    { name: 'malformed percent-encoding', method: 'GET', url: '/v1/projects/p/concepts/%E0%A4%A', status: 400, code: 'MALFORMED_URL' },
+    { name: 'a filter given twice', method: 'GET', url: '/v1/projects/p/concepts?conceptType=a&conceptType=b', status: 400, code: 'VALIDATION_FAILED' },
     { name: 'patch clears a required field', method: 'PATCH', url: '/v1/projects/p/concepts/c', payload: { conceptName: null }, status: 400, code: 'VALIDATION_FAILED' },
   ];
 
@@ -75,6 +80,14 @@ describe('bad input', () => {
     assert.equal(exact.statusCode, 400);
     const count = await service.app.inject({ method: 'GET', url: '/v1/projects/big/concepts/count' });
     assert.equal(JSON.parse(count.body).count, 0);
+  });
+
+  test('brackets inside strings do not count as nesting', async () => {
+    const deepText = '['.repeat(500) + '{'.repeat(500);
+    const response = await service.app.inject({ method: 'PUT', url: '/v1/projects/q/concepts/brackets', payload: { conceptName: deepText, conceptType: 'x', relationships: { note: '\\"[[[', nested: [[[[1]]]] } } });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal(JSON.parse(response.body).conceptName, deepText);
+    assert.ok(!('polluted' in {}), 'no prototype pollution');
   });
 
   test('nothing was written by any failed request', async () => {
