@@ -25,19 +25,19 @@ const operators = new Set<string>(['in', 'nin', 'ne', ...rangeOperators]);
 type RangeOperator = (typeof rangeOperators)[number];
 type Scalar = string | number | boolean;
 
-function invalid(message: string): AppError {
+export function invalid(message: string): AppError {
   return new AppError('INVALID_FILTER', message);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isOperand(value: unknown): value is FilterOperand {
+export function isOperand(value: unknown): value is FilterOperand {
   return value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;

@@ -16,7 +16,7 @@
  * Anything else is an AppError INVALID_FILTER: a filter is never dropped.
  */
 import type { Schemas } from '@qdrant/js-client-rest';
-import { AppError } from '../errors.js';
+import { describe, invalid, isOperand, isPlainObject } from './filter.js';
 import type { Filter, FilterOperand } from './port.js';
 
 type Condition = Schemas['Condition'];
@@ -26,24 +26,6 @@ const RANGE_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
 const OPERATORS = new Set<string>(['in', 'nin', 'ne', ...RANGE_OPERATORS]);
 /** Field names Qdrant's key path syntax takes as they are; others are quoted (`metadata."a.b"`). */
 const BARE_FIELD = /^[A-Za-z0-9_-]+$/;
-
-function invalid(message: string): AppError {
-  return new AppError('INVALID_FILTER', message);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isOperand(value: unknown): value is FilterOperand {
-  return value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
-}
 
 function equals(key: string, value: FilterOperand): Condition {
   if (value === null) return { is_null: { key } };
