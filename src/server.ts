@@ -31,7 +31,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const config = loadConfig(env);
   const logger = createLogger(config);
   logger.info({ config: redactConfig(config) }, `starting in-memoria-storage: environment ${config.environment}, mode ${config.mode}, relational ${config.relational.provider}, vectors ${config.vectors.provider}`);
-  const services = await createServices(config);
+  const services = await createServices(config, logger);
   const app = await buildApp({ services, logger });
   await app.listen({ host: config.server.host, port: config.server.port });
 

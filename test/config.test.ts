@@ -87,7 +87,7 @@ test('the CLI refuses a mode whose provider is not built yet, in one line, exit 
   assert.equal(result.status, 2, result.stderr);
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0]!, /configuration error: mode remote needs the postgres relational provider/);
+  assert.match(lines[0]!, /configuration error: mode remote needs the qdrant vector provider/);
 });
 
 test('the CLI names a bad variable in one line, exit 2', () => {

@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import { columnName, type EntityDefinition, type FieldDefinition } from '../entities/define.js';
-import { decodeRow, decodeValue, encodeValue, placeholder, toIsoTimestamp, type Item } from './codec.js';
+import { decodeRow, decodeValue, encodeValue, placeholder, rejectNul, toIsoTimestamp, type Item } from './codec.js';
 import { quoteIdent, type Dialect, type SqlClient, type SqlValue } from './port.js';
 
 export interface ListQuery {
@@ -94,11 +94,13 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     const params: SqlValue[] = [projectId];
     for (const [field, value] of Object.entries(filters)) {
       if (!entity.filters.includes(field)) throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} cannot be filtered by ${field}`);
+      rejectNul(value, field);
       clauses.push(`${column(field)} = ?`);
       params.push(value);
     }
     if (q !== undefined && q !== '') {
       if (!entity.searchField) throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} has no searchable name`);
+      rejectNul(q, 'q');
       clauses.push(dialect.containsInsensitive(column(entity.searchField)));
       params.push(q.toLowerCase());
     }
@@ -197,6 +199,7 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     },
 
     async get(db, projectId, key) {
+      rejectNul(key, entity.key);
       const [row] = await db.query(`SELECT ${selectList} FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, key]);
       return row ? decodeRow(entity.fields, row) : null;
     },
@@ -224,6 +227,7 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     },
 
     async remove(db, projectId, key) {
+      rejectNul(key, entity.key);
       return (await db.run(`DELETE FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, key])) > 0;
     },
 

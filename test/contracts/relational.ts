@@ -308,7 +308,7 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
         'src/dir with spaces/ünïcödé/文件.ts',
         "'; DROP TABLE file_intelligence; --",
         'a%2Fb/../c?x=1&y=2#frag',
-        '😀 emoji and \u0000 nul? no: \t tab \n newline " quote \\ backslash',
+        '😀 emoji, \u0001 control, \t tab \n newline " quote \\ backslash',
         'x'.repeat(1000),
       ];
       for (const [index, value] of values.entries()) {
@@ -330,6 +330,23 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
       assert.equal(sneaky.length, 0, 'LIKE and quote metacharacters are literal');
       const underscore = json(await get(`${base}?q=_`)).items;
       assert.equal(underscore.length, 1, 'an underscore is not a wildcard');
+
+      // PostgreSQL cannot hold U+0000 in text or JSONB, so every store refuses it the same way.
+      const nul = 'nul \u0000 inside';
+      for (const response of [
+        await put(`${base}/nul.ts`, { fileHash: nul }),
+        await put(`${base}/nul.ts`, { fileHash: 'h', semanticConcepts: { deep: [nul] } }),
+        await put(`${base}/nul.ts`, { fileHash: 'h', semanticConcepts: { [nul]: 1 } }),
+        await put(`${base}/${enc(nul)}`, { fileHash: 'h' }),
+        await get(`${base}/${enc(nul)}`),
+        await get(`${base}?fileHash=${enc(nul)}`),
+        await get(`${base}?q=${enc(nul)}`),
+      ]) {
+        assert.equal(response.statusCode, 400, response.body);
+        assert.equal(json(response).code, 'VALIDATION_FAILED');
+        assert.match(json(response).message, /NUL/);
+      }
+      assert.equal((await get(`${base}/nul.ts`)).statusCode, 404, 'nothing written');
     });
   });
 }
