@@ -1,7 +1,7 @@
 /** The relational contract on a real PostgreSQL server that this file starts and removes. */
 import { runRelationalContract } from '../contracts/relational.js';
 import { startTestService } from '../support/app.js';
-import { startPostgres } from '../support/postgres.js';
+import { postgresEnv, startPostgres } from '../support/postgres.js';
 
 runRelationalContract('postgres', async () => {
   const server = await startPostgres();
@@ -20,8 +20,3 @@ runRelationalContract('postgres', async () => {
     throw error;
   }
 });
-
-/** Hybrid mode: PostgreSQL for the relational store, the embedded vector store. */
-export function postgresEnv(databaseUrl: string): Record<string, string> {
-  return { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded', DATABASE_URL: databaseUrl };
-}

@@ -46,6 +46,11 @@ process.once('exit', () => {
   for (const server of running) server.stop();
 });
 
+/** Hybrid mode: PostgreSQL for the relational store, the embedded vector store. */
+export function postgresEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded', DATABASE_URL: databaseUrl, ...extra };
+}
+
 export function findPostgresBinaries(): string {
   const candidates: string[] = [];
   const root = '/usr/lib/postgresql';
