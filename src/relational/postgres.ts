@@ -10,14 +10,17 @@
  * could not run at start-up (PostgreSQL down) run before the first statement
  * that finds it up.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import { applyMigrations } from './migrate.js';
-import type { Dialect, RelationalStore, Row, SqlClient, SqlValue } from './port.js';
+import type { Dialect, RelationalStore, Row, SqlClient, SqlParameter } from './port.js';
 import { clientOptions, type PostgresSettings } from './postgres-connection.js';
 
 /** Unicode case folding (as SQLite's casefold, JS toLowerCase); the C collation of the columns folds ASCII only. */
 const FOLD_COLLATION = '"und-x-icu"';
+
+const arrayTypes = { string: 'text[]', integer: 'bigint[]', number: 'float8[]', json: 'jsonb[]', timestamp: 'timestamptz[]' } as const;
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
@@ -30,6 +33,7 @@ export const postgresDialect: Dialect = {
     `${foldedColumn(column)} LIKE ('%' || replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`,
   encodeJson: (value) => JSON.stringify(value),
   encodeTimestamp: (iso) => iso,
+  arrayParameter: (kind) => `?::${arrayTypes[kind]}`,
   jsonParameter: '?::jsonb',
   timestampParameter: '?::timestamptz',
 };
@@ -64,9 +68,9 @@ export function createPostgresStore({ settings, onIdleError }: PostgresStoreOpti
   // would crash the process; the next statement on it fails instead, and that failure is what gets reported.
   pool.on('connect', (client) => client.on('error', () => undefined));
 
-  async function execute(client: pg.ClientBase, sql: string, params: readonly SqlValue[] = []): Promise<pg.QueryResult> {
+  async function execute(client: pg.ClientBase, sql: string, params: readonly SqlParameter[] = []): Promise<pg.QueryResult> {
     try {
-      return await client.query({ text: toPositional(sql), values: params as SqlValue[] });
+      return await client.query({ ...prepared(sql, params.length), values: params as SqlParameter[] });
     } catch (error) {
       throw translate(error);
     }
@@ -94,7 +98,7 @@ export function createPostgresStore({ settings, onIdleError }: PostgresStoreOpti
   function over(client: pg.ClientBase): SqlClient {
     const api: SqlClient = {
       dialect: postgresDialect,
-      query: async <T extends Row>(sql: string, params?: readonly SqlValue[]) => (await execute(client, sql, params)).rows as T[],
+      query: async <T extends Row>(sql: string, params?: readonly SqlParameter[]) => (await execute(client, sql, params)).rows as T[],
       run: async (sql, params) => (await execute(client, sql, params)).rowCount ?? 0,
       // Already inside a transaction: nested work joins it.
       transaction: (work) => work(api),
@@ -153,7 +157,7 @@ export function createPostgresStore({ settings, onIdleError }: PostgresStoreOpti
   return {
     provider: 'postgres',
     dialect: postgresDialect,
-    async query<T extends Row>(sql: string, params?: readonly SqlValue[]) {
+    async query<T extends Row>(sql: string, params?: readonly SqlParameter[]) {
       await ready();
       return withClient(async (client) => (await execute(client, sql, params)).rows as T[]);
     },
@@ -205,11 +209,33 @@ function isUnavailable(code: string, message: string): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|not queryable|Client was closed/i.test(message);
 }
 
-/** `?` placeholders to `$1..$n`, outside quoted text; the shared SQL never uses `?` as an operator. */
-const positional = new Map<string, string>();
+/**
+ * `?` placeholders become `$1..$n` (outside quoted text; the shared SQL never
+ * uses `?` as an operator). Statements with a few parameters (reads, single
+ * writes) are also named, so each connection parses and plans them once: that
+ * doubles the rate of GET by id. Batch statements, whose text changes with
+ * their row count, stay unnamed so connections do not hoard one plan per size.
+ * So does the name search: a named statement may switch to a generic plan, which
+ * cannot see the pattern and walks the whole project instead of the trigram
+ * index (80 ms instead of 5 at 100,000 rows).
+ */
+const MAX_NAMED_PARAMETERS = 100;
+const statements = new Map<string, { text: string; name?: string }>();
+export function prepared(sql: string, parameterCount: number): { text: string; name?: string } {
+  let statement = statements.get(sql);
+  if (!statement) {
+    const text = toPositional(sql);
+    // Named by content, so the same text always has the same name on every connection, even after the memo is cleared.
+    const reusablePlan = parameterCount > 0 && parameterCount <= MAX_NAMED_PARAMETERS && !text.includes(' LIKE ');
+    const name = reusablePlan ? `ims_${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : undefined;
+    statement = name ? { text, name } : { text };
+    if (statements.size > 2000) statements.clear();
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
 export function toPositional(sql: string): string {
-  const cached = positional.get(sql);
-  if (cached !== undefined) return cached;
   let out = '';
   let index = 0;
   let quote: string | undefined;
@@ -223,8 +249,5 @@ export function toPositional(sql: string): string {
     }
     out += char;
   }
-  // Batch statements vary with their row count; keep the memo bounded.
-  if (positional.size > 2000) positional.clear();
-  positional.set(sql, out);
   return out;
 }

@@ -71,6 +71,8 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     `ON CONFLICT (${PROJECT}, ${keyColumn}) DO ` +
     (updatable.length ? `UPDATE SET ${updatable.map((field) => `${column(field)} = excluded.${column(field)}`).join(', ')}` : 'NOTHING');
   const rowsPerStatement = Math.max(1, Math.floor(dialect.maxParameters / (fieldNames.length + 1)));
+  const arrayParameter = dialect.arrayParameter;
+  const unnestRows = arrayParameter && `unnest(${['string' as const, ...fieldNames.map((field) => entity.fields[field]!.kind)].map((kind) => arrayParameter(kind)).join(', ')})`;
   const { created, touched } = entity.timestamps;
 
   /** The row's bound values, with defaults and service-set timestamps filled in. */
@@ -209,6 +211,12 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       for (const item of items) byKey.set(String(item[entity.key]), item);
       const unique = [...byKey.values()];
       const now = new Date().toISOString();
+      if (unnestRows && unique.length > 0) {
+        const rows = unique.map((item) => rowValues(projectId, item, now, options));
+        const columns = rows[0]!.map((_unused, index) => rows.map((row) => row[index]!));
+        await db.run(`INSERT INTO ${table} (${insertColumns}) SELECT * FROM ${unnestRows} ${onConflict}`, columns);
+        return unique.length;
+      }
       for (let start = 0; start < unique.length; start += rowsPerStatement) {
         const chunk = unique.slice(start, start + rowsPerStatement);
         const params = chunk.flatMap((item) => rowValues(projectId, item, now, options));

@@ -326,6 +326,18 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
         const searched = json(await get(`${base}?q=${enc(filePath.slice(0, 50).toUpperCase())}`)).items;
         assert.ok(searched.some((row: { filePath: string }) => row.filePath === filePath), 'q with metacharacters');
       }
+      // The same values, and JSON of every shape, through a batch (PostgreSQL binds a batch as arrays).
+      const awkward = [...values, 'NULL', '{a,b}', '"quoted"', ' ', ''];
+      const jsonShapes: unknown[] = ['a string', 'NULL', 0, -1.5, true, [], {}, ['{', '}', ','], { '"k"': { '\\': [null, 'x'] } }];
+      const batchItems = awkward.map((value, index) => ({ filePath: `batch/${index}`, fileHash: value, semanticConcepts: jsonShapes[index % jsonShapes.length] }));
+      const batch = await app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: batchItems } });
+      assert.equal(batch.statusCode, 200, batch.body);
+      for (const item of batchItems) {
+        const back = json(await get(`${base}/${enc(item.filePath)}`));
+        assert.equal(back.fileHash, item.fileHash, `batch fileHash ${JSON.stringify(item.fileHash.slice(0, 20))}`);
+        assert.deepEqual(back.semanticConcepts, item.semanticConcepts, `batch JSON ${JSON.stringify(item.semanticConcepts)}`);
+      }
+
       const sneaky = json(await get(`${base}?q=${enc("%' OR 1=1 --")}`)).items;
       assert.equal(sneaky.length, 0, 'LIKE and quote metacharacters are literal');
       const underscore = json(await get(`${base}?q=_`)).items;
