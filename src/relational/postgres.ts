@@ -185,7 +185,9 @@ function isAppError(error: unknown, code: AppError['code']): boolean {
 /** Driver errors become errors from the table; an unreachable, restarting or overloaded server is an outage, not a bug. */
 export function translateError(error: unknown, context = ''): unknown {
   if (error instanceof AppError) return error;
-  const { code = '', message = String(error) } = error as { code?: string; message?: string };
+  const { code = '', message: text } = error as { code?: string; message?: string };
+  // Node's AggregateError (every address of a host refused) has an empty message and only a code.
+  const message = text || code || String(error);
   if (code.startsWith('23')) return new AppError('CONFLICT', 'the write conflicts with stored data', { cause: error });
   if (code.startsWith('22')) return new AppError('VALIDATION_FAILED', `a value PostgreSQL cannot store: ${message}`, { cause: error });
   if (isTlsFailure(code, message)) {

@@ -1,14 +1,46 @@
-/** The name search (`q`) on PostgreSQL stays an index lookup at 100,000 rows. */
+/** What the PostgreSQL adapter adds to the shared SQL: placeholders, the search index, driver errors in the error table. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
+import { AppError } from '../../src/errors.js';
 import { concepts } from '../../src/entities/registry.js';
 import { createEntityRepository } from '../../src/relational/repository.js';
-import { createPostgresStore, postgresDialect, prepared } from '../../src/relational/postgres.js';
+import { createPostgresStore, postgresDialect, prepared, toPositional } from '../../src/relational/postgres.js';
 import type { SqlClient, SqlParameter } from '../../src/relational/port.js';
-import { startPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
+
+let server: TestPostgres;
+before(async () => {
+  server = await startPostgres();
+});
+after(() => server.destroy());
+
+test('? becomes $n outside quoted text only', () => {
+  assert.equal(toPositional(`SELECT '?', "a?" FROM t WHERE a = ? AND b = ?::jsonb`), `SELECT '?', "a?" FROM t WHERE a = $1 AND b = $2::jsonb`);
+});
+
+test('driver errors become codes of the error table', async () => {
+  const store = createPostgresStore({ settings: { provider: 'postgres', connectionString: await server.createDatabase('errors'), sslMode: 'disable', poolSize: 2, timeoutMs: 1000 } });
+  const failure = async (work: Promise<unknown>) => {
+    const error = await work.then(() => assert.fail('no error'), (caught: unknown) => caught);
+    assert.ok(error instanceof AppError, String(error));
+    return error;
+  };
+  try {
+    await store.migrate();
+    const insert = `INSERT INTO projects (project_id, created_at, updated_at) VALUES ('dup', now(), now())`;
+    await store.run(insert);
+    assert.equal((await failure(store.run(insert))).code, 'CONFLICT');
+    assert.equal((await failure(store.query('SELECT ?::timestamptz', ['not a time']))).code, 'VALIDATION_FAILED');
+    const timeout = await failure(store.query('SELECT pg_sleep(3)'));
+    assert.equal(timeout.code, 'PROVIDER_UNAVAILABLE', 'a statement over POSTGRES_TIMEOUT is cancelled');
+    assert.ok(timeout.retryAfter! > 0);
+    assert.deepEqual(await store.query('SELECT 1 AS one'), [{ one: 1 }], 'the pool still serves after errors');
+  } finally {
+    await store.close();
+  }
+});
 
 test('q on 100,000 concepts uses the trigram index, with a plan made for the pattern', async () => {
-  const server = await startPostgres();
   const store = createPostgresStore({ settings: { provider: 'postgres', connectionString: await server.createDatabase('search'), sslMode: 'disable', poolSize: 2, timeoutMs: 30_000 } });
   try {
     await store.migrate();
@@ -35,6 +67,5 @@ test('q on 100,000 concepts uses the trigram index, with a plan made for the pat
     assert.equal(prepared(sql, params.length).name, undefined, 'the search is planned for its pattern, never from a generic plan');
   } finally {
     await store.close();
-    server.destroy();
   }
 });
