@@ -8,6 +8,8 @@
  * Figures: hello-world req/s; GET concept by id req/s and its ratio to hello-world
  * (goal >= 50%); batch upsert of 100,000 concepts in batches of 1,000 (goal
  * >= 20,000 rows/s), one client and four; name search (`q`) latency at 100,000 rows.
+ * For scale, GET by id on the same service over SQLite (local mode) is measured too:
+ * it is the ceiling of the HTTP stack with an in-process database.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -127,26 +129,37 @@ async function main(): Promise<void> {
       '/ready',
     );
     children.push(service);
+    const sqlite = await startChild(['dist/cli/main.js', 'serve'], { IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: path.join(dataDir, 'sqlite'), LOG_LEVEL: 'warn' }, '/ready');
+    children.push(sqlite);
 
     console.error(`upserting ${ROWS} concepts in batches of ${BATCH}...`);
     const upsertOne = await batchUpsert(service.url, 'bench', 1);
     const upsertFour = await batchUpsert(service.url, 'bench-4', 4);
     const search = await searchMilliseconds(service.url, 'bench');
+    const sqliteRows = 10 * BATCH;
+    for (let start = 0; start < sqliteRows; start += BATCH) {
+      const items = Array.from({ length: BATCH }, (_unused, offset) => concept(start + offset));
+      await fetch(`${sqlite.url}/v1/projects/bench/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+    }
 
     console.error(`measuring for ${DURATION_SECONDS} s each with ${CONNECTIONS} connections...`);
     const helloRate = await requestsPerSecond(`${hello.url}/`);
     let request = 0;
     const getRate = await requestsPerSecond(service.url, () => `/v1/projects/bench/concepts/concept_${(request++ * 7919) % ROWS}`);
 
+    const sqliteRate = await requestsPerSecond(sqlite.url, () => `/v1/projects/bench/concepts/concept_${(request++ * 7919) % sqliteRows}`);
+
     const ratio = getRate / helloRate;
+    const met = (ok: boolean) => (ok ? 'MET' : 'MISSED');
     const lines = [
       `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, PostgreSQL on the same machine`,
-      `hello-world (bare Fastify)          ${helloRate.toFixed(0)} req/s`,
-      `GET concept by id (PostgreSQL)      ${getRate.toFixed(0)} req/s = ${(ratio * 100).toFixed(1)}% of hello-world (goal >= 50%) ${ratio >= 0.5 ? 'MET' : 'MISSED'}`,
-      `batch upsert, 1 client              ${upsertOne.toFixed(0)} rows/s (goal >= 20,000) ${upsertOne >= 20_000 ? 'MET' : 'MISSED'}`,
-      `batch upsert, 4 clients             ${upsertFour.toFixed(0)} rows/s`,
-      `name search q= at ${ROWS} rows     ${search.toFixed(2)} ms per request (one client)`,
-    ];
+      ['hello-world (bare Fastify)', `${helloRate.toFixed(0)} req/s`],
+      ['GET concept by id, PostgreSQL', `${getRate.toFixed(0)} req/s = ${(ratio * 100).toFixed(1)}% of hello-world (goal >= 50%) ${met(ratio >= 0.5)}`],
+      ['GET concept by id, SQLite', `${sqliteRate.toFixed(0)} req/s = ${((sqliteRate / helloRate) * 100).toFixed(1)}% of hello-world (for scale)`],
+      ['batch upsert, 1 client', `${upsertOne.toFixed(0)} rows/s (goal >= 20,000) ${met(upsertOne >= 20_000)}`],
+      ['batch upsert, 4 clients', `${upsertFour.toFixed(0)} rows/s`],
+      [`name search q= at ${ROWS} rows`, `${search.toFixed(2)} ms per request (one client)`],
+    ].map((line) => (typeof line === 'string' ? line : `${line[0]!.padEnd(32)}${line[1]}`));
     console.log(lines.join('\n'));
   } finally {
     for (const child of children.reverse()) await child.stop();
