@@ -214,12 +214,12 @@ function isUnavailable(code: string, message: string): boolean {
 /**
  * `?` placeholders become `$1..$n` (outside quoted text; the shared SQL never
  * uses `?` as an operator). Statements with a few parameters (reads, single
- * writes) are also named, so each connection parses and plans them once: that
- * doubles the rate of GET by id. Batch statements, whose text changes with
- * their row count, stay unnamed so connections do not hoard one plan per size.
- * So does the name search: a named statement may switch to a generic plan, which
- * cannot see the pattern and walks the whole project instead of the trigram
- * index (80 ms instead of 5 at 100,000 rows).
+ * writes, the unnest batch upsert) are also named, so each connection parses and
+ * plans them once: that doubles the rate of GET by id. A statement with more
+ * parameters (an IN list, whose text changes with its length) stays unnamed so
+ * connections do not hoard one plan per length. So does the name search: a named
+ * statement may switch to a generic plan, which cannot see the pattern and walks
+ * the whole project instead of the trigram index (80 ms instead of 5 at 100,000 rows).
  */
 const MAX_NAMED_PARAMETERS = 100;
 const statements = new Map<string, { text: string; name?: string }>();

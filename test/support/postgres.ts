@@ -111,15 +111,15 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   };
 
   run('initdb', ['-D', dataDir, '-U', USER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
+  const port = await freePort();
   const settings = [
-    `port = ${0}`,
+    `port = ${port}`,
     "listen_addresses = '127.0.0.1'",
     `unix_socket_directories = '${socketDir}'`,
     // Test servers trade durability for speed; a clean stop still writes everything.
     'fsync = off',
     'synchronous_commit = off',
     'full_page_writes = off',
-    'max_connections = 100',
   ];
   if (options.ssl) {
     for (const [name, file] of [['server.crt', options.ssl.certFile], ['server.key', options.ssl.keyFile]] as const) {
@@ -129,8 +129,6 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     }
     settings.push('ssl = on', "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'");
   }
-  const port = await freePort();
-  settings[0] = `port = ${port}`;
   const conf = path.join(dataDir, 'postgresql.conf');
   writeFileSync(conf, `${readFileSync(conf, 'utf8')}\n${settings.join('\n')}\n`);
 
