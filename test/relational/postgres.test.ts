@@ -6,7 +6,8 @@ import { postgresEnv, startPostgres } from '../support/postgres.js';
 runRelationalContract('postgres', async () => {
   const server = await startPostgres();
   try {
-    const url = await server.createDatabase('contract');
+    // A database whose default collation sorts 'auth' before 'Billing': the schema's own collation must decide, as on SQLite.
+    const url = await server.createDatabase('contract', { icuLocale: 'en-US' });
     const service = await startTestService({ env: postgresEnv(url) });
     return {
       app: service.app,

@@ -23,8 +23,11 @@ export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/<database>`. */
   url(database?: string): string;
   dataDir: string;
-  /** Creates an empty database and returns its URL. */
-  createDatabase(name: string): Promise<string>;
+  /**
+   * Creates an empty database and returns its URL. `icuLocale` makes an ICU locale its default
+   * collation, as a production database might have (the server itself runs in the C locale).
+   */
+  createDatabase(name: string, options?: { icuLocale?: string }): Promise<string>;
   /** Runs one statement as the superuser on `database` and returns its rows. */
   sql<T = Record<string, unknown>>(text: string, database?: string): Promise<T[]>;
   start(): void;
@@ -110,7 +113,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     }
   };
 
-  run('initdb', ['-D', dataDir, '-U', USER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
+  try {
+    run('initdb', ['-D', dataDir, '-U', USER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
   const port = await freePort();
   const settings = [
     `port = ${port}`,
@@ -152,8 +160,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     url,
     dataDir,
     sql,
-    async createDatabase(name) {
-      await sql(`CREATE DATABASE "${name}"`);
+    async createDatabase(name, options = {}) {
+      const locale = options.icuLocale ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${options.icuLocale}'` : '';
+      await sql(`CREATE DATABASE "${name}"${locale}`);
       return url(name);
     },
     start() {
