@@ -142,8 +142,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
             database: env.POSTGRES_DB,
             user: env.POSTGRES_USER,
             password: env.POSTGRES_PASSWORD,
-            sslMode: env.POSTGRES_SSL_MODE ?? (env.POSTGRES_SSL ? 'verify-full' : 'disable'),
-            sslCaFile: env.POSTGRES_SSL_CERT,
+            // POSTGRES_SSL_* win over the URL's libpq parameters, which win over POSTGRES_SSL alone.
+            sslMode: env.POSTGRES_SSL_MODE ?? urlSslMode(env.DATABASE_URL) ?? (env.POSTGRES_SSL ? 'verify-full' : 'disable'),
+            sslCaFile: env.POSTGRES_SSL_CERT ?? urlParameter(env.DATABASE_URL, 'sslrootcert'),
             poolSize: env.POSTGRES_POOL_SIZE ?? 10,
             timeoutMs: env.POSTGRES_TIMEOUT ?? 5000,
           },
@@ -169,6 +170,24 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
     },
     apiKeys: env.STORAGE_API_KEYS,
   };
+}
+
+const sslModes = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+type SslMode = (typeof sslModes)[number];
+
+function urlParameter(url: string | undefined, name: string): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).searchParams.get(name) ?? undefined;
+  } catch {
+    throw new ConfigError('Invalid DATABASE_URL: expected postgres://user:password@host:port/database');
+  }
+}
+
+function urlSslMode(url: string | undefined): SslMode | undefined {
+  const mode = urlParameter(url, 'sslmode');
+  if (mode === undefined || (sslModes as readonly string[]).includes(mode)) return mode as SslMode | undefined;
+  throw new ConfigError(`Invalid DATABASE_URL sslmode=${JSON.stringify(mode)}: expected one of ${sslModes.join(', ')}`);
 }
 
 /** Keeps only the variables the schema knows, converts them, and reports the first bad one. */

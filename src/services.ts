@@ -42,9 +42,9 @@ export interface Services {
 export async function createServices(config: Config, log?: ServiceLog): Promise<Services> {
   const opened: Array<() => Promise<void> | void> = [];
   try {
-    const store = await openRelationalStore(config);
+    const store = await openRelationalStore(config, log);
     opened.push(() => store.close());
-    await store.migrate();
+    await migrateOrDefer(store, log);
     const relational = createRelationalService(store);
 
     const embedder = createEmbedder({
@@ -94,10 +94,23 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
   }
 }
 
-async function openRelationalStore(config: Config): Promise<RelationalStore> {
+async function migrateOrDefer(store: RelationalStore, log?: ServiceLog): Promise<void> {
+  try {
+    await store.migrate();
+  } catch (error) {
+    // PostgreSQL down at start-up is an outage like any other: the service starts, /ready says 503, and the
+    // store migrates before its first statement once PostgreSQL answers. Any other failure stops start-up.
+    const deferred = store.provider === 'postgres' && error instanceof AppError && error.code === 'PROVIDER_UNAVAILABLE';
+    if (!deferred) throw error;
+    log?.warn({ err: error }, 'PostgreSQL is unavailable at start-up; migrations will run when it answers');
+  }
+}
+
+async function openRelationalStore(config: Config, log?: ServiceLog): Promise<RelationalStore> {
   const relational = config.relational;
   if (relational.provider === 'postgres') {
-    throw new ConfigError(`mode ${config.mode} needs the postgres relational provider, which this version does not include yet; use IN_MEMORIA_STORAGE_MODE=local`);
+    const { createPostgresStore } = await import('./relational/postgres.js');
+    return createPostgresStore({ settings: relational, onIdleError: (error) => log?.warn({ err: error }, 'PostgreSQL closed an idle connection') });
   }
   const { createSqliteStore } = await import('./relational/sqlite.js');
   return createSqliteStore({ file: relational.file });

@@ -47,6 +47,19 @@ describe('environment and mode detection', () => {
     assert.equal(hybrid.vectors.provider, 'embedded');
   });
 
+  test('TLS settings: POSTGRES_SSL_* win over the URL\'s sslmode and sslrootcert, which win over POSTGRES_SSL', () => {
+    const tls = (env: Record<string, string>) => {
+      const relational = loadConfig({ IN_MEMORIA_STORAGE_MODE: 'remote', ...env }, noContainer).relational;
+      assert.ok(relational.provider === 'postgres');
+      return [relational.sslMode, relational.sslCaFile];
+    };
+    const url = 'postgres://u@db/x?sslmode=verify-ca&sslrootcert=/url/ca.pem';
+    assert.deepEqual(tls({}), ['disable', undefined]);
+    assert.deepEqual(tls({ POSTGRES_SSL: 'true' }), ['verify-full', undefined]);
+    assert.deepEqual(tls({ DATABASE_URL: url, POSTGRES_SSL: 'true' }), ['verify-ca', '/url/ca.pem']);
+    assert.deepEqual(tls({ DATABASE_URL: url, POSTGRES_SSL_MODE: 'require', POSTGRES_SSL_CERT: '/env/ca.pem' }), ['require', '/env/ca.pem']);
+  });
+
   test('values are converted to their types', () => {
     const config = loadConfig({ PORT: '9090', POSTGRES_PORT: '5433', IN_MEMORIA_STORAGE_MODE: 'remote', POSTGRES_SSL: 'true' }, noContainer);
     assert.equal(config.server.port, 9090);
@@ -62,6 +75,8 @@ describe('bad values stop start-up with one line naming the variable', () => {
     [{ IN_MEMORIA_STORAGE_MODE: 'cloud' }, /^Invalid IN_MEMORIA_STORAGE_MODE="cloud": expected one of local, remote, hybrid$/],
     [{ LOG_LEVEL: 'loud' }, /^Invalid LOG_LEVEL=.*expected one of fatal, error/],
     [{ POSTGRES_SSL_MODE: 'prefer' }, /^Invalid POSTGRES_SSL_MODE=.*disable, require, verify-ca, verify-full$/],
+    [{ IN_MEMORIA_STORAGE_MODE: 'remote', DATABASE_URL: 'postgres://u:pw@db/x?sslmode=prefer' }, /^Invalid DATABASE_URL sslmode="prefer": expected one of disable, require, verify-ca, verify-full$/],
+    [{ IN_MEMORIA_STORAGE_MODE: 'remote', DATABASE_URL: 'not a url' }, /^Invalid DATABASE_URL: expected postgres:\/\//],
     [{ EMBEDDING_DIMENSIONS: '3' }, /^Invalid EMBEDDING_DIMENSIONS=/],
   ];
   for (const [env, message] of cases) {
@@ -76,18 +91,6 @@ test('redaction hides every secret', () => {
   const remote = JSON.stringify(redactConfig(loadConfig({ ...secrets, IN_MEMORIA_STORAGE_MODE: 'remote' }, noContainer)));
   for (const secret of ['pg-secret-1', 'qd-secret-2', 'sk-secret-3', 'k1:admin', 'url-secret-4']) assert.ok(!remote.includes(secret), secret);
   assert.ok(remote.includes('[redacted]'));
-});
-
-test('the CLI refuses a mode whose provider is not built yet, in one line, exit 2', () => {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: { PATH: process.env.PATH, IN_MEMORIA_STORAGE_MODE: 'remote', LOG_LEVEL: 'silent', DATA_DIR: '/tmp/ims-cli-test' },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  assert.equal(result.status, 2, result.stderr);
-  const lines = result.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0]!, /configuration error: mode remote needs the postgres relational provider/);
 });
 
 test('the CLI names a bad variable in one line, exit 2', () => {

@@ -48,3 +48,33 @@ test('a listening service keeps data across a restart and exits 0 on SIGTERM', a
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('remote mode starts with PostgreSQL and Qdrant unreachable, and /ready names both', async () => {
+  const dataDir = makeDataDir();
+  try {
+    const service = await startChildService({
+      DATA_DIR: dataDir,
+      IN_MEMORIA_STORAGE_MODE: 'remote',
+      DATABASE_URL: 'postgres://nobody:secret-pw-789@127.0.0.1:1/none',
+      POSTGRES_TIMEOUT: '1000',
+      QDRANT_URL: 'http://127.0.0.1:1',
+      QDRANT_TIMEOUT: '1000',
+      QDRANT_RETRY_ATTEMPTS: '0',
+    });
+    assert.equal((await fetch(`${service.url}/health`)).status, 200);
+    const ready = await fetch(`${service.url}/ready`);
+    assert.equal(ready.status, 503);
+    const body = (await ready.json()) as { providers: Array<{ name: string; provider: string; ok: boolean }> };
+    assert.deepEqual(body.providers.map((provider) => [provider.name, provider.provider, provider.ok]), [
+      ['relational', 'postgres', false],
+      ['vectors', 'qdrant', false],
+    ]);
+    const write = await fetch(`${service.url}/v1/projects/p/concepts/c`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conceptName: 'a', conceptType: 'b' }) });
+    assert.equal(write.status, 503);
+    assert.ok(Number(write.headers.get('retry-after')) > 0);
+    assert.equal(await service.stop('SIGTERM'), 0);
+    assert.ok(!service.output.join('\n').includes('secret-pw-789'), 'the database password is never logged');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -17,8 +17,24 @@ export function toIsoTimestamp(value: unknown, field: string): string {
   return date.toISOString();
 }
 
+/**
+ * PostgreSQL cannot store U+0000 in text or JSONB. Every provider refuses it,
+ * so a value accepted by one database is accepted by all.
+ */
+export function rejectNul(value: unknown, what: string): void {
+  if (containsNul(value)) throw new AppError('VALIDATION_FAILED', `${what} contains the NUL character (U+0000), which the store cannot hold`);
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || containsNul(inner));
+  return false;
+}
+
 export function encodeValue(dialect: Dialect, spec: FieldDefinition, field: string, value: unknown): SqlValue {
   if (value === undefined || value === null) return null;
+  rejectNul(value, field);
   switch (spec.kind) {
     case 'json':
       return dialect.encodeJson(value);

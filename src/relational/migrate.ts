@@ -24,7 +24,8 @@ export async function applyMigrations(db: SqlClient): Promise<number> {
   for (const migration of migrations) {
     if (migration.version <= current) continue;
     await db.transaction(async (tx) => {
-      for (const statement of migration.statements(tx.dialect)) await tx.run(statement);
+      const statements = [...migration.statements(tx.dialect), ...(migration.dialectStatements?.[tx.dialect.name] ?? [])];
+      for (const statement of statements) await tx.run(statement);
       await tx.run(`INSERT INTO ${versionTable} (version, name, applied_at) VALUES (?, ?, ${tx.dialect.timestampParameter})`, [
         migration.version,
         migration.name,

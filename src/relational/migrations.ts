@@ -11,7 +11,24 @@ export interface Migration {
   version: number;
   name: string;
   statements(dialect: Dialect): string[];
+  /** Statements only one database runs, after the shared ones (indexes only it has, say). */
+  dialectStatements?: Partial<Record<Dialect['name'], string[]>>;
 }
+
+/** Each entity's name-search column (registry `searchField`), frozen here as migration 2 saw them. */
+const nameSearchColumns: ReadonlyArray<[table: string, column: string]> = [
+  ['semantic_concepts', 'concept_name'],
+  ['developer_patterns', 'pattern_type'],
+  ['file_intelligence', 'file_path'],
+  ['ai_insights', 'insight_type'],
+  ['feature_map', 'feature_name'],
+  ['entry_points', 'file_path'],
+  ['key_directories', 'directory_path'],
+  ['work_sessions', 'session_notes'],
+  ['project_decisions', 'decision_key'],
+  ['architectural_decisions', 'decision_context'],
+  ['shared_patterns', 'pattern_name'],
+];
 
 export const migrations: readonly Migration[] = [
   {
@@ -174,6 +191,21 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (project_id, pattern_id)
       )`,
     ],
+  },
+  {
+    version: 2,
+    name: 'name_search_indexes',
+    // SQLite scans a project's rows for `q`; PostgreSQL gets trigram indexes on the folded name so a substring
+    // search stays an index lookup at 100,000 rows. The expression is the one postgresDialect.containsInsensitive compares.
+    statements: () => [],
+    dialectStatements: {
+      postgres: [
+        'CREATE EXTENSION IF NOT EXISTS pg_trgm',
+        ...nameSearchColumns.map(
+          ([table, column]) => `CREATE INDEX idx_${table}_${column}_trgm ON ${table} USING gin (lower(${column} COLLATE "und-x-icu") gin_trgm_ops)`,
+        ),
+      ],
+    },
   },
 ];
 

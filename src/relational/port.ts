@@ -8,13 +8,15 @@
  */
 
 export type SqlValue = string | number | bigint | null;
+/** A bound parameter: a value, or an array of values for dialects with `arrayParameter`. */
+export type SqlParameter = SqlValue | readonly SqlValue[];
 export type Row = Record<string, unknown>;
 
 export interface SqlClient {
   readonly dialect: Dialect;
-  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  query<T extends Row = Row>(sql: string, params?: readonly SqlParameter[]): Promise<T[]>;
   /** Runs a statement and returns how many rows it changed. */
-  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  run(sql: string, params?: readonly SqlParameter[]): Promise<number>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
 }
@@ -39,6 +41,12 @@ export interface Dialect {
   /** How a JSON value is bound, and how a timestamp is bound. */
   encodeJson(value: unknown): SqlValue;
   encodeTimestamp(iso: string): SqlValue;
+  /**
+   * How a multi-row upsert binds its rows. Absent: one `VALUES` tuple per row, chunked by
+   * `maxParameters`. Present: one array parameter per column of the given kind (`?::text[]`),
+   * unnested into rows, so a batch of any size is one short statement parsed and planned once.
+   */
+  arrayParameter?(kind: keyof Dialect['types']): string;
   /** Cast applied to a bound JSON parameter inside SQL (`?::jsonb` on PostgreSQL). */
   jsonParameter: string;
   timestampParameter: string;

@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import { columnName, type EntityDefinition, type FieldDefinition } from '../entities/define.js';
-import { decodeRow, decodeValue, encodeValue, placeholder, toIsoTimestamp, type Item } from './codec.js';
+import { decodeRow, decodeValue, encodeValue, placeholder, rejectNul, toIsoTimestamp, type Item } from './codec.js';
 import { quoteIdent, type Dialect, type SqlClient, type SqlValue } from './port.js';
 
 export interface ListQuery {
@@ -71,6 +71,8 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     `ON CONFLICT (${PROJECT}, ${keyColumn}) DO ` +
     (updatable.length ? `UPDATE SET ${updatable.map((field) => `${column(field)} = excluded.${column(field)}`).join(', ')}` : 'NOTHING');
   const rowsPerStatement = Math.max(1, Math.floor(dialect.maxParameters / (fieldNames.length + 1)));
+  const arrayParameter = dialect.arrayParameter;
+  const unnestRows = arrayParameter && `unnest(${['string' as const, ...fieldNames.map((field) => entity.fields[field]!.kind)].map((kind) => arrayParameter(kind)).join(', ')})`;
   const { created, touched } = entity.timestamps;
 
   /** The row's bound values, with defaults and service-set timestamps filled in. */
@@ -93,11 +95,13 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     const params: SqlValue[] = [projectId];
     for (const [field, value] of Object.entries(filters)) {
       if (!entity.filters.includes(field)) throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} cannot be filtered by ${field}`);
+      rejectNul(value, field);
       clauses.push(`${column(field)} = ?`);
       params.push(value);
     }
     if (q !== undefined && q !== '') {
       if (!entity.searchField) throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} has no searchable name`);
+      rejectNul(q, 'q');
       clauses.push(dialect.containsInsensitive(column(entity.searchField)));
       params.push(q.toLowerCase());
     }
@@ -196,6 +200,7 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     },
 
     async get(db, projectId, key) {
+      rejectNul(key, entity.key);
       const [row] = await db.query(`SELECT ${selectList} FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, key]);
       return row ? decodeRow(entity.fields, row) : null;
     },
@@ -205,6 +210,12 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       for (const item of items) byKey.set(String(item[entity.key]), item);
       const unique = [...byKey.values()];
       const now = new Date().toISOString();
+      if (unnestRows && unique.length > 0) {
+        const rows = unique.map((item) => rowValues(projectId, item, now, options));
+        const columns = rows[0]!.map((_unused, index) => rows.map((row) => row[index]!));
+        await db.run(`INSERT INTO ${table} (${insertColumns}) SELECT * FROM ${unnestRows} ${onConflict}`, columns);
+        return unique.length;
+      }
       for (let start = 0; start < unique.length; start += rowsPerStatement) {
         const chunk = unique.slice(start, start + rowsPerStatement);
         const params = chunk.flatMap((item) => rowValues(projectId, item, now, options));
@@ -223,6 +234,7 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     },
 
     async remove(db, projectId, key) {
+      rejectNul(key, entity.key);
       return (await db.run(`DELETE FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, key])) > 0;
     },
 

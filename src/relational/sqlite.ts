@@ -12,7 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../errors.js';
 import { applyMigrations } from './migrate.js';
-import type { Dialect, RelationalStore, Row, SqlClient, SqlValue } from './port.js';
+import type { Dialect, RelationalStore, Row, SqlClient, SqlParameter } from './port.js';
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -61,13 +61,13 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
 
   const direct: SqlClient = {
     dialect: sqliteDialect,
-    async query<T extends Row>(sql: string, params: readonly SqlValue[] = []) {
+    async query<T extends Row>(sql: string, params: readonly SqlParameter[] = []) {
       return guard(() => {
         const statement = prepare(sql);
         return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
       });
     },
-    async run(sql: string, params: readonly SqlValue[] = []) {
+    async run(sql: string, params: readonly SqlParameter[] = []) {
       return guard(() => prepare(sql).run(...params).changes);
     },
     // Already inside the one open transaction: nested work joins it.

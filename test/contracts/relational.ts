@@ -308,7 +308,7 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
         'src/dir with spaces/ünïcödé/文件.ts',
         "'; DROP TABLE file_intelligence; --",
         'a%2Fb/../c?x=1&y=2#frag',
-        '😀 emoji and \u0000 nul? no: \t tab \n newline " quote \\ backslash',
+        '😀 emoji, \u0001 control, \t tab \n newline " quote \\ backslash',
         'x'.repeat(1000),
       ];
       for (const [index, value] of values.entries()) {
@@ -326,10 +326,39 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
         const searched = json(await get(`${base}?q=${enc(filePath.slice(0, 50).toUpperCase())}`)).items;
         assert.ok(searched.some((row: { filePath: string }) => row.filePath === filePath), 'q with metacharacters');
       }
+      // The same values, and JSON of every shape, through a batch (PostgreSQL binds a batch as arrays).
+      const awkward = [...values, 'NULL', '{a,b}', '"quoted"', ' ', ''];
+      const jsonShapes: unknown[] = ['a string', 'NULL', 0, -1.5, true, [], {}, ['{', '}', ','], { '"k"': { '\\': [null, 'x'] } }];
+      const batchItems = awkward.map((value, index) => ({ filePath: `batch/${index}`, fileHash: value, semanticConcepts: jsonShapes[index % jsonShapes.length] }));
+      const batch = await app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: batchItems } });
+      assert.equal(batch.statusCode, 200, batch.body);
+      for (const item of batchItems) {
+        const back = json(await get(`${base}/${enc(item.filePath)}`));
+        assert.equal(back.fileHash, item.fileHash, `batch fileHash ${JSON.stringify(item.fileHash.slice(0, 20))}`);
+        assert.deepEqual(back.semanticConcepts, item.semanticConcepts, `batch JSON ${JSON.stringify(item.semanticConcepts)}`);
+      }
+
       const sneaky = json(await get(`${base}?q=${enc("%' OR 1=1 --")}`)).items;
       assert.equal(sneaky.length, 0, 'LIKE and quote metacharacters are literal');
       const underscore = json(await get(`${base}?q=_`)).items;
       assert.equal(underscore.length, 1, 'an underscore is not a wildcard');
+
+      // PostgreSQL cannot hold U+0000 in text or JSONB, so every store refuses it the same way.
+      const nul = 'nul \u0000 inside';
+      for (const response of [
+        await put(`${base}/nul.ts`, { fileHash: nul }),
+        await put(`${base}/nul.ts`, { fileHash: 'h', semanticConcepts: { deep: [nul] } }),
+        await put(`${base}/nul.ts`, { fileHash: 'h', semanticConcepts: { [nul]: 1 } }),
+        await put(`${base}/${enc(nul)}`, { fileHash: 'h' }),
+        await get(`${base}/${enc(nul)}`),
+        await get(`${base}?fileHash=${enc(nul)}`),
+        await get(`${base}?q=${enc(nul)}`),
+      ]) {
+        assert.equal(response.statusCode, 400, response.body);
+        assert.equal(json(response).code, 'VALIDATION_FAILED');
+        assert.match(json(response).message, /NUL/);
+      }
+      assert.equal((await get(`${base}/nul.ts`)).statusCode, 404, 'nothing written');
     });
   });
 }

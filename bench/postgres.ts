@@ -1,0 +1,171 @@
+/**
+ * PostgreSQL benchmark: the built service in hybrid mode (PostgreSQL relational
+ * store, embedded vectors) over real HTTP, against a throw-away PostgreSQL server
+ * it starts itself, compared with a bare Fastify hello-world route.
+ *
+ *   npx tsx bench/postgres.ts            (also: npm run bench:postgres)
+ *
+ * Figures: hello-world req/s; GET concept by id req/s and its ratio to hello-world
+ * (goal >= 50%); batch upsert of 100,000 concepts in batches of 1,000 (goal
+ * >= 20,000 rows/s), one client and four; name search (`q`) latency at 100,000 rows.
+ * For scale, GET by id on the same service over SQLite (local mode) is measured too:
+ * it is the ceiling of the HTTP stack with an in-process database.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { freePort, startPostgres } from '../test/support/postgres.js';
+
+const ROWS = 100_000;
+const BATCH = 1_000;
+const DURATION_SECONDS = 10;
+const CONNECTIONS = 10;
+
+const helloWorld = `
+import fastify from 'fastify';
+const app = fastify();
+app.get('/', async () => ({ hello: 'world' }));
+await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
+`;
+
+interface Child {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startChild(args: string[], env: Record<string, string>, readyPath: string): Promise<Child> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url + readyPath)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${args.join(' ')} did not answer ${readyPath} within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function requestsPerSecond(url: string, setupPath?: () => string): Promise<number> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_SECONDS,
+    ...(setupPath ? { requests: [{ setupRequest: (request) => ({ ...request, path: setupPath() }) }] } : {}),
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+function concept(index: number): Record<string, unknown> {
+  return {
+    id: `concept_${index}`,
+    conceptName: `Concept${index}Service`,
+    conceptType: ['class', 'function', 'interface'][index % 3],
+    confidenceScore: (index % 100) / 100,
+    relationships: { calls: [`concept_${index + 1}`], calledBy: [`concept_${index - 1}`] },
+    filePath: `src/module${index % 500}/file${index}.ts`,
+    lineRange: { start: index % 1000, end: (index % 1000) + 20 },
+  };
+}
+
+/** Upserts ROWS concepts in batches of BATCH with `clients` requests in flight; returns rows/s. */
+async function batchUpsert(url: string, project: string, clients: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (;;) {
+        const start = next;
+        next += BATCH;
+        if (start >= ROWS) return;
+        const items = Array.from({ length: BATCH }, (_unused, offset) => concept(start + offset));
+        const response = await fetch(`${url}/v1/projects/${project}/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+        if (response.status !== 200) throw new Error(`batch at ${start}: ${response.status} ${await response.text()}`);
+      }
+    }),
+  );
+  return ROWS / ((performance.now() - started) / 1000);
+}
+
+async function searchMilliseconds(url: string, project: string): Promise<number> {
+  const samples = 50;
+  const started = performance.now();
+  for (let index = 0; index < samples; index++) {
+    const response = await fetch(`${url}/v1/projects/${project}/concepts?q=${encodeURIComponent(`cept${(index * 1999) % ROWS}serv`)}&limit=10`);
+    if (response.status !== 200) throw new Error(`search: ${response.status}`);
+    await response.arrayBuffer();
+  }
+  return (performance.now() - started) / samples;
+}
+
+async function main(): Promise<void> {
+  console.error('building the service (npm run build)...');
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+  const postgres = await startPostgres();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-bench-'));
+  const children: Child[] = [];
+  try {
+    const databaseUrl = await postgres.createDatabase('bench');
+    const hello = await startChild(['--input-type=module', '-e', helloWorld], {}, '/');
+    children.push(hello);
+    const service = await startChild(
+      ['dist/cli/main.js', 'serve'],
+      { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      '/ready',
+    );
+    children.push(service);
+    const sqlite = await startChild(['dist/cli/main.js', 'serve'], { IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: path.join(dataDir, 'sqlite'), LOG_LEVEL: 'warn' }, '/ready');
+    children.push(sqlite);
+
+    console.error(`upserting ${ROWS} concepts in batches of ${BATCH}...`);
+    const upsertOne = await batchUpsert(service.url, 'bench', 1);
+    const upsertFour = await batchUpsert(service.url, 'bench-4', 4);
+    const search = await searchMilliseconds(service.url, 'bench');
+    const sqliteRows = 10 * BATCH;
+    for (let start = 0; start < sqliteRows; start += BATCH) {
+      const items = Array.from({ length: BATCH }, (_unused, offset) => concept(start + offset));
+      await fetch(`${sqlite.url}/v1/projects/bench/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+    }
+
+    console.error(`measuring for ${DURATION_SECONDS} s each with ${CONNECTIONS} connections...`);
+    const helloRate = await requestsPerSecond(`${hello.url}/`);
+    let request = 0;
+    const getRate = await requestsPerSecond(service.url, () => `/v1/projects/bench/concepts/concept_${(request++ * 7919) % ROWS}`);
+
+    const sqliteRate = await requestsPerSecond(sqlite.url, () => `/v1/projects/bench/concepts/concept_${(request++ * 7919) % sqliteRows}`);
+
+    const ratio = getRate / helloRate;
+    const met = (ok: boolean) => (ok ? 'MET' : 'MISSED');
+    const lines = [
+      `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, PostgreSQL on the same machine`,
+      ['hello-world (bare Fastify)', `${helloRate.toFixed(0)} req/s`],
+      ['GET concept by id, PostgreSQL', `${getRate.toFixed(0)} req/s = ${(ratio * 100).toFixed(1)}% of hello-world (goal >= 50%) ${met(ratio >= 0.5)}`],
+      ['GET concept by id, SQLite', `${sqliteRate.toFixed(0)} req/s = ${((sqliteRate / helloRate) * 100).toFixed(1)}% of hello-world (for scale)`],
+      ['batch upsert, 1 client', `${upsertOne.toFixed(0)} rows/s (goal >= 20,000) ${met(upsertOne >= 20_000)}`],
+      ['batch upsert, 4 clients', `${upsertFour.toFixed(0)} rows/s`],
+      [`name search q= at ${ROWS} rows`, `${search.toFixed(2)} ms per request (one client)`],
+    ].map((line) => (typeof line === 'string' ? line : `${line[0]!.padEnd(32)}${line[1]}`));
+    console.log(lines.join('\n'));
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    postgres.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
