@@ -11,64 +11,22 @@
  * For scale, GET by id on the same service over SQLite (local mode) is measured too:
  * it is the ceiling of the HTTP stack with an in-process database.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { freePort, startPostgres } from '../test/support/postgres.js';
+import { startPostgres } from '../test/support/postgres.js';
+import { load, startChild, type Child } from './support.js';
 
 const ROWS = 100_000;
 const BATCH = 1_000;
 const DURATION_SECONDS = 10;
 const CONNECTIONS = 10;
 
-const helloWorld = `
-import fastify from 'fastify';
-const app = fastify();
-app.get('/', async () => ({ hello: 'world' }));
-await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
-`;
-
-interface Child {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function startChild(args: string[], env: Record<string, string>, readyPath: string): Promise<Child> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url + readyPath)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${args.join(' ')} did not answer ${readyPath} within 30 s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-}
-
-async function requestsPerSecond(url: string, setupPath?: () => string): Promise<number> {
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: DURATION_SECONDS,
-    ...(setupPath ? { requests: [{ setupRequest: (request) => ({ ...request, path: setupPath() }) }] } : {}),
-  });
+async function requestsPerSecond(url: string, paths?: string[]): Promise<number> {
+  const result = await load(url, { paths, seconds: DURATION_SECONDS, connections: CONNECTIONS });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  return result.requests.average;
+  return result.requestsPerSecond;
 }
 
 function concept(index: number): Record<string, unknown> {
@@ -121,7 +79,7 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   try {
     const databaseUrl = await postgres.createDatabase('bench');
-    const hello = await startChild(['--input-type=module', '-e', helloWorld], {}, '/');
+    const hello = await startChild(['bench/hello.mjs']);
     children.push(hello);
     const service = await startChild(
       ['dist/cli/main.js', 'serve'],
@@ -144,10 +102,9 @@ async function main(): Promise<void> {
 
     console.error(`measuring for ${DURATION_SECONDS} s each with ${CONNECTIONS} connections...`);
     const helloRate = await requestsPerSecond(`${hello.url}/`);
-    let request = 0;
-    const getRate = await requestsPerSecond(service.url, () => `/v1/projects/bench/concepts/concept_${(request++ * 7919) % ROWS}`);
-
-    const sqliteRate = await requestsPerSecond(sqlite.url, () => `/v1/projects/bench/concepts/concept_${(request++ * 7919) % sqliteRows}`);
+    const ids = (rows: number) => Array.from({ length: 1000 }, (_unused, request) => `/v1/projects/bench/concepts/concept_${(request * 7919) % rows}`);
+    const getRate = await requestsPerSecond(service.url, ids(ROWS));
+    const sqliteRate = await requestsPerSecond(sqlite.url, ids(sqliteRows));
 
     const ratio = getRate / helloRate;
     const met = (ok: boolean) => (ok ? 'MET' : 'MISSED');

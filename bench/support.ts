@@ -1,25 +1,13 @@
 /** Shared helpers of the benchmark scripts: child processes, autocannon runs, tables. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort } from '../test/support/ports.js';
 import autocannon from 'autocannon';
 
 export interface Child {
   url: string;
   process: ChildProcess;
   stop(): Promise<void>;
-}
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Starts a node process listening on a free port and waits until `readyPath` answers. */
