@@ -38,8 +38,9 @@ describe('nginx in front of the service', () => {
 
   before(async () => {
     const sink = new Writable({ write(chunk, _encoding, done) { logLines.push(JSON.parse(String(chunk))); done(); } });
-    // nginx connects from 127.0.0.1; that is the one proxy the service believes.
-    services = await createServices(loadConfig(testEnv(dataDir, { TRUST_PROXY: '127.0.0.1' })));
+    // The whole loopback range is trusted, as a proxy subnet is in compose (the client, 127.0.0.2, is in it
+    // too): only nginx replacing X-Forwarded-For, rather than appending to it, keeps a spoofed one out.
+    services = await createServices(loadConfig(testEnv(dataDir, { TRUST_PROXY: 'loopback' })));
     app = await buildApp({ services, logger: pino({ level: 'info' }, sink) });
     app.server.on('connection', () => upstreamConnections++);
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -33,6 +33,19 @@ function buildStageSources(): string[] {
   return [...buildStage.matchAll(/^COPY (?!--)(.+)$/gm)].flatMap((match) => match[1]!.trim().split(/\s+/).slice(0, -1));
 }
 
+/** The final stage's HEALTHCHECK command (exec form), to run against the started service. */
+function healthcheckCommand(): string[] {
+  const dockerfile = readFileSync(path.join(root, 'Dockerfile.production'), 'utf8').replace(/\\\n/g, ' ');
+  const match = /^HEALTHCHECK .*?CMD (\[.*\])$/m.exec(dockerfile);
+  assert.ok(match, 'HEALTHCHECK in exec form');
+  return JSON.parse(match[1]!) as string[];
+}
+
+function healthcheckExitCode(port: string): number | null {
+  const [command, ...args] = healthcheckCommand();
+  return spawnSync(command === 'node' ? process.execPath : command!, args, { env: { PATH: process.env.PATH ?? '', PORT: port }, timeout: 10_000 }).status;
+}
+
 /** The build stage's RUN that builds and prunes, continuation lines joined: run here verbatim. */
 function buildAndPruneCommand(): string {
   const runs = [...buildStage.replace(/\\\n/g, ' ').matchAll(/^RUN (.+)$/gm)].map((match) => match[1]!);
@@ -88,6 +101,7 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    let port = '';
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
     try {
@@ -103,6 +117,7 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
           }
         }, 50);
       });
+      port = new URL(url).port;
       assert.match(output, /environment production, mode hybrid, relational sqlite, vectors qdrant/);
 
       const ready = await fetch(`${url}/ready`);
@@ -116,12 +131,14 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
       });
       assert.equal(put.status, 200, await put.text());
       assert.equal((await fetch(`${url}/metrics`)).status, 200);
+      assert.equal(healthcheckExitCode(port), 0, "the image's HEALTHCHECK passes");
       assert.ok(!output.includes('image-test-key') && !output.includes('image-admin-key'), 'no secret logged');
     } finally {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
     }
     assert.equal(child.exitCode, 0, `graceful exit: ${output.slice(-500)}`);
+    assert.equal(healthcheckExitCode(port), 1, 'and fails once the service is gone');
     assert.deepEqual(qdrant.invalid(), []);
   } finally {
     await qdrant.stop();
