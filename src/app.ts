@@ -15,6 +15,7 @@ import { registerJsonParser } from './json-body.js';
 import { adminRoutes } from './routes/admin.js';
 import { entityRoutes } from './routes/entities.js';
 import { healthRoutes } from './routes/health.js';
+import { measureRequests, metricsRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
 import { vectorRoutes } from './routes/vectors.js';
 
@@ -31,7 +32,8 @@ class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
+    // `ip` is the client's address: the proxy's X-Forwarded-For only when the proxy is trusted (TRUST_PROXY).
+    const line = { method: request.method, url: request.url, ip: request.ip, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request');
   }
@@ -41,6 +43,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   const app = fastify({
     loggerInstance: logger,
     bodyLimit: services.config.server.bodyLimit,
+    trustProxy: services.config.server.trustProxy,
     logController: new OneLinePerRequest(),
     // A malformed percent-encoding in the URL answers like every other error.
     frameworkErrors: (error, request, reply) => handleError(new AppError('MALFORMED_URL', error.message), request, reply),
@@ -72,7 +75,9 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  measureRequests(app, services.metrics);
   await app.register(healthRoutes, { services });
+  await app.register(metricsRoutes, { services });
   await app.register(adminRoutes, { services });
   await app.register(projectRoutes, { services });
   for (const entity of entities) await app.register(entityRoutes, { services, entity });

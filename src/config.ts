@@ -4,6 +4,7 @@
  * once by the composition root and everything downstream receives `Config`.
  */
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
@@ -26,6 +27,7 @@ export const EnvSchema = Type.Object({
   ),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   BODY_LIMIT: Type.Optional(Positive),
+  TRUST_PROXY: Type.Optional(Type.String()),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   POSTGRES_HOST: Type.Optional(Type.String({ minLength: 1 })),
   POSTGRES_PORT: Type.Optional(Port),
@@ -64,7 +66,14 @@ export interface Config {
   environment: Environment;
   container: boolean;
   mode: Mode;
-  server: { host: string; port: number; bodyLimit: number; logLevel: string };
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    logLevel: string;
+    /** Proxies whose X-Forwarded-* headers are believed (Fastify's `trustProxy`); false: none. */
+    trustProxy: string[] | false;
+  };
   dataDir: string;
   relational:
     | { provider: 'sqlite'; file: string }
@@ -129,6 +138,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       port: env.PORT ?? 8080,
       bodyLimit: env.BODY_LIMIT ?? 16 * 1024 * 1024,
       logLevel: env.LOG_LEVEL ?? 'info',
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
     },
     dataDir,
     relational:
@@ -188,6 +198,32 @@ function urlSslMode(url: string | undefined): SslMode | undefined {
   const mode = urlParameter(url, 'sslmode');
   if (mode === undefined || (sslModes as readonly string[]).includes(mode)) return mode as SslMode | undefined;
   throw new ConfigError(`Invalid DATABASE_URL sslmode=${JSON.stringify(mode)}: expected one of ${sslModes.join(', ')}`);
+}
+
+/**
+ * `TRUST_PROXY`: comma-separated addresses, CIDRs, or proxy-addr's names
+ * (`loopback`, `linklocal`, `uniquelocal`). There is no "trust everyone":
+ * then any client could choose its own address by sending X-Forwarded-For.
+ */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string | undefined): string[] | false {
+  if (value === undefined || value.trim() === '' || value.trim() === 'false') return false;
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (!PROXY_NAMES.has(entry) && !isAddressOrCidr(entry)) {
+      throw new ConfigError(`Invalid TRUST_PROXY=${JSON.stringify(value)}: ${JSON.stringify(entry)} is not an IP address, a CIDR, or one of loopback, linklocal, uniquelocal`);
+    }
+  }
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** Keeps only the variables the schema knows, converts them, and reports the first bad one. */

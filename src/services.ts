@@ -6,6 +6,8 @@ import path from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { createEmbedder, type CachedEmbedder } from './embeddings/index.js';
 import { AppError } from './errors.js';
+import { instrumentEmbedder, instrumentRelationalStore, instrumentVectorStore } from './instrument.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { RelationalStore } from './relational/port.js';
 import { createRelationalService, type RelationalService } from './relational/service.js';
 import { createJobRunner, type JobRunner } from './vectors/jobs.js';
@@ -33,6 +35,7 @@ export interface Services {
   jobs: JobRunner;
   embedder: CachedEmbedder;
   providers: ProviderHealth[];
+  metrics: Metrics;
   /** Deletes every row and vector of the project; 404 when it holds nothing. */
   deleteProject(projectId: string): Promise<void>;
   /** Stops jobs after their current batch, then closes every store. */
@@ -41,9 +44,11 @@ export interface Services {
 
 export async function createServices(config: Config, log?: ServiceLog): Promise<Services> {
   const opened: Array<() => Promise<void> | void> = [];
+  const metrics = createMetrics();
   try {
-    const store = await openRelationalStore(config, log);
-    opened.push(() => store.close());
+    const rawStore = await openRelationalStore(config, log);
+    opened.push(() => rawStore.close());
+    const store = instrumentRelationalStore(rawStore, metrics);
     await migrateOrDefer(store, log);
     const relational = createRelationalService(store);
 
@@ -58,13 +63,16 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
       // Remote mode keeps nothing on local disk: the cache is memory only there.
       cacheFile: config.vectors.provider === 'embedded' ? path.join(config.dataDir, 'embedding-cache.db') : undefined,
       log,
+      instrument: (provider) => instrumentEmbedder(provider, metrics),
     });
     opened.push(() => embedder.close());
 
-    const vectorStore = await openVectorStore(config, embedder, log);
-    opened.push(() => vectorStore.close());
+    const rawVectorStore = await openVectorStore(config, embedder, log);
+    opened.push(() => rawVectorStore.close());
+    const vectorStore = instrumentVectorStore(rawVectorStore, metrics);
     const vectors = createVectorService({ store: vectorStore, embedder, onProjectWrite: (projectId) => relational.ensureProject(projectId) });
     const jobs = createJobRunner(vectors, log);
+    metrics.readAtScrape({ embeddingCache: () => embedder.stats(), jobs: () => jobs.list(), pool: () => rawStore.poolStats?.() });
 
     return {
       config,
@@ -72,6 +80,7 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
       vectors,
       jobs,
       embedder,
+      metrics,
       providers: [
         { name: 'relational', provider: store.provider, check: () => store.health() },
         { name: 'vectors', provider: vectorStore.provider, check: () => vectorStore.health() },

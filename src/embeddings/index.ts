@@ -7,6 +7,7 @@ import { createLocalEmbedder } from './local.js';
 import type { EmbeddingLog } from './log.js';
 import { createOpenAIEmbedder } from './openai.js';
 import { createSqliteCacheStore } from './sqlite-cache-store.js';
+import type { Embedder } from './port.js';
 
 export type { Embedder } from './port.js';
 export type { CachedEmbedder, EmbeddingCacheStats } from './cache.js';
@@ -25,13 +26,16 @@ export interface EmbedderOptions {
   /** SQLite file that keeps the cache across restarts; memory only without it. */
   cacheFile?: string;
   log?: EmbeddingLog;
+  /** Decorates the provider inside the cache (metrics), so cache hits never reach it. */
+  instrument?: (embedder: Embedder) => Embedder;
 }
 
 // Memory the in-process cache may hold: ~43k local vectors (384-d), ~11k of 1536-d.
 const MEMORY_CACHE_BYTES = 64 * 1024 * 1024;
 
 export function createEmbedder(options: EmbedderOptions): CachedEmbedder {
-  const embedder = chooseProvider(options) === 'openai' ? createOpenAI(options) : createLocalEmbedder({ dimensions: options.dimensions });
+  const provider = chooseProvider(options) === 'openai' ? createOpenAI(options) : createLocalEmbedder({ dimensions: options.dimensions });
+  const embedder = options.instrument ? options.instrument(provider) : provider;
   return withEmbeddingCache(embedder, {
     maxEntries: Math.floor(MEMORY_CACHE_BYTES / (embedder.dimensions * Float32Array.BYTES_PER_ELEMENT)),
     store: options.cacheFile ? createSqliteCacheStore(options.cacheFile) : undefined,

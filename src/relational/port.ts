@@ -28,6 +28,16 @@ export interface RelationalStore extends SqlClient {
   /** Throws when the database cannot serve requests. */
   health(): Promise<void>;
   close(): Promise<void>;
+  /** Connection pool usage for /metrics; stores without a pool (SQLite) leave it out. */
+  poolStats?(): PoolStats;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+  max: number;
 }
 
 export interface Dialect {

@@ -174,6 +174,7 @@ export function createPostgresStore({ settings, onIdleError }: PostgresStoreOpti
       await ready();
       await withClient((client) => execute(client, 'SELECT 1'));
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: settings.poolSize }),
     close: () => pool.end(),
   };
 }

@@ -31,6 +31,8 @@ export interface Job {
 export interface JobRunner {
   submit(projectId: string, collection: string, items: DocumentInput[]): Job;
   get(jobId: string): Job;
+  /** Every job kept in memory (for metrics). */
+  list(): readonly Job[];
   /** Resolves when every job has finished its current batch and stopped (shutdown). */
   drain(): Promise<void>;
 }
@@ -123,6 +125,8 @@ export function createJobRunner(vectors: VectorService, log?: { warn(object: obj
       if (!job) throw new AppError('JOB_NOT_FOUND', `job ${JSON.stringify(jobId)} not found (jobs are kept in memory until the service restarts)`);
       return job;
     },
+
+    list: () => [...jobs.values()],
 
     async drain() {
       stopping = true;
