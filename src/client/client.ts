@@ -218,16 +218,18 @@ export class StorageClient {
 
   /**
    * Uploads records to `POST /v1/import` as NDJSON, streamed as they are
-   * produced. Never retried: a stream cannot be replayed. (The endpoint belongs
-   * to a later issue of the service.)
+   * produced. Never retried: a stream cannot be replayed. No timeout unless
+   * given one: an upload lasts as long as the dump (a signal still cancels it).
+   * (The endpoint belongs to a later issue of the service.)
    */
-  importStream(records: AsyncIterable<unknown> | Iterable<unknown>, options?: CallOptions): Promise<Record<string, unknown>> {
+  importStream(records: AsyncIterable<unknown> | Iterable<unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
     return this.http.json({
       method: 'POST',
       path: '/v1/import',
       body: ndjsonStream(records),
       headers: { 'content-type': 'application/x-ndjson' },
       ...options,
+      timeoutMs: options.timeoutMs ?? 0,
     });
   }
 }

@@ -12,7 +12,7 @@ export interface TransportOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <key>`; never logged nor put in errors. */
   apiKey?: string;
-  /** Per attempt, in ms (default 10,000). */
+  /** Per attempt, in ms (default 10,000); 0 for none. */
   timeoutMs?: number;
   /** Retries after the first attempt of a repeatable call (default 3). */
   retries?: number;
@@ -161,9 +161,13 @@ interface Timer {
   clear(): void;
 }
 
-/** An abort after `ms` that can be called off (AbortSignal.timeout cannot), so a stream may outlive it. */
+/**
+ * An abort after `ms` that can be called off (AbortSignal.timeout cannot), so a
+ * stream may outlive it. 0 or Infinity: no timeout (setTimeout would fire at once).
+ */
 function startTimer(ms: number): Timer {
   const controller = new AbortController();
+  if (!(ms > 0 && Number.isFinite(ms))) return { signal: controller.signal, ms, clear: () => {} };
   const handle = setTimeout(() => controller.abort(new Error(`timeout after ${ms} ms`)), ms);
   return { signal: controller.signal, ms, clear: () => clearTimeout(handle) };
 }

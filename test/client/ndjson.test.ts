@@ -69,7 +69,7 @@ describe('client NDJSON streams', () => {
     assert.ok(missing instanceof StorageError && missing.code === 'ROUTE_NOT_FOUND');
   });
 
-  test('importStream uploads as it produces: the server reads line 1 before line 2 exists', async () => {
+  test('importStream uploads as it produces: the server reads line 1 before line 2 exists', { timeout: 5000 }, async () => {
     let firstLineArrived!: () => void;
     const lineOne = new Promise<void>((resolve) => (firstLineArrived = resolve));
     const bodies: string[] = [];
@@ -81,6 +81,7 @@ describe('client NDJSON streams', () => {
         if (text.includes('\n')) firstLineArrived();
       });
       await once(request, 'end');
+      await new Promise((resolve) => setTimeout(resolve, 600)); // longer than the client's 500 ms timeout
       bodies.push(text);
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ imported: text.trim().split('\n').length }));
@@ -90,7 +91,8 @@ describe('client NDJSON streams', () => {
       await lineOne; // deadlocks (and the test times out) unless the upload is streamed
       yield { type: 'concept', id: 'c1', conceptName: 'Ünïcode' };
     }
-    const result = await client.importStream(records(), { timeoutMs: 5000 });
+    // The client's 500 ms timeout does not apply to uploads; the test's own timeout catches a deadlock.
+    const result = await client.importStream(records());
     assert.deepEqual(result, { imported: 2 });
     assert.equal(bodies[0], '{"type":"project","projectId":"p"}\n{"type":"concept","id":"c1","conceptName":"Ünïcode"}\n');
     const request = server.requests[0]!;
