@@ -3,7 +3,7 @@
  * drives the SQL, the route schemas, the filters and the sort orders, so the
  * twelve entities are not written out twelve times.
  */
-import Type, { type TSchema } from 'typebox';
+import Type, { type TInteger, type TNumber, type TSchema, type TString, type TUnknown } from 'typebox';
 
 /**
  * A field's kind decides its JSON schema, its SQL column type and how values
@@ -57,7 +57,12 @@ export interface EntityDefinition {
   confidenceField?: string;
 }
 
-export function defineEntity(definition: EntityDefinition): EntityDefinition {
+/**
+ * `const` keeps each definition's literal types (field kinds, key, timestamp
+ * roles), so the schemas derived from it carry static types the typed client
+ * reads with `Static<...>`.
+ */
+export function defineEntity<const E extends EntityDefinition>(definition: E): E {
   const known = new Set(Object.keys(definition.fields));
   const referenced = [
     definition.key,
@@ -88,8 +93,21 @@ export function columnName(field: string): string {
 
 export const MAX_KEY_LENGTH = 1024;
 
+/** The static TypeBox type `fieldSchema` returns for a field of kind `F['kind']`. */
+export type FieldSchema<F extends FieldDefinition> = F['kind'] extends 'string' | 'timestamp'
+  ? TString
+  : F['kind'] extends 'integer'
+    ? TInteger
+    : F['kind'] extends 'number'
+      ? TNumber
+      : TUnknown;
+
 /** The JSON schema of one field's value, as clients send and receive it. */
-export function fieldSchema(spec: FieldDefinition): TSchema {
+export function fieldSchema<F extends FieldDefinition>(spec: F): FieldSchema<F> {
+  return fieldSchemaOf(spec) as FieldSchema<F>;
+}
+
+function fieldSchemaOf(spec: FieldDefinition): TSchema {
   switch (spec.kind) {
     case 'string':
       return Type.String(spec.maxLength ? { maxLength: spec.maxLength } : {});
@@ -105,8 +123,15 @@ export function fieldSchema(spec: FieldDefinition): TSchema {
   }
 }
 
+/** The static type `filterSchema` returns: numbers stay numbers, everything else is a string. */
+export type FilterSchema<F extends FieldDefinition> = F['kind'] extends 'integer' | 'number' ? FieldSchema<F> : TString;
+
 /** The schema of a filter value in a query string (strings are coerced by the validator). */
-export function filterSchema(spec: FieldDefinition): TSchema {
+export function filterSchema<F extends FieldDefinition>(spec: F): FilterSchema<F> {
+  return filterSchemaOf(spec) as FilterSchema<F>;
+}
+
+function filterSchemaOf(spec: FieldDefinition): TSchema {
   switch (spec.kind) {
     case 'integer':
     case 'number':

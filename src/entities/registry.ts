@@ -6,12 +6,13 @@
  */
 import { defineEntity, MAX_KEY_LENGTH, type EntityDefinition, type FieldDefinition } from './define.js';
 
-const key: FieldDefinition = { kind: 'string', required: true, maxLength: MAX_KEY_LENGTH };
-const name: FieldDefinition = { kind: 'string', required: true, maxLength: MAX_KEY_LENGTH };
-const text: FieldDefinition = { kind: 'string' };
-const json: FieldDefinition = { kind: 'json' };
-const timestamp: FieldDefinition = { kind: 'timestamp' };
-const confidence: FieldDefinition = { kind: 'number', default: 0 };
+// `as const` keeps the literal kinds, so the schemas (and the client's types) know each field's type.
+const key = { kind: 'string', required: true, maxLength: MAX_KEY_LENGTH } as const satisfies FieldDefinition;
+const name = { kind: 'string', required: true, maxLength: MAX_KEY_LENGTH } as const satisfies FieldDefinition;
+const text = { kind: 'string' } as const satisfies FieldDefinition;
+const json = { kind: 'json' } as const satisfies FieldDefinition;
+const timestamp = { kind: 'timestamp' } as const satisfies FieldDefinition;
+const confidence = { kind: 'number', default: 0 } as const satisfies FieldDefinition;
 
 export const concepts = defineEntity({
   name: 'concepts',
@@ -297,7 +298,7 @@ export const learnedEntities = {
 } as const;
 
 /** The project itself (In-Memoria's project_metadata): one row per project, keyed by projectId. */
-export const projectFields: Record<string, FieldDefinition> = {
+export const projectFieldDefinitions = {
   projectPath: { kind: 'string', maxLength: 4096 },
   projectName: { kind: 'string', maxLength: MAX_KEY_LENGTH },
   languagePrimary: { kind: 'string', maxLength: 128 },
@@ -307,4 +308,5 @@ export const projectFields: Record<string, FieldDefinition> = {
   lastFullScan: timestamp,
   createdAt: timestamp,
   updatedAt: timestamp,
-};
+} as const satisfies Record<string, FieldDefinition>;
+export const projectFields: Record<string, FieldDefinition> = projectFieldDefinitions;

@@ -3,8 +3,8 @@
  * The routes, the OpenAPI document and the typed client all use these, so
  * they cannot drift apart.
  */
-import Type, { type TObject, type TSchema } from 'typebox';
-import { MAX_KEY_LENGTH, fieldSchema, filterSchema, type EntityDefinition, type FieldDefinition } from './define.js';
+import Type, { type TArray, type TInteger, type TNull, type TObject, type TOptional, type TSchema, type TString, type TUnion, type TUnknown } from 'typebox';
+import { MAX_KEY_LENGTH, fieldSchema, filterSchema, type EntityDefinition, type FieldDefinition, type FieldSchema, type FilterSchema } from './define.js';
 import { PROJECT_ID_SOURCE } from './project-id.js';
 
 export const MAX_LIST_LIMIT = 1000;
@@ -43,12 +43,21 @@ function inputSchema(fields: Record<string, FieldDefinition>, options: { key?: s
   return Type.Object(properties, { additionalProperties: false });
 }
 
-export function itemSchema(fields: Record<string, FieldDefinition>, required: string[], title?: string): TObject {
+/** A stored item: the `Required` fields always present, the others optional. */
+export type ItemSchema<Fields extends Record<string, FieldDefinition>, Required extends string> = TObject<{
+  [K in keyof Fields & string]: K extends Required ? FieldSchema<Fields[K]> : TOptional<FieldSchema<Fields[K]>>;
+}>;
+
+export function itemSchema<const Fields extends Record<string, FieldDefinition>, const Required extends string>(
+  fields: Fields,
+  required: Required[],
+  title?: string,
+): ItemSchema<Fields, Required> {
   const properties: Record<string, TSchema> = {};
   for (const [field, spec] of Object.entries(fields)) {
-    properties[field] = required.includes(field) ? fieldSchema(spec) : Type.Optional(fieldSchema(spec));
+    properties[field] = (required as string[]).includes(field) ? fieldSchema(spec) : Type.Optional(fieldSchema(spec));
   }
-  return Type.Object(properties, title ? { title } : {});
+  return Type.Object(properties, title ? { title } : {}) as unknown as ItemSchema<Fields, Required>;
 }
 
 const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase());
@@ -66,7 +75,63 @@ export interface EntitySchemas {
   count: TObject;
 }
 
-export function entitySchemas(entity: EntityDefinition): EntitySchemas {
+/*
+ * The static types of one entity's schemas, computed from its definition's
+ * literal types. They mirror the runtime rules below (which fields are always
+ * present, which inputs are required or nullable); the typed client reads them
+ * with `Static<...>`. A definition typed only as `EntityDefinition` (the
+ * routes, registered in a loop) gets the wide `EntitySchemas`.
+ */
+type Fields<E extends EntityDefinition> = E['fields'];
+type TimestampField<E extends EntityDefinition> = Exclude<E['timestamps'][keyof E['timestamps']], undefined>;
+type AlwaysPresent<E extends EntityDefinition> = {
+  [K in keyof Fields<E> & string]: K extends E['key']
+    ? K
+    : Fields<E>[K] extends { required: true } | { default: string | number } | { defaultNow: true }
+      ? K
+      : K extends TimestampField<E>
+        ? K
+        : never;
+}[keyof Fields<E> & string];
+type Nullable<S extends TSchema> = S extends TUnknown ? S : TUnion<[S, TNull]>;
+type InputProperties<E extends EntityDefinition, KeyRequired extends boolean, Partial extends boolean> = {
+  [K in keyof Fields<E> & string]: K extends E['key']
+    ? KeyRequired extends true
+      ? TString
+      : TOptional<TString>
+    : Fields<E>[K] extends { required: true }
+      ? Partial extends true
+        ? TOptional<FieldSchema<Fields<E>[K]>>
+        : FieldSchema<Fields<E>[K]>
+      : TOptional<Nullable<FieldSchema<Fields<E>[K]>>>;
+};
+type FilterProperties<E extends EntityDefinition> = {
+  [K in E['filters'][number] & keyof Fields<E> & string]: TOptional<FilterSchema<Fields<E>[K]>>;
+};
+type SearchProperties<E extends EntityDefinition> = E['searchField'] extends string ? { q: TOptional<TString> } : {};
+type ListQueryProperties<E extends EntityDefinition> = FilterProperties<E> &
+  SearchProperties<E> & { sort: TOptional<TString>; limit: TOptional<TInteger>; cursor: TOptional<TString> };
+type CountQueryProperties<E extends EntityDefinition> = FilterProperties<E> & SearchProperties<E> & { groupBy: TOptional<TString> };
+
+export interface TypedEntitySchemas<E extends EntityDefinition> extends EntitySchemas {
+  item: ItemSchema<Fields<E>, AlwaysPresent<E>>;
+  keyedInput: TObject<InputProperties<E, true, false>>;
+  put: TObject<InputProperties<E, false, false>>;
+  patch: TObject<InputProperties<E, false, true>>;
+  batch: TObject<{ items: TArray<TObject<InputProperties<E, true, false>>> }>;
+  listQuery: TObject<ListQueryProperties<E>>;
+  countQuery: TObject<CountQueryProperties<E>>;
+  page: TObject<{ items: TArray<ItemSchema<Fields<E>, AlwaysPresent<E>>>; nextCursor: TUnion<[TString, TNull]> }>;
+  count: typeof CountSchema;
+}
+
+export type EntitySchemasOf<E extends EntityDefinition> = string extends keyof Fields<E> ? EntitySchemas : TypedEntitySchemas<E>;
+
+export function entitySchemas<const E extends EntityDefinition>(entity: E): EntitySchemasOf<E> {
+  return buildEntitySchemas(entity) as EntitySchemasOf<E>;
+}
+
+function buildEntitySchemas(entity: EntityDefinition): EntitySchemas {
   const alwaysPresent = Object.entries(entity.fields)
     .filter(([field, spec]) => field === entity.key || spec.required || spec.default !== undefined || spec.defaultNow || Object.values(entity.timestamps).includes(field))
     .map(([field]) => field);

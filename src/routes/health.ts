@@ -1,22 +1,14 @@
 /** Liveness (no dependency touched) and readiness (every provider checked, with latency). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import type { Services } from '../services.js';
+import { HealthSchema, ReadySchema } from '../health-schemas.js';
 
 const READY_TIMEOUT_MS = 2000;
 
-const ProviderStatusSchema = Type.Object({
-  name: Type.String(),
-  provider: Type.String(),
-  ok: Type.Boolean(),
-  latencyMs: Type.Number(),
-  error: Type.Optional(Type.String()),
-});
-const ReadySchema = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]), providers: Type.Array(ProviderStatusSchema) });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get('/health', {
-    schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } },
   }, async () => ({ status: 'ok' as const }));
 
   app.get('/ready', {

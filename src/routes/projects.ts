@@ -3,56 +3,21 @@
  * intelligence replace, the current work session, and project deletion.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type, { type TSchema } from 'typebox';
-import { learnedEntities, projectFields, workSessions } from '../entities/registry.js';
-import { DEFAULT_LIST_LIMIT, ErrorSchema, MAX_BATCH_ITEMS, MAX_LIST_LIMIT, ProjectIdSchema, ProjectParamsSchema, entitySchemas, itemSchema } from '../entities/schemas.js';
-import { fieldSchema } from '../entities/define.js';
+import Type, { type TObject } from 'typebox';
+import { workSessions } from '../entities/registry.js';
+import { DEFAULT_LIST_LIMIT, ErrorSchema, MAX_LIST_LIMIT, ProjectParamsSchema, entitySchemas } from '../entities/schemas.js';
+import { IntelligenceResultSchema, IntelligenceSchema, ProjectPatchSchema, ProjectPutSchema, ProjectSchema, StatsSchema } from '../entities/project-schemas.js';
 import type { Services } from '../services.js';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema };
 const tags = ['projects'];
-
-const ProjectSchema = Type.Object({ projectId: ProjectIdSchema, ...itemSchema(projectFields, ['createdAt', 'updatedAt']).properties }, { title: 'Project' });
-const projectInput = (partial: boolean) => {
-  const properties: Record<string, TSchema> = {};
-  for (const [field, spec] of Object.entries(projectFields)) properties[field] = Type.Optional(Type.Union([fieldSchema(spec), Type.Null()]));
-  properties.projectId = Type.Optional(ProjectIdSchema);
-  return Type.Object(properties, { additionalProperties: false, description: partial ? 'fields to change; null clears' : 'the whole metadata' });
-};
-
-const EntityStatsSchema = Type.Object({
-  count: Type.Integer(),
-  byType: Type.Optional(Type.Array(Type.Object({ key: Type.Union([Type.String(), Type.Number(), Type.Null()]), count: Type.Integer() }))),
-  confidence: Type.Optional(
-    Type.Object({
-      high: Type.Integer({ description: 'confidence >= 0.8' }),
-      medium: Type.Integer({ description: '0.5 <= confidence < 0.8' }),
-      low: Type.Integer({ description: 'confidence < 0.5' }),
-      average: Type.Union([Type.Number(), Type.Null()]),
-    }),
-  ),
-  latestUpdate: Type.Union([Type.String(), Type.Null()]),
-});
-
-const StatsSchema = Type.Object({
-  projectId: Type.String(),
-  schemaVersion: Type.Integer(),
-  entities: Type.Record(Type.String(), EntityStatsSchema),
-  vectors: Type.Object({ collections: Type.Integer(), documents: Type.Integer() }),
-});
-
-const intelligenceSections = Object.entries(learnedEntities).map(([section, entity]) => [section, entitySchemas(entity).keyedInput] as const);
-const IntelligenceSchema = Type.Object(
-  Object.fromEntries(intelligenceSections.map(([section, items]) => [section, Type.Optional(Type.Array(items, { maxItems: MAX_BATCH_ITEMS * 20 }))])),
-  { additionalProperties: false, description: 'Each section present replaces all of that entity in the project; absent sections are untouched.' },
-);
-const IntelligenceResultSchema = Type.Object(
-  Object.fromEntries(intelligenceSections.map(([section]) => [section, Type.Optional(Type.Integer())])),
-);
+// Wide views of the typed schemas: the relational service returns untyped rows.
+const projectSchema: TObject = ProjectSchema;
 
 export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const relational = services.relational;
-  const sessionSchema = entitySchemas(workSessions).item;
+  // The wide schema: the relational service returns untyped rows.
+  const sessionSchema: TObject = entitySchemas(workSessions).item;
 
   app.get('/v1/projects', {
     schema: {
@@ -65,12 +30,12 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         },
         { additionalProperties: false },
       ),
-      response: { 200: Type.Object({ items: Type.Array(ProjectSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+      response: { 200: Type.Object({ items: Type.Array(projectSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
     },
   }, async (request) => relational.listProjects(request.query.limit ?? DEFAULT_LIST_LIMIT, request.query.cursor));
 
   app.get('/v1/projects/:projectId', {
-    schema: { tags, summary: "Get a project's metadata", params: ProjectParamsSchema, response: { 200: ProjectSchema, ...errors } },
+    schema: { tags, summary: "Get a project's metadata", params: ProjectParamsSchema, response: { 200: projectSchema, ...errors } },
   }, async (request) => relational.getProject(request.params.projectId));
 
   app.put('/v1/projects/:projectId', {
@@ -78,8 +43,8 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       tags,
       summary: "Create a project or replace its metadata",
       params: ProjectParamsSchema,
-      body: projectInput(false),
-      response: { 200: ProjectSchema, ...errors },
+      body: ProjectPutSchema,
+      response: { 200: projectSchema, ...errors },
     },
   }, async (request) => {
     const { projectId: _ignored, ...metadata } = request.body as Record<string, unknown>;
@@ -87,7 +52,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   });
 
   app.patch('/v1/projects/:projectId', {
-    schema: { tags, summary: "Update some of a project's metadata", params: ProjectParamsSchema, body: projectInput(true), response: { 200: ProjectSchema, ...errors } },
+    schema: { tags, summary: "Update some of a project's metadata", params: ProjectParamsSchema, body: ProjectPatchSchema, response: { 200: projectSchema, ...errors } },
   }, async (request) => {
     const { projectId: _ignored, ...changes } = request.body as Record<string, unknown>;
     return relational.patchProject(request.params.projectId, changes);

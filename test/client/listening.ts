@@ -1,0 +1,29 @@
+/** The real service (SQLite and the embedded vector store) listening on a loopback port, for client tests. */
+import type { AddressInfo } from 'node:net';
+import { startTestService, type TestService } from '../support/app.js';
+
+export interface ListeningService {
+  url: string;
+  service: TestService;
+  destroy(): Promise<void>;
+}
+
+export async function startListeningService(): Promise<ListeningService> {
+  const service = await startTestService();
+  await service.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = service.app.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, service, destroy: () => service.destroy() };
+}
+
+/** A fetch that counts the requests it sends, by method and path. */
+export function countingFetch(): { fetch: typeof fetch; calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    fetch: (input, init) => {
+      const url = new URL(String(input));
+      calls.push(`${init?.method ?? 'GET'} ${url.pathname}`);
+      return fetch(input, init);
+    },
+  };
+}
