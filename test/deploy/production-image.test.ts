@@ -9,10 +9,8 @@
  *   this checkout's node_modules (same Node, same platform) instead of
  *   compiling it again for two minutes; usearch loads its shipped prebuild.
  *
- * Settings: the image runs remote mode (PostgreSQL + Qdrant). Until the
- * PostgreSQL provider is merged, this runs hybrid mode with SQLite + Qdrant
- * (the Qdrant 1.19 test server); switch to IN_MEMORIA_STORAGE_MODE=remote with
- * the test PostgreSQL once it lands.
+ * Settings: the image runs remote mode, as compose starts it: a real
+ * PostgreSQL started by the test, and the Qdrant 1.19 test server.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startPostgres } from '../support/postgres.js';
 import { startQdrantTestServer } from '../support/qdrant-test-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -63,7 +62,9 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
   const app = mkdtempSync(path.join(tmpdir(), 'ims-image-'));
   const dataDir = path.join(app, 'data');
   const qdrant = await startQdrantTestServer({ apiKey: 'image-test-key' });
+  const postgres = await startPostgres();
   try {
+    const databaseUrl = await postgres.createDatabase('image');
     const sources = buildStageSources();
     assert.ok(sources.includes('package-lock.json') && sources.includes('src'), `the build stage copies ${sources.join(', ')}`);
     for (const source of sources) cpSync(path.join(root, source), path.join(app, source), { recursive: true });
@@ -90,9 +91,8 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
         HOST: '127.0.0.1',
         PORT: '0',
         DATA_DIR: dataDir,
-        IN_MEMORIA_STORAGE_MODE: 'hybrid',
-        RELATIONAL_PROVIDER: 'sqlite',
-        VECTOR_PROVIDER: 'qdrant',
+        IN_MEMORIA_STORAGE_MODE: 'remote',
+        DATABASE_URL: databaseUrl,
         QDRANT_URL: qdrant.url,
         QDRANT_API_KEY: 'image-test-key',
         TRUST_PROXY: '127.0.0.1',
@@ -118,12 +118,12 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
         }, 50);
       });
       port = new URL(url).port;
-      assert.match(output, /environment production, mode hybrid, relational sqlite, vectors qdrant/);
+      assert.match(output, /environment production, mode remote, relational postgres, vectors qdrant/);
 
       const ready = await fetch(`${url}/ready`);
       const body = (await ready.json()) as { status: string; providers: Array<{ name: string; provider: string; ok: boolean }> };
       assert.equal(ready.status, 200, JSON.stringify(body));
-      assert.deepEqual(body.providers.map((provider) => [provider.name, provider.provider, provider.ok]), [['relational', 'sqlite', true], ['vectors', 'qdrant', true]]);
+      assert.deepEqual(body.providers.map((provider) => [provider.name, provider.provider, provider.ok]), [['relational', 'postgres', true], ['vectors', 'qdrant', true]]);
       const put = await fetch(`${url}/v1/projects/image/collections/code/documents/a`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
@@ -141,6 +141,7 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
     assert.equal(healthcheckExitCode(port), 1, 'and fails once the service is gone');
     assert.deepEqual(qdrant.invalid(), []);
   } finally {
+    postgres.destroy();
     await qdrant.stop();
     rmSync(app, { recursive: true, force: true });
   }
