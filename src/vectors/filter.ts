@@ -108,10 +108,11 @@ function operandList(field: string, operator: string, operand: unknown): Set<Fil
   return new Set(operand);
 }
 
-function compileCondition(field: string, condition: unknown): MetadataPredicate {
-  if (isOperand(condition)) {
-    return (metadata) => anyElement(metadata, field, (element) => element === condition);
-  }
+/**
+ * A field's condition that is not a plain value must be an object of known operators, each with
+ * an operand: checked here for every provider, so each can translate it without repeating this.
+ */
+export function operatorObject(field: string, condition: unknown): Record<string, unknown> {
   if (!isPlainObject(condition)) {
     const hint = Array.isArray(condition) ? ' (use `{in: [...]}` to match any of several values)' : '';
     throw invalid(`filter on \`${field}\`: expected a value or an operator object, got ${describe(condition)}${hint}`);
@@ -122,6 +123,12 @@ function compileCondition(field: string, condition: unknown): MetadataPredicate 
     if (!operators.has(op)) throw invalid(`filter on \`${field}\`: unknown operator \`${op}\`; use one of in, nin, gt, gte, lt, lte, ne`);
     if (condition[op] === undefined) throw invalid(`filter on \`${field}\`: operator \`${op}\` has no operand`);
   }
+  return condition;
+}
+
+function compileCondition(field: string, value: unknown): MetadataPredicate {
+  if (isOperand(value)) return (metadata) => anyElement(metadata, field, (element) => element === value);
+  const condition = operatorObject(field, value);
 
   const parts: MetadataPredicate[] = [];
   if (condition.in !== undefined) {

@@ -16,14 +16,13 @@
  * Anything else is an AppError INVALID_FILTER: a filter is never dropped.
  */
 import type { Schemas } from '@qdrant/js-client-rest';
-import { describe, invalid, isOperand, isPlainObject } from './filter.js';
+import { describe, invalid, isOperand, isPlainObject, operatorObject } from './filter.js';
 import type { Filter, FilterOperand } from './port.js';
 
 type Condition = Schemas['Condition'];
 
 const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 const RANGE_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
-const OPERATORS = new Set<string>(['in', 'nin', 'ne', ...RANGE_OPERATORS]);
 /** Field names Qdrant's key path syntax takes as they are; others are quoted (`metadata."a.b"`). */
 const BARE_FIELD = /^[A-Za-z0-9_-]+$/;
 
@@ -68,22 +67,13 @@ function range(key: string, field: string, condition: Record<string, unknown>): 
   return { key, range: bounds };
 }
 
-function translateCondition(field: string, condition: unknown): Condition[] {
+function translateCondition(field: string, value: unknown): Condition[] {
   if (field.length === 0) throw invalid('filter has an empty field name');
   // Qdrant's key paths have no escape for a double quote inside a quoted key.
   if (field.includes('"')) throw invalid(`filter on \`${field}\`: field names with '"' cannot be filtered on the qdrant provider`);
   const key = BARE_FIELD.test(field) ? `metadata.${field}` : `metadata."${field}"`;
-  if (isOperand(condition)) return [equals(key, condition)];
-  if (!isPlainObject(condition)) {
-    const hint = Array.isArray(condition) ? ' (use `{in: [...]}` to match any of several values)' : '';
-    throw invalid(`filter on \`${field}\`: expected a value or an operator object, got ${describe(condition)}${hint}`);
-  }
-  const ops = Object.keys(condition);
-  if (ops.length === 0) throw invalid(`filter on \`${field}\`: empty operator object; use one of in, nin, gt, gte, lt, lte, ne`);
-  for (const op of ops) {
-    if (!OPERATORS.has(op)) throw invalid(`filter on \`${field}\`: unknown operator \`${op}\`; use one of in, nin, gt, gte, lt, lte, ne`);
-    if (condition[op] === undefined) throw invalid(`filter on \`${field}\`: operator \`${op}\` has no operand`);
-  }
+  if (isOperand(value)) return [equals(key, value)];
+  const condition = operatorObject(field, value);
   const out: Condition[] = [];
   if (condition.in !== undefined) out.push(oneOf(key, field, 'in', condition.in));
   if (condition.nin !== undefined) out.push({ must_not: [oneOf(key, field, 'nin', condition.nin)] });
