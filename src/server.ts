@@ -4,7 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
-import { loadConfig, redactConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
 import { createServices } from './services.js';
 
 /**
@@ -32,13 +32,36 @@ export function createLogger(config: Config): Logger {
   return logger;
 }
 
+/**
+ * Secure defaults: without keys the API is open, so it is only ever served on loopback. Production
+ * refuses to start without keys when it is declared (NODE_ENV=production) or asked to listen beyond
+ * loopback (the image's HOST=0.0.0.0); anywhere else HOST is forced to 127.0.0.1, with a warning.
+ * (A container alone makes the environment production, yet a local service inside one, on loopback,
+ * is reachable from nowhere else.)
+ */
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function listenHost(config: Config, log: { warn(message: string): void }): string {
+  if (config.apiKeys.length > 0) {
+    const short = config.apiKeys.filter((spec) => spec.key.length < 24).length;
+    if (short > 0) log.warn(`${short} API key(s) shorter than 24 characters: use long random keys (openssl rand -hex 32)`);
+    return config.server.host;
+  }
+  if (config.environment === 'production' && (config.productionDeclared || !LOOPBACK.has(config.server.host))) {
+    throw new ConfigError('STORAGE_API_KEYS (or STORAGE_API_KEYS_FILE) is required in production: KEY:ROLE[:PROJECT|PROJECT...],...');
+  }
+  log.warn(`no API keys configured (STORAGE_API_KEYS): the API is open, so it listens on 127.0.0.1 only${config.server.host === '127.0.0.1' ? '' : ` (HOST=${config.server.host} ignored)`}`);
+  return '127.0.0.1';
+}
+
 export async function startServer(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
   const logger = createLogger(config);
+  const host = listenHost(config, { warn: (message) => logger.warn(message) });
   logger.info({ config: redactConfig(config) }, `starting in-memoria-storage: environment ${config.environment}, mode ${config.mode}, relational ${config.relational.provider}, vectors ${config.vectors.provider}`);
   const services = await createServices(config, logger);
   const app = await buildApp({ services, logger });
-  await app.listen({ host: config.server.host, port: config.server.port });
+  await app.listen({ host, port: config.server.port });
   logger.flush();
 
   let closing: Promise<void> | undefined;
