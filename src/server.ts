@@ -61,12 +61,12 @@ export async function startServer(env: Record<string, string | undefined> = proc
   logger.info({ config: redactConfig(config) }, `starting in-memoria-storage: environment ${config.environment}, mode ${config.mode}, relational ${config.relational.provider}, vectors ${config.vectors.provider}`);
   const services = await createServices(config, logger);
   const app = await buildApp({ services, logger });
-  await app.listen({ host, port: config.server.port });
-  logger.flush();
 
   let closing: Promise<void> | undefined;
   const shutdown = (signal: string) => {
     closing ??= (async () => {
+      // app.close() stops accepting, answers 503 to new requests on open connections, and waits for the
+      // in-flight ones; services.close() lets ingest jobs finish their current batch, then closes the pools.
       logger.info({ signal }, 'shutting down: draining in-flight requests');
       await app.close();
       await services.close();
@@ -75,7 +75,20 @@ export async function startServer(env: Record<string, string | undefined> = proc
     })();
     return closing;
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM').then(() => process.exit(0)));
-  process.once('SIGINT', () => void shutdown('SIGINT').then(() => process.exit(0)));
+  // Installed before listening: a SIGTERM that arrives while the port opens still drains and exits 0.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          logger.flush();
+          process.exit(1);
+        },
+      );
+    });
+  }
+  await app.listen({ host, port: config.server.port });
+  logger.flush();
   return { app, services, config, shutdown };
 }
