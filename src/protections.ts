@@ -20,8 +20,10 @@ export async function registerProtections(app: FastifyInstance, config: Config):
     await app.register(underPressure, {
       maxEventLoopDelay: loadShedEventLoopDelayMs,
       sampleInterval: 100,
-      // A rejected promise reaches the error handler: the usual {statusCode, code, ...} body.
-      pressureHandler: async () => {
+      // Probes (/health, /ready, /metrics: no role) always answer, and truthfully: an orchestrator must not
+      // restart a service because it shed load. Elsewhere a rejected promise reaches the error handler.
+      pressureHandler: async (request) => {
+        if (!request.routeOptions.config.role) return;
         throw new AppError('OVERLOADED', 'the service is overloaded; retry shortly', { retryAfter: SHED_RETRY_AFTER_SECONDS });
       },
     });
