@@ -75,6 +75,16 @@ async function worker(): Promise<void> {
   }
 }
 
+// Every id a read may ask for exists, so any non-2xx answer is an error.
+for (let project = 0; project < 3; project++) {
+  const items = Array.from({ length: ID_SPACE }, (_, id) => ({ id: `c${id}`, conceptName: `Concept${id}`, conceptType: 'class' }));
+  const seeded = await fetch(`${base}/v1/projects/soak-${project}/concepts/batch`, { method: 'POST', ...json({ items }) });
+  if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status} ${await seeded.text()}`);
+  // Searches of a collection that does not exist yet would be 404s.
+  const documents = await fetch(`${base}/v1/projects/soak-${project}/collections/code/documents/batch`, { method: 'POST', ...json({ items: [{ id: 'seed', content: 'export function seed() {}' }] }) });
+  if (documents.status !== 200) throw new Error(`seeding failed: ${documents.status} ${await documents.text()}`);
+}
+
 const started = Date.now();
 const running = Array.from({ length: workers }, () => worker());
 await new Promise((resolve) => setTimeout(resolve, warmupSeconds * 1000));
