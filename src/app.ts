@@ -2,9 +2,11 @@
  * buildApp: the Fastify application over ready services. It never listens;
  * server.ts owns the logger, listen and shutdown, tests use `inject()`.
  */
-import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { registerAuth } from './auth.js';
+import { registerProtections } from './protections.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { entities } from './entities/registry.js';
 import { AppError } from './errors.js';
@@ -23,6 +25,8 @@ export interface AppOptions {
   services: Services;
   /** A pino logger; none (silent) in tests. */
   logger?: FastifyBaseLogger;
+  /** Sees every route as it is added (the auth matrix test enumerates them with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export const API_VERSION = '0.1.0';
@@ -39,7 +43,7 @@ class OneLinePerRequest extends LogController {
   }
 }
 
-export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ services, logger, onRoute }: AppOptions): Promise<FastifyInstance> {
   const app = fastify({
     loggerInstance: logger,
     bodyLimit: services.config.server.bodyLimit,
@@ -51,7 +55,11 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     routerOptions: { maxParamLength: 4096 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (onRoute) app.addHook('onRoute', onRoute);
   registerJsonParser(app);
+  // Before any route: their onRoute and onRequest hooks must see every route.
+  await registerProtections(app, services.config);
+  registerAuth(app, services.config.apiKeys);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
@@ -64,6 +72,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
         description: 'Storage service for In-Memoria: projects, relational intelligence entities and vector search over REST.',
         version: API_VERSION,
       },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from STORAGE_API_KEYS: Authorization: Bearer <key>' } } },
       tags: [
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'admin', description: 'Configuration and operations' },

@@ -3,11 +3,12 @@
  * Nothing else in the service reads `process.env`: `loadConfig(env)` is called
  * once by the composition root and everything downstream receives `Config`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { parseApiKeys, type ApiKeySpec } from './auth.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Positive = Type.Integer({ minimum: 1 });
@@ -54,6 +55,11 @@ export const EnvSchema = Type.Object({
   EMBEDDING_TIMEOUT: Type.Optional(Positive),
   EMBEDDING_RETRY_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
   STORAGE_API_KEYS: Type.Optional(Type.String()),
+  STORAGE_API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  RATE_LIMIT_MAX: Type.Optional(Type.Integer({ minimum: 0 })),
+  RATE_LIMIT_WINDOW_SECONDS: Type.Optional(Positive),
+  LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -64,6 +70,8 @@ export type VectorProviderName = 'embedded' | 'qdrant';
 
 export interface Config {
   environment: Environment;
+  /** NODE_ENV=production was set, not only inferred from a container. */
+  productionDeclared: boolean;
   container: boolean;
   mode: Mode;
   server: {
@@ -73,6 +81,12 @@ export interface Config {
     logLevel: string;
     /** Proxies whose X-Forwarded-* headers are believed (Fastify's `trustProxy`); false: none. */
     trustProxy: string[] | false;
+    /** Origins browsers may call from (CORS); false: no CORS headers, so browsers refuse cross-origin calls. */
+    corsOrigins: string[] | false;
+    /** Requests per key (per client address without keys) per window; 0: no limit. */
+    rateLimit: { max: number; windowMs: number };
+    /** Event-loop delay past which requests are shed with 503; 0: never. */
+    loadShedEventLoopDelayMs: number;
   };
   dataDir: string;
   relational:
@@ -102,7 +116,8 @@ export interface Config {
     timeoutMs: number;
     maxRetries: number;
   };
-  apiKeys?: string;
+  /** Parsed from STORAGE_API_KEYS and STORAGE_API_KEYS_FILE; empty: no authentication (refused in production). */
+  apiKeys: ApiKeySpec[];
 }
 
 /** A configuration error: one line naming the variable and what is allowed. */
@@ -128,9 +143,14 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
   const vectorProvider: VectorProviderName =
     mode === 'local' ? 'embedded' : mode === 'remote' ? 'qdrant' : (env.VECTOR_PROVIDER ?? 'embedded');
   const dataDir = path.resolve(env.DATA_DIR ?? './data');
+  const apiKeys = [
+    ...(env.STORAGE_API_KEYS ? parseApiKeys(env.STORAGE_API_KEYS, 'STORAGE_API_KEYS') : []),
+    ...(env.STORAGE_API_KEYS_FILE ? parseApiKeys(readKeysFile(env.STORAGE_API_KEYS_FILE), 'STORAGE_API_KEYS_FILE') : []),
+  ];
 
   return {
     environment,
+    productionDeclared: env.NODE_ENV === 'production',
     container,
     mode,
     server: {
@@ -139,6 +159,12 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       bodyLimit: env.BODY_LIMIT ?? 16 * 1024 * 1024,
       logLevel: env.LOG_LEVEL ?? 'info',
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+      // Per key by default; without keys (local, loopback only) nothing to protect against unless asked for.
+      rateLimit: { max: env.RATE_LIMIT_MAX ?? (apiKeys.length > 0 ? 1200 : 0), windowMs: (env.RATE_LIMIT_WINDOW_SECONDS ?? 60) * 1000 },
+      // NODE_ENV itself, not the environment (a container makes that production): test suites share two
+      // cores, and app.inject() never lets a stale sample of a start-up stall expire.
+      loadShedEventLoopDelayMs: env.LOAD_SHED_EVENT_LOOP_DELAY_MS ?? (env.NODE_ENV === 'test' ? 0 : 1000),
     },
     dataDir,
     relational:
@@ -178,8 +204,30 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       timeoutMs: env.EMBEDDING_TIMEOUT ?? 30_000,
       maxRetries: env.EMBEDDING_RETRY_ATTEMPTS ?? 3,
     },
-    apiKeys: env.STORAGE_API_KEYS,
+    apiKeys,
   };
+}
+
+function readKeysFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Invalid STORAGE_API_KEYS_FILE=${JSON.stringify(file)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** `CORS_ORIGINS`: comma-separated origins (`https://app.example.com`); unset: CORS off. */
+function parseCorsOrigins(value: string | undefined): string[] | false {
+  if (value === undefined || value.trim() === '') return false;
+  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {}
+    if (!parsed || parsed.origin !== origin) throw new ConfigError(`Invalid CORS_ORIGINS=${JSON.stringify(value)}: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+  }
+  return origins;
 }
 
 const sslModes = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -276,7 +324,8 @@ export function redactConfig(config: Config): Record<string, unknown> {
     relational,
     vectors,
     embeddings: { ...config.embeddings, openaiApiKey: redact(config.embeddings.openaiApiKey) },
-    apiKeys: config.apiKeys ? '[redacted]' : undefined,
+    // Roles and projects help an operator check the setup; the keys themselves never leave the process.
+    apiKeys: config.apiKeys.map((spec) => ({ key: '[redacted]', role: spec.role, ...(spec.projects ? { projects: spec.projects } : {}) })),
   }));
 }
 

@@ -59,7 +59,9 @@ function fromValidation(issues: ValidationIssue[], context: string): AppError {
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(error);
   if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-  if (appError.retryAfter !== undefined) reply.header('retry-after', String(appError.retryAfter));
+  // Every 503 and 429 tells the client when to come back, even from an adapter that did not say.
+  const retryAfter = appError.retryAfter ?? (appError.statusCode === 503 || appError.statusCode === 429 ? 5 : undefined);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   reply.status(appError.statusCode).send(appError.toJSON());
 }
 

@@ -4,7 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
-import { loadConfig, redactConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
 import { createServices } from './services.js';
 
 /**
@@ -32,18 +32,41 @@ export function createLogger(config: Config): Logger {
   return logger;
 }
 
+/**
+ * Secure defaults: without keys the API is open, so it is only ever served on loopback. Production
+ * refuses to start without keys when it is declared (NODE_ENV=production) or asked to listen beyond
+ * loopback (the image's HOST=0.0.0.0); anywhere else HOST is forced to 127.0.0.1, with a warning.
+ * (A container alone makes the environment production, yet a local service inside one, on loopback,
+ * is reachable from nowhere else.)
+ */
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function listenHost(config: Config, log: { warn(message: string): void }): string {
+  if (config.apiKeys.length > 0) {
+    const short = config.apiKeys.filter((spec) => spec.key.length < 24).length;
+    if (short > 0) log.warn(`${short} API key(s) shorter than 24 characters: use long random keys (openssl rand -hex 32)`);
+    return config.server.host;
+  }
+  if (config.environment === 'production' && (config.productionDeclared || !LOOPBACK.has(config.server.host))) {
+    throw new ConfigError('STORAGE_API_KEYS (or STORAGE_API_KEYS_FILE) is required in production: KEY:ROLE[:PROJECT|PROJECT...],...');
+  }
+  log.warn(`no API keys configured (STORAGE_API_KEYS): the API is open, so it listens on 127.0.0.1 only${config.server.host === '127.0.0.1' ? '' : ` (HOST=${config.server.host} ignored)`}`);
+  return '127.0.0.1';
+}
+
 export async function startServer(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
   const logger = createLogger(config);
+  const host = listenHost(config, { warn: (message) => logger.warn(message) });
   logger.info({ config: redactConfig(config) }, `starting in-memoria-storage: environment ${config.environment}, mode ${config.mode}, relational ${config.relational.provider}, vectors ${config.vectors.provider}`);
   const services = await createServices(config, logger);
   const app = await buildApp({ services, logger });
-  await app.listen({ host: config.server.host, port: config.server.port });
-  logger.flush();
 
   let closing: Promise<void> | undefined;
   const shutdown = (signal: string) => {
     closing ??= (async () => {
+      // app.close() stops accepting, answers 503 to new requests on open connections, and waits for the
+      // in-flight ones; services.close() lets ingest jobs finish their current batch, then closes the pools.
       logger.info({ signal }, 'shutting down: draining in-flight requests');
       await app.close();
       await services.close();
@@ -52,7 +75,20 @@ export async function startServer(env: Record<string, string | undefined> = proc
     })();
     return closing;
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM').then(() => process.exit(0)));
-  process.once('SIGINT', () => void shutdown('SIGINT').then(() => process.exit(0)));
+  // Installed before listening: a SIGTERM that arrives while the port opens still drains and exits 0.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          logger.flush();
+          process.exit(1);
+        },
+      );
+    });
+  }
+  await app.listen({ host, port: config.server.port });
+  logger.flush();
   return { app, services, config, shutdown };
 }

@@ -27,7 +27,8 @@ export interface RelationalService {
   batch(entity: string, projectId: string, items: Item[], options?: WriteOptions): Promise<number>;
   replaceIntelligence(projectId: string, intelligence: Intelligence): Promise<Partial<Record<IntelligenceSection, number>>>;
   stats(projectId: string): Promise<{ schemaVersion: number; entities: Record<string, EntityStats> }>;
-  listProjects(limit: number, cursor?: string): Promise<ProjectPage>;
+  /** `only`: the projects an API key is limited to. */
+  listProjects(limit: number, cursor?: string, only?: readonly string[]): Promise<ProjectPage>;
   getProject(projectId: string): Promise<ProjectItem>;
   putProject(projectId: string, metadata: Item): Promise<ProjectItem>;
   patchProject(projectId: string, changes: Item): Promise<ProjectItem>;
@@ -132,7 +133,7 @@ export function createRelationalService(store: RelationalStore): RelationalServi
       return item;
     },
 
-    listProjects: (limit, cursor) => listProjects(store, limit, cursor),
+    listProjects: (limit, cursor, only) => listProjects(store, limit, cursor, only),
 
     async getProject(projectId) {
       const project = await getProject(store, projectId);

@@ -22,6 +22,8 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
   const base = `/v1/projects/:projectId/${entity.name}`;
   const tags = [entity.name];
   const filterFields = new Set(entity.filters);
+  const read = { role: 'read' as const };
+  const write = { role: 'write' as const };
 
   /** Splits a validated query string into equality filters and the rest. */
   function filtersOf(query: Record<string, unknown>): Record<string, string | number> {
@@ -31,6 +33,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
   }
 
   app.get(base, {
+    config: read,
     schema: {
       tags,
       summary: `List ${entity.title.toLowerCase()}`,
@@ -51,6 +54,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
   });
 
   app.get(`${base}/count`, {
+    config: read,
     schema: {
       tags,
       summary: `Count ${entity.title.toLowerCase()}`,
@@ -69,6 +73,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
   });
 
   app.post(`${base}/batch`, {
+    config: write,
     schema: {
       tags,
       summary: `Upsert up to 5,000 ${entity.title.toLowerCase()} in one transaction`,
@@ -83,10 +88,12 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
   });
 
   app.get(`${base}/:id`, {
+    config: read,
     schema: { tags, summary: `Get one of ${entity.title.toLowerCase()} by ${entity.key}`, params: KeyParamsSchema, response: { 200: schemas.item, ...errors } },
   }, async (request) => relational.get(entity.name, request.params.projectId, request.params.id));
 
   app.put(`${base}/:id`, {
+    config: write,
     schema: {
       tags,
       summary: `Create or replace one of ${entity.title.toLowerCase()}`,
@@ -102,6 +109,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
   });
 
   app.patch(`${base}/:id`, {
+    config: write,
     schema: {
       tags,
       summary: `Update some fields of one of ${entity.title.toLowerCase()}`,
@@ -117,6 +125,7 @@ export const entityRoutes: FastifyPluginAsyncTypebox<EntityRoutesOptions> = asyn
   });
 
   app.delete(`${base}/:id`, {
+    config: write,
     schema: { tags, summary: `Delete one of ${entity.title.toLowerCase()}`, params: KeyParamsSchema, response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     await relational.remove(entity.name, request.params.projectId, request.params.id);

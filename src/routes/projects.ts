@@ -20,6 +20,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   const sessionSchema: TObject = entitySchemas(workSessions).item;
 
   app.get('/v1/projects', {
+    config: { role: 'read' },
     schema: {
       tags,
       summary: 'List projects',
@@ -32,13 +33,19 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       ),
       response: { 200: Type.Object({ items: Type.Array(projectSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
     },
-  }, async (request) => relational.listProjects(request.query.limit ?? DEFAULT_LIST_LIMIT, request.query.cursor));
+  }, async (request) => {
+    // A key limited to projects lists only those: the others' names are theirs too.
+    const only = request.principal?.projects && [...request.principal.projects];
+    return relational.listProjects(request.query.limit ?? DEFAULT_LIST_LIMIT, request.query.cursor, only);
+  });
 
   app.get('/v1/projects/:projectId', {
+    config: { role: 'read' },
     schema: { tags, summary: "Get a project's metadata", params: ProjectParamsSchema, response: { 200: projectSchema, ...errors } },
   }, async (request) => relational.getProject(request.params.projectId));
 
   app.put('/v1/projects/:projectId', {
+    config: { role: 'write' },
     schema: {
       tags,
       summary: "Create a project or replace its metadata",
@@ -52,6 +59,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   });
 
   app.patch('/v1/projects/:projectId', {
+    config: { role: 'write' },
     schema: { tags, summary: "Update some of a project's metadata", params: ProjectParamsSchema, body: ProjectPatchSchema, response: { 200: projectSchema, ...errors } },
   }, async (request) => {
     const { projectId: _ignored, ...changes } = request.body as Record<string, unknown>;
@@ -59,6 +67,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   });
 
   app.delete('/v1/projects/:projectId', {
+    config: { role: 'admin' },
     schema: {
       tags,
       summary: 'Delete a project and everything it holds',
@@ -71,6 +80,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   });
 
   app.get('/v1/projects/:projectId/stats', {
+    config: { role: 'read' },
     schema: {
       tags,
       summary: 'Counts per entity, by type, confidence bands, latest update and schema version',
@@ -88,6 +98,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   });
 
   app.put('/v1/projects/:projectId/intelligence', {
+    config: { role: 'write' },
     schema: {
       tags,
       summary: "Replace a project's learned intelligence in one transaction",
@@ -99,6 +110,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   }, async (request) => ({ replaced: await relational.replaceIntelligence(request.params.projectId, request.body as never) }));
 
   app.get('/v1/projects/:projectId/work-sessions/current', {
+    config: { role: 'read' },
     schema: {
       tags: [workSessions.name],
       summary: 'The open work session (no sessionEnd) with the latest start',

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ErrorSchema, ProjectParamsSchema } from '../entities/schemas.js';
+import { allowsProject } from '../auth.js';
 import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { Filter } from '../vectors/port.js';
@@ -43,10 +44,12 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   const jobs = services.jobs;
 
   app.get('/v1/projects/:projectId/collections', {
+    config: { role: 'read' },
     schema: { tags, summary: "List a project's collections", params: ProjectParamsSchema, response: { 200: Type.Object({ items: Type.Array(CollectionSchema) }), ...errors } },
   }, async (request) => ({ items: await vectors.listCollections(request.params.projectId) }));
 
   app.put(collectionPath, {
+    config: { role: 'write' },
     schema: {
       tags,
       summary: 'Create a collection (idempotent), recording its embedding model, dimensions and cosine distance',
@@ -57,10 +60,12 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   }, async (request) => vectors.createCollection(request.params.projectId, request.params.collection, request.body ?? {}));
 
   app.get(collectionPath, {
+    config: { role: 'read' },
     schema: { tags, summary: 'A collection with its document count, dimensions and model', params: CollectionParamsSchema, response: { 200: CollectionSchema, ...errors } },
   }, async (request) => vectors.getCollection(request.params.projectId, request.params.collection));
 
   app.delete(collectionPath, {
+    config: { role: 'write' },
     schema: { tags, summary: 'Delete a collection and its documents', params: CollectionParamsSchema, response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     await vectors.deleteCollection(request.params.projectId, request.params.collection);
@@ -68,6 +73,7 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   });
 
   app.put(`${collectionPath}/documents/:id`, {
+    config: { role: 'write' },
     schema: {
       tags,
       summary: 'Upsert one document; embedded server-side when no embedding is sent',
@@ -81,6 +87,7 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   }));
 
   app.post(`${collectionPath}/documents/batch`, {
+    config: { role: 'write' },
     schema: { tags, summary: 'Upsert up to 1,000 documents: all or nothing', params: CollectionParamsSchema, body: DocumentBatchSchema, response: { 200: Type.Object({ upserted: Type.Integer() }), ...errors } },
   }, async (request) => {
     const ids = new Set(request.body.items.map((item) => item.id));
@@ -92,6 +99,7 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   });
 
   app.get(`${collectionPath}/documents/:id`, {
+    config: { role: 'read' },
     schema: {
       tags,
       summary: 'Get one document',
@@ -102,6 +110,7 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   }, async (request) => vectors.get(request.params.projectId, request.params.collection, request.params.id, request.query.includeVector ?? false));
 
   app.get(`${collectionPath}/documents`, {
+    config: { role: 'read' },
     schema: {
       tags,
       summary: 'Scroll documents, optionally filtered by metadata',
@@ -120,10 +129,12 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   );
 
   app.delete(`${collectionPath}/documents/:id`, {
+    config: { role: 'write' },
     schema: { tags, summary: 'Delete one document; answers how many were deleted (0 or 1)', params: DocumentParamsSchema, response: { 200: DeletedSchema, ...errors } },
   }, async (request) => ({ deleted: await vectors.deleteById(request.params.projectId, request.params.collection, request.params.id) }));
 
   app.post(`${collectionPath}/documents/delete`, {
+    config: { role: 'write' },
     schema: {
       tags,
       summary: 'Delete every document matching a filter (e.g. all chunks of one filePath); answers the count',
@@ -134,6 +145,7 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   }, async (request) => ({ deleted: await vectors.deleteByFilter(request.params.projectId, request.params.collection, request.body.filter as Filter) }));
 
   app.post(`${collectionPath}/search`, {
+    config: { role: 'read' },
     schema: {
       tags,
       summary: 'Search by vector, keyword (BM25) or both (hybrid, reciprocal-rank fusion)',
@@ -145,6 +157,7 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   }, async (request) => ({ results: await vectors.search(request.params.projectId, request.params.collection, { ...request.body, filter: request.body.filter as Filter | undefined }) }));
 
   app.post(`${collectionPath}/jobs`, {
+    config: { role: 'write' },
     schema: {
       tags,
       summary: 'Ingest many documents in the background; poll GET /v1/jobs/{jobId}',
@@ -158,11 +171,17 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   });
 
   app.get('/v1/jobs/:jobId', {
+    config: { role: 'read' },
     schema: {
       tags,
       summary: "An ingest job's progress and final report",
       params: Type.Object({ jobId: Type.String({ minLength: 1, maxLength: 64 }) }),
       response: { 200: JobSchema, ...errors },
     },
-  }, async (request) => jobs.get(request.params.jobId));
+  }, async (request) => {
+    const job = jobs.get(request.params.jobId);
+    // Another project's job answers like an unknown one: its existence is not this key's to know.
+    if (!allowsProject(request.principal, job.projectId)) throw new AppError('JOB_NOT_FOUND', `job ${JSON.stringify(request.params.jobId)} not found`);
+    return job;
+  });
 };

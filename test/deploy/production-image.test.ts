@@ -126,10 +126,12 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
       assert.deepEqual(body.providers.map((provider) => [provider.name, provider.provider, provider.ok]), [['relational', 'postgres', true], ['vectors', 'qdrant', true]]);
       const put = await fetch(`${url}/v1/projects/image/collections/code/documents/a`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: 'Bearer image-admin-key' },
         body: JSON.stringify({ content: 'export function loadUser() {}' }),
       });
       assert.equal(put.status, 200, await put.text());
+      const anonymous = await fetch(`${url}/v1/projects/image/collections/code/documents/a`);
+      assert.equal(anonymous.status, 401, 'production answers nothing without a key');
       assert.equal((await fetch(`${url}/metrics`)).status, 200);
       assert.equal(healthcheckExitCode(port), 0, "the image's HEALTHCHECK passes");
       assert.ok(!output.includes('image-test-key') && !output.includes('image-admin-key'), 'no secret logged');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 
@@ -25,11 +25,11 @@ export function testEnv(dataDir: string, extra: Record<string, string> = {}): Re
   return { NODE_ENV: 'test', IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...extra };
 }
 
-export async function startTestService(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestService> {
+export async function startTestService(options: { dataDir?: string; env?: Record<string, string>; onRoute?: AppOptions['onRoute'] } = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? makeDataDir();
   const config = loadConfig(testEnv(dataDir, options.env));
   const services = await createServices(config);
-  const app = await buildApp({ services });
+  const app = await buildApp({ services, onRoute: options.onRoute });
   const stop = async () => {
     await app.close();
     await services.close();

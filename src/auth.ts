@@ -1,0 +1,135 @@
+/**
+ * API keys and roles (DESIGN.md section 5). Keys are parsed once at start from
+ * `STORAGE_API_KEYS` or a keys file: `KEY:ROLE[:PROJECT|PROJECT...]`, comma or
+ * newline separated. Each route declares the role it needs in its route config
+ * (`config: { role: 'read' }`); one onRequest hook checks the bearer key.
+ * No keys configured (allowed outside production only): everything is open.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+// config.ts calls parseApiKeys and this file throws its ConfigError: the cycle is safe, both are used only inside functions.
+import { ConfigError } from './config.js';
+import { ErrorSchema } from './entities/schemas.js';
+import { AppError } from './errors.js';
+import { PROJECT_ID_PATTERN } from './entities/project-id.js';
+
+export const roles = ['read', 'write', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+/** One configured key. The key text itself stays only here, never in a log line or an error. */
+export interface ApiKeySpec {
+  key: string;
+  role: Role;
+  /** Undefined: every project. */
+  projects?: string[];
+}
+
+/** What a request's key allows, attached to the request by the hook. */
+export interface Principal {
+  /** `key 2`: the key's position in the configuration, safe to log and to key a rate limit by. */
+  id: string;
+  role: Role;
+  projects?: ReadonlySet<string>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The role a route needs; a route without one is open (health, readiness, metrics, docs). */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    /** The caller's key; undefined when no keys are configured or the route is open. */
+    principal?: Principal;
+  }
+}
+
+const rank: Record<Role, number> = { read: 1, write: 2, admin: 3 };
+
+/** Parses `KEY:ROLE[:PROJECT|PROJECT...]` entries; a bad entry is a ConfigError naming its position, never its key. */
+export function parseApiKeys(text: string, source: string): ApiKeySpec[] {
+  const entries = text.split(/[,\n]/).map((entry) => entry.trim()).filter((entry) => entry !== '' && !entry.startsWith('#'));
+  const seen = new Set<string>();
+  return entries.map((entry, index) => {
+    const [key = '', role = '', projects, extra] = entry.split(':');
+    const where = `${source} entry ${index + 1}`;
+    if (extra !== undefined || key.length === 0) throw new ConfigError(`Invalid ${where}: expected KEY:ROLE[:PROJECT|PROJECT...]`);
+    if (!(roles as readonly string[]).includes(role)) throw new ConfigError(`Invalid ${where}: role must be one of ${roles.join(', ')}`);
+    if (seen.has(key)) throw new ConfigError(`Invalid ${where}: the same key appears twice`);
+    seen.add(key);
+    const list = projects?.split('|').map((project) => project.trim()).filter(Boolean);
+    if (projects !== undefined && (!list || list.length === 0 || list.some((project) => !PROJECT_ID_PATTERN.test(project)))) {
+      throw new ConfigError(`Invalid ${where}: projects must be project ids separated by |`);
+    }
+    return { key, role: role as Role, ...(list ? { projects: list } : {}) };
+  });
+}
+
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Finds the key a token matches. Both sides are hashed first so every comparison has the same
+ * length, and every key is compared (no early exit), so the time says nothing about the keys.
+ */
+export function createKeyring(specs: ApiKeySpec[]): { size: number; find(token: string): Principal | undefined } {
+  const keys = specs.map((spec, index) => ({
+    digest: digest(spec.key),
+    principal: { id: `key ${index + 1}`, role: spec.role, projects: spec.projects && new Set(spec.projects) },
+  }));
+  return {
+    size: keys.length,
+    find(token) {
+      const presented = digest(token);
+      let found: Principal | undefined;
+      for (const key of keys) if (timingSafeEqual(key.digest, presented)) found = key.principal;
+      return found;
+    },
+  };
+}
+
+/** Whether a principal may touch a project (keys limited to projects see only theirs). */
+export function allowsProject(principal: Principal | undefined, projectId: string): boolean {
+  return !principal?.projects || principal.projects.has(projectId);
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  return match?.[1];
+}
+
+/** The onRequest hook: 401 without a valid key, 403 when the key's role or projects do not cover the route. */
+export function registerAuth(app: FastifyInstance, specs: ApiKeySpec[]): void {
+  // The OpenAPI document says which routes need a key and which role, whether or not keys are configured.
+  app.addHook('onRoute', (route) => {
+    const role = route.config?.role;
+    // HEAD routes share their GET's schema object: document it once.
+    if (!role || !route.schema || route.schema.security) return;
+    route.schema.security = [{ bearer: [] }];
+    const responses = route.schema.response as Record<string, unknown> | undefined;
+    if (responses) Object.assign(responses, { 401: ErrorSchema, 403: ErrorSchema, 429: ErrorSchema, ...responses });
+    route.schema.description = `${route.schema.description ? `${route.schema.description}\n\n` : ''}Needs an API key with the \`${role}\` role (or higher).`;
+  });
+  if (specs.length === 0) return;
+  const keyring = createKeyring(specs);
+  app.addHook('onRequest', async (request, reply) => {
+    const required = request.routeOptions.config.role;
+    if (!required) return;
+    const token = bearerToken(request);
+    // The messages never repeat what was sent: a mistyped key must not travel back into a log.
+    if (token === undefined) throw new AppError('UNAUTHORIZED', 'send an API key as Authorization: Bearer <key>');
+    const principal = keyring.find(token);
+    if (!principal) throw new AppError('UNAUTHORIZED', 'the API key is not valid');
+    if (rank[principal.role] < rank[required]) throw new AppError('FORBIDDEN', `this route needs the ${required} role; the key has ${principal.role}`);
+    const projectId = (request.params as { projectId?: unknown } | undefined)?.projectId;
+    if (typeof projectId === 'string' && !allowsProject(principal, projectId)) {
+      throw new AppError('FORBIDDEN', 'the API key does not cover this project');
+    }
+    // Admin routes outside a project (config, export, import) reach every project: not for a limited key.
+    if (required === 'admin' && projectId === undefined && principal.projects) {
+      throw new AppError('FORBIDDEN', 'this route reaches every project; the API key is limited to some');
+    }
+    request.principal = principal;
+    reply.header('cache-control', 'no-store');
+  });
+}

@@ -1,0 +1,49 @@
+/**
+ * Secure defaults around every route: security headers, CORS only when
+ * configured, per-key rate limits (429 with Retry-After), and load shedding
+ * (503 with Retry-After) when the event loop falls behind, so an overload
+ * turns away some requests instead of slowing every one of them to a timeout.
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { AppError } from './errors.js';
+
+const SHED_RETRY_AFTER_SECONDS = 2;
+
+export async function registerProtections(app: FastifyInstance, config: Config): Promise<void> {
+  const { corsOrigins, rateLimit: limit, loadShedEventLoopDelayMs } = config.server;
+  if (loadShedEventLoopDelayMs > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: loadShedEventLoopDelayMs,
+      sampleInterval: 100,
+      // Probes (/health, /ready, /metrics: no role) always answer, and truthfully: an orchestrator must not
+      // restart a service because it shed load. Elsewhere a rejected promise reaches the error handler.
+      pressureHandler: async (request) => {
+        if (!request.routeOptions.config.role) return;
+        throw new AppError('OVERLOADED', 'the service is overloaded; retry shortly', { retryAfter: SHED_RETRY_AFTER_SECONDS });
+      },
+    });
+  }
+  // The API answers JSON only; a CSP would only constrain the Swagger UI page, which brings its own scripts.
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  if (corsOrigins) {
+    await app.register(cors, { origin: corsOrigins, methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'], allowedHeaders: ['authorization', 'content-type'], maxAge: 600 });
+  }
+  if (limit.max > 0) {
+    await app.register(rateLimit, {
+      max: limit.max,
+      timeWindow: limit.windowMs,
+      // After the auth hook (onRequest), so the bucket is the key's, not the address's; open routes
+      // (health, readiness, metrics, docs) are never limited: probes must always get through.
+      hook: 'preValidation',
+      allowList: (request) => !request.routeOptions.config.role,
+      keyGenerator: (request) => request.principal?.id ?? `ip ${request.ip}`,
+      errorResponseBuilder: (_request, context) =>
+        new AppError('RATE_LIMITED', `rate limit of ${context.max} requests per ${limit.windowMs / 1000} s reached; retry in ${context.after}`, { retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)) }),
+    });
+  }
+}

@@ -1,0 +1,137 @@
+/** Secure defaults: start-up without keys, security headers, CORS, per-key rate limits, load shedding. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { test } from 'node:test';
+import { makeDataDir, startTestService } from '../support/app.js';
+import { startChildService } from '../support/child-service.js';
+
+const key = 'protect-key-0123456789abcdef0123';
+const other = 'protect-other-0123456789abcdef01';
+
+test('production without keys refuses to start, in one line, exit 2', () => {
+  const dataDir = makeDataDir();
+  try {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: dataDir, PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr.trim(), /^in-memoria-storage: configuration error: STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('without keys the API is served on loopback only; declared or reachable production refuses', async () => {
+  const { loadConfig, ConfigError } = await import('../../src/config.js');
+  const { listenHost } = await import('../../src/server.js');
+  const outside = { dockerEnvFile: '/nonexistent' };
+  const inside = { dockerEnvFile: process.execPath }; // any file that exists: "inside a container"
+  const warnings: string[] = [];
+  const log = { warn: (message: string) => warnings.push(message) };
+
+  assert.equal(listenHost(loadConfig({ HOST: '0.0.0.0' }, outside), log), '127.0.0.1');
+  assert.match(warnings.pop()!, /no API keys configured.*127\.0\.0\.1 only \(HOST=0\.0\.0\.0 ignored\)/);
+  assert.equal(listenHost(loadConfig({}, inside), log), '127.0.0.1', 'a container on loopback is reachable from nowhere else');
+  assert.match(warnings.pop()!, /listens on 127\.0\.0\.1 only$/);
+  assert.throws(() => listenHost(loadConfig({ HOST: '0.0.0.0' }, inside), log), ConfigError);
+  assert.throws(() => listenHost(loadConfig({ NODE_ENV: 'production' }, outside), log), ConfigError);
+  assert.equal(listenHost(loadConfig({ NODE_ENV: 'production', HOST: '0.0.0.0', STORAGE_API_KEYS: `${key}:admin` }, outside), log), '0.0.0.0');
+  assert.deepEqual(warnings, []);
+});
+
+test('a local service started without keys in a child process listens on loopback and logs why', async () => {
+  const dataDir = makeDataDir();
+  try {
+    const service = await startChildService({ DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local' });
+    assert.match(service.url, /^http:\/\/127\.0\.0\.1:/);
+    assert.ok(service.output.some((line) => /"level":40.*no API keys configured/.test(line)), service.output.join('\n'));
+    assert.equal(await service.stop('SIGTERM'), 0);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a bad key entry stops start-up naming its position, never the key', async () => {
+  const { loadConfig, ConfigError } = await import('../../src/config.js');
+  for (const [value, message] of [
+    ['secret-value-1:root', /STORAGE_API_KEYS entry 1: role must be one of read, write, admin/],
+    ['ok-key-000000000001:read,secret-value-2:write:Bad Project', /STORAGE_API_KEYS entry 2: projects must be project ids/],
+    ['secret-value-3:read,secret-value-3:admin', /entry 2: the same key appears twice/],
+  ] as const) {
+    assert.throws(() => loadConfig({ STORAGE_API_KEYS: value }, { dockerEnvFile: '/nonexistent' }), (error: unknown) => {
+      return error instanceof ConfigError && message.test(error.message) && !/secret-value/.test(error.message);
+    });
+  }
+});
+
+test('security headers on every answer; CORS off unless configured, then only for its origins', async () => {
+  const closed = await startTestService();
+  try {
+    const response = await closed.app.inject({ method: 'GET', url: '/v1/projects', headers: { origin: 'https://evil.example' } });
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.headers['x-content-type-options'], 'nosniff');
+    assert.equal(response.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.equal(response.headers['access-control-allow-origin'], undefined);
+  } finally {
+    await closed.destroy();
+  }
+  const open = await startTestService({ env: { CORS_ORIGINS: 'https://app.example.com' } });
+  try {
+    const preflight = await open.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/projects',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    assert.equal(preflight.statusCode, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com');
+    const evil = await open.app.inject({ method: 'GET', url: '/v1/projects', headers: { origin: 'https://evil.example' } });
+    assert.equal(evil.headers['access-control-allow-origin'], undefined);
+  } finally {
+    await open.destroy();
+  }
+});
+
+test('rate limits are per key: 429 with Retry-After, other keys and probes unaffected', async () => {
+  const service = await startTestService({ env: { STORAGE_API_KEYS: `${key}:read,${other}:read`, RATE_LIMIT_MAX: '5' } });
+  try {
+    const get = (token: string) => service.app.inject({ method: 'GET', url: '/v1/projects', headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 5; i++) assert.equal((await get(key)).statusCode, 200);
+    const limited = await get(key);
+    assert.equal(limited.statusCode, 429);
+    assert.equal(JSON.parse(limited.body).code, 'RATE_LIMITED');
+    assert.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After is set');
+    assert.equal((await get(other)).statusCode, 200, 'another key has its own budget');
+    for (let i = 0; i < 10; i++) assert.equal((await service.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+  } finally {
+    await service.destroy();
+  }
+});
+
+test('an event loop that falls behind sheds requests with 503 OVERLOADED and Retry-After, then recovers', async () => {
+  const service = await startTestService({ env: { LOAD_SHED_EVENT_LOOP_DELAY_MS: '100' } });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await service.app.inject({ method: 'GET', url: '/v1/projects' })).statusCode, 200);
+    // Sustained stalls, as a flood of synchronous work would cause: the sampled mean delay exceeds the limit.
+    let shed: Awaited<ReturnType<typeof service.app.inject>> | undefined;
+    for (let round = 0; round < 20 && !shed; round++) {
+      const until = Date.now() + 200;
+      while (Date.now() < until) {}
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const response = await service.app.inject({ method: 'GET', url: '/v1/projects' });
+      if (response.statusCode !== 200) shed = response;
+    }
+    assert.ok(shed, 'some request was shed');
+    assert.equal(shed.statusCode, 503, shed.body);
+    assert.equal(JSON.parse(shed.body).code, 'OVERLOADED');
+    assert.ok(Number(shed.headers['retry-after']) > 0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await service.app.inject({ method: 'GET', url: '/v1/projects' })).statusCode, 200, 'recovers once the loop keeps up');
+  } finally {
+    await service.destroy();
+  }
+});
