@@ -13,6 +13,7 @@ import type { Services } from './services.js';
 import { createValidatorCompiler } from './validation.js';
 import { registerJsonParser } from './json-body.js';
 import { adminRoutes } from './routes/admin.js';
+import { backupRoutes } from './routes/backup.js';
 import { entityRoutes } from './routes/entities.js';
 import { healthRoutes } from './routes/health.js';
 import { measureRequests, metricsRoutes } from './routes/metrics.js';
@@ -79,6 +80,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(healthRoutes, { services });
   await app.register(metricsRoutes, { services });
   await app.register(adminRoutes, { services });
+  await app.register(backupRoutes, { services });
   await app.register(projectRoutes, { services });
   for (const entity of entities) await app.register(entityRoutes, { services, entity });
   await app.register(vectorRoutes, { services });
