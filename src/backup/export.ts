@@ -34,6 +34,14 @@ export interface ExportOptions {
   onProgress?: (progress: { lines: number; phase: string }) => void;
 }
 
+export interface ExportResult {
+  /** Data lines written, header included, trailer not. */
+  lines: number;
+  /** The projects exported. */
+  projects: string[];
+  summary: Summary;
+}
+
 /** Receives NDJSON text; resolves when the text may be followed by more (backpressure). */
 export type ExportSink = (text: string) => Promise<void> | void;
 
@@ -41,12 +49,13 @@ const PAGE = 1000;
 const DOCUMENT_PAGE = 256;
 const FLUSH_CHARS = 256 * 1024;
 
-export async function exportBackup(services: Pick<Services, 'relational' | 'vectors'>, sink: ExportSink, options: ExportOptions = {}): Promise<{ lines: number; summary: Summary }> {
+export async function exportBackup(services: Pick<Services, 'relational' | 'vectors'>, sink: ExportSink, options: ExportOptions = {}): Promise<ExportResult> {
   const store = services.relational.store;
   const vectorStore = services.vectors.store;
   const embedder = services.vectors.embedder;
   const only = options.projects && options.projects.length > 0 ? [...new Set(options.projects)].sort() : undefined;
   const tallies = new Tallies();
+  const exported: string[] = [];
   let lines = 0;
   let buffered: string[] = [];
   let bufferedChars = 0;
@@ -84,6 +93,7 @@ export async function exportBackup(services: Pick<Services, 'relational' | 'vect
       const page = await listProjects(db, 100, projectCursor, only);
       for (const project of page.items) {
         const projectId = project.projectId;
+        exported.push(projectId);
         tallies.add(PROJECTS_KEY, project);
         await emit({ type: 'project', project });
 
@@ -123,5 +133,5 @@ export async function exportBackup(services: Pick<Services, 'relational' | 'vect
   const dataLines = lines;
   await emit({ type: 'trailer', lines: dataLines, summary });
   await flush();
-  return { lines: dataLines, summary };
+  return { lines: dataLines, projects: exported, summary };
 }

@@ -10,6 +10,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { exportBackup } from '../backup/export.js';
 import { importBackup } from '../backup/import.js';
+import { streamSink } from '../backup/sink.js';
 import { ErrorSchema } from '../entities/schemas.js';
 import { PROJECT_ID_PATTERN } from '../entities/project-id.js';
 import { AppError } from '../errors.js';
@@ -50,19 +51,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       if (!PROJECT_ID_PATTERN.test(id)) throw new AppError('INVALID_PROJECT_ID', `${JSON.stringify(id)} is not a valid project id`);
     }
     const body = new PassThrough();
-    const sink = (text: string) =>
-      new Promise<void>((resolve, reject) => {
-        if (body.destroyed) return reject(new Error('the export client went away'));
-        if (body.write(text)) return resolve();
-        const done = (error?: Error) => {
-          body.off('drain', onDrain).off('close', onClose);
-          if (error) reject(error);
-          else resolve();
-        };
-        const onDrain = () => done();
-        const onClose = () => done(new Error('the export client went away'));
-        body.once('drain', onDrain).once('close', onClose);
-      });
+    const sink = streamSink(body, 'the export client went away');
     exportBackup(services, sink, { projects }).then(
       () => body.end(),
       (error: unknown) => {
