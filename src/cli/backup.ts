@@ -13,9 +13,11 @@ import { parseArgs } from 'node:util';
 import { exportBackup, type ExportResult } from '../backup/export.js';
 import { compareSummaries, type Summary } from '../backup/format.js';
 import { importBackup } from '../backup/import.js';
+import { importInMemoria, type InMemoriaImportReport } from '../backup/in-memoria.js';
 import { streamSink } from '../backup/sink.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { entities } from '../entities/registry.js';
+import { PROJECT_ID_PATTERN, PROJECT_ID_SOURCE } from '../entities/project-id.js';
 import { createServices, type Services } from '../services.js';
 import { readEnvFile } from './env-file.js';
 import { createProgress } from './progress.js';
@@ -167,4 +169,36 @@ export async function migrateCommand(argv: string[]): Promise<number> {
       return differing === 0 ? 0 : 1;
     }),
   );
+}
+
+export async function importInMemoriaCommand(argv: string[], env: Env): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { db: { type: 'string' }, project: { type: 'string', short: 'p' }, embed: { type: 'boolean', default: false }, collection: { type: 'string', default: 'concepts' } },
+  });
+  const file = need(values.db, '--db');
+  const projectId = need(values.project, '--project');
+  if (!PROJECT_ID_PATTERN.test(projectId)) throw new ConfigError(`--project ${JSON.stringify(projectId)} is not a valid project id (${PROJECT_ID_SOURCE})`);
+  return withServices(env, async (services) => {
+    const progress = createProgress('import-in-memoria');
+    let report: InMemoriaImportReport;
+    try {
+      report = await importInMemoria(services, { file, projectId, embedInto: values.embed ? values.collection : undefined, onProgress: ({ done, phase }) => progress.update(done, phase) });
+    } finally {
+      progress.stop();
+    }
+    const lines = [`${file} (In-Memoria schema version ${report.schemaVersion ?? 'unknown'}) -> project ${projectId}`];
+    let short = 0;
+    for (const table of report.tables) {
+      const ok = table.imported === table.sourceRows;
+      if (!ok) short++;
+      const dropped = table.droppedColumns.length ? ` (columns not kept: ${table.droppedColumns.join(', ')})` : '';
+      lines.push(`  ${table.table.padEnd(24)} ${String(table.sourceRows).padStart(7)} rows -> ${String(table.imported).padStart(7)} ${ok ? 'ok' : 'MISSING ROWS'}${dropped}`);
+    }
+    if (report.missingTables.length) lines.push(`  tables absent from this schema version: ${report.missingTables.join(', ')}`);
+    lines.push(`  project metadata: ${report.projectMetadata ? 'imported' : 'none in the file'}`);
+    if (values.embed) lines.push(`  concepts embedded into collection ${values.collection}: ${report.embedded}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return short === 0 ? 0 : 1;
+  });
 }

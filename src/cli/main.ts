@@ -6,7 +6,7 @@
 import { ConfigError } from '../config.js';
 import { AppError } from '../errors.js';
 import { startServer } from '../server.js';
-import { exportCommand, importCommand, migrateCommand } from './backup.js';
+import { exportCommand, importCommand, importInMemoriaCommand, migrateCommand } from './backup.js';
 
 const usage = `usage: in-memoria-storage <command>
 
@@ -17,8 +17,12 @@ commands:
   migrate --from ENV_FILE --to ENV_FILE [--project P]... [--reembed]
                                             copy between two provider configurations, then verify counts and
                                             checksums (exit 1 when they differ)
+  import-in-memoria --db FILE --project P [--embed [--collection NAME]]
+                                            import an In-Memoria SQLite database (any schema version) as
+                                            one project; --embed also embeds its concepts (collection
+                                            "concepts" by default)
 
-export and import use the stores the environment configures, like serve.`;
+export, import and import-in-memoria use the stores the environment configures, like serve.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(rest, process.env);
     case 'migrate':
       return migrateCommand(rest);
+    case 'import-in-memoria':
+      return importInMemoriaCommand(rest, process.env);
     case undefined:
     case 'help':
     case '--help':
