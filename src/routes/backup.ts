@@ -4,8 +4,7 @@
  * issue gates them to the `admin` role (tag `admin`); until then they are as
  * open as every other route.
  */
-import type { Readable } from 'node:stream';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { exportBackup } from '../backup/export.js';
@@ -75,5 +74,9 @@ export const backupRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       consumes: [NDJSON],
       response: { 200: ImportReportSchema, 400: ErrorSchema, 415: ErrorSchema, 503: ErrorSchema },
     },
-  }, async (request) => importBackup(services, request.body as Readable, { reembed: request.query.reembed ?? false }));
+  }, async (request) => {
+    // Any other content type was parsed already (JSON): the import reads NDJSON only, as a stream.
+    if (!(request.body instanceof Readable)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `POST /v1/import takes ${NDJSON}`);
+    return importBackup(services, request.body, { reembed: request.query.reembed ?? false });
+  });
 };

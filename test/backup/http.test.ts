@@ -34,6 +34,10 @@ test('export streams NDJSON of the projects named; import reports counts; a cut 
     const cut = await target.app.inject({ method: 'POST', url: '/v1/import', headers: { 'content-type': 'application/x-ndjson' }, payload: response.body.slice(0, response.body.length - 50) });
     assert.equal(cut.statusCode, 400);
     assert.equal(cut.json().code, 'BACKUP_TRUNCATED');
+
+    const json = await target.app.inject({ method: 'POST', url: '/v1/import', payload: { type: 'header' } });
+    assert.equal(json.statusCode, 415);
+    assert.equal(json.json().code, 'UNSUPPORTED_MEDIA_TYPE');
   } finally {
     await source.destroy();
     await target.destroy();

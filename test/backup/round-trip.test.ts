@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { importBackup } from '../../src/backup/import.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
+import { rmSync } from 'node:fs';
 import { makeDataDir, testEnv } from '../support/app.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { startQdrantTestServer, type QdrantTestServer } from '../support/qdrant-test-server.js';
@@ -17,6 +18,7 @@ let postgres: TestPostgres;
 let qdrant: QdrantTestServer;
 let databases = 0;
 let prefixes = 0;
+const dataDirs: string[] = [];
 
 before(async () => {
   postgres = await startPostgres();
@@ -25,6 +27,7 @@ before(async () => {
 after(async () => {
   await qdrant?.stop();
   postgres?.destroy();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 type Relational = 'sqlite' | 'postgres';
@@ -34,7 +37,9 @@ async function open(relational: Relational, vectors: Vectors): Promise<Services>
   const extra: Record<string, string> = { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: relational, VECTOR_PROVIDER: vectors, EMBEDDING_PROVIDER: 'local' };
   if (relational === 'postgres') extra.DATABASE_URL = await postgres.createDatabase(`backup_${++databases}`);
   if (vectors === 'qdrant') Object.assign(extra, { QDRANT_URL: qdrant.url, QDRANT_COLLECTION: `backup_${++prefixes}` });
-  return createServices(loadConfig(testEnv(makeDataDir(), extra)));
+  const dataDir = makeDataDir();
+  dataDirs.push(dataDir);
+  return createServices(loadConfig(testEnv(dataDir, extra)));
 }
 
 const pairs: Array<[Relational, Vectors]> = [
