@@ -9,17 +9,37 @@ import { registerAuth } from './auth.js';
 import { registerProtections } from './protections.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { entities } from './entities/registry.js';
+import { ErrorSchema } from './entities/schemas.js';
 import { AppError } from './errors.js';
 import { handleError, handleNotFound } from './http-errors.js';
 import type { Services } from './services.js';
 import { createValidatorCompiler } from './validation.js';
 import { registerJsonParser } from './json-body.js';
 import { adminRoutes } from './routes/admin.js';
+import { backupRoutes } from './routes/backup.js';
 import { entityRoutes } from './routes/entities.js';
 import { healthRoutes } from './routes/health.js';
 import { measureRequests, metricsRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
 import { vectorRoutes } from './routes/vectors.js';
+
+/**
+ * Every route answers errors with the same body: the document names it once under
+ * components and refers to it, instead of repeating it in some six hundred responses.
+ */
+// ErrorSchema carries `title: 'Error'` (src/entities/schemas.ts): that is how its copies are found.
+function shareErrorSchema<T extends object>(document: T): T {
+  const isError = (node: unknown) => (node as { title?: unknown } | null)?.title === 'Error';
+  const visit = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(visit);
+    if (node === null || typeof node !== 'object') return node;
+    if (isError(node)) return { $ref: '#/components/schemas/Error' };
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, visit(value)]));
+  };
+  const shared = visit(document) as T & { components?: { schemas?: Record<string, unknown> } };
+  shared.components = { ...shared.components, schemas: { ...shared.components?.schemas, Error: ErrorSchema } };
+  return shared;
+}
 
 export interface AppOptions {
   services: Services;
@@ -81,6 +101,8 @@ export async function buildApp({ services, logger, onRoute }: AppOptions): Promi
         ...entities.map((entity) => ({ name: entity.name, description: entity.title })),
       ],
     },
+    // Always an OpenAPI 3 document here (the `openapi` option above).
+    transformObject: (document) => ('openapiObject' in document ? shareErrorSchema(document.openapiObject) : document.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -88,6 +110,7 @@ export async function buildApp({ services, logger, onRoute }: AppOptions): Promi
   await app.register(healthRoutes, { services });
   await app.register(metricsRoutes, { services });
   await app.register(adminRoutes, { services });
+  await app.register(backupRoutes, { services });
   await app.register(projectRoutes, { services });
   for (const entity of entities) await app.register(entityRoutes, { services, entity });
   await app.register(vectorRoutes, { services });

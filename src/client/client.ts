@@ -205,7 +205,8 @@ export class StorageClient {
 
   /**
    * Streams `GET /v1/export` as parsed NDJSON records, one per line, without
-   * holding the dump. (The endpoint belongs to a later issue of the service.)
+   * holding the dump: header, projects, entity rows, collections, documents,
+   * trailer (docs/BACKUP.md). `{projects: 'a,b'}` exports only those projects.
    */
   async *exportStream(query: Query = {}, options?: CallOptions): AsyncGenerator<Record<string, unknown>> {
     const spec = { method: 'GET' as const, path: '/v1/export', query, headers: { accept: 'application/x-ndjson' }, ...options };
@@ -220,16 +221,19 @@ export class StorageClient {
    * Uploads records to `POST /v1/import` as NDJSON, streamed as they are
    * produced. Never retried: a stream cannot be replayed. No timeout unless
    * given one: an upload lasts as long as the dump (a signal still cancels it).
-   * (The endpoint belongs to a later issue of the service.)
+   * `reembed` embeds documents again with the service's embedder instead of
+   * refusing vectors of another size. Answers the import report (counts, checksums).
    */
-  importStream(records: AsyncIterable<unknown> | Iterable<unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
+  importStream(records: AsyncIterable<unknown> | Iterable<unknown>, options: CallOptions & { reembed?: boolean } = {}): Promise<Record<string, unknown>> {
+    const { reembed, ...callOptions } = options;
     return this.http.json({
       method: 'POST',
       path: '/v1/import',
+      query: reembed ? { reembed: true } : {},
       body: ndjsonStream(records),
       headers: { 'content-type': 'application/x-ndjson' },
-      ...options,
-      timeoutMs: options.timeoutMs ?? 0,
+      ...callOptions,
+      timeoutMs: callOptions.timeoutMs ?? 0,
     });
   }
 }

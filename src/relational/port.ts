@@ -25,6 +25,11 @@ export interface RelationalStore extends SqlClient {
   readonly provider: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe when several replicas start at once. */
   migrate(): Promise<number>;
+  /**
+   * Runs read-only `work` on one consistent snapshot of the database (exports):
+   * every statement sees the same committed state, whatever is written meanwhile.
+   */
+  snapshot<T>(work: (db: SqlClient) => Promise<T>): Promise<T>;
   /** Throws when the database cannot serve requests. */
   health(): Promise<void>;
   close(): Promise<void>;

@@ -169,6 +169,18 @@ export function createPostgresStore({ settings, onIdleError }: PostgresStoreOpti
       await ready();
       return withClient((client) => inTransaction(client, work));
     },
+    async snapshot(work) {
+      await ready();
+      return withClient(async (client) => {
+        // One connection, one REPEATABLE READ transaction: every page of the export reads the same snapshot.
+        await execute(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        try {
+          return await work(over(client));
+        } finally {
+          await client.query('COMMIT').catch(() => undefined);
+        }
+      });
+    },
     migrate,
     async health() {
       await ready();

@@ -97,6 +97,19 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
     });
   }
 
+  // The store holds the file in exclusive locking mode, so no second connection can read beside it: the
+  // snapshot is a read transaction on the one connection, and other statements wait while it is open.
+  async function snapshot<T>(work: (db: SqlClient) => Promise<T>): Promise<T> {
+    return exclusive(async () => {
+      guard(() => db.exec('BEGIN DEFERRED'));
+      try {
+        return await work(direct);
+      } finally {
+        if (db.inTransaction) db.exec('COMMIT');
+      }
+    });
+  }
+
   const whenIdle = <T>(work: () => Promise<T>): Promise<T> => (pending === 0 ? work() : exclusive(work));
 
   return {
@@ -105,6 +118,7 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
     query: (sql, params) => whenIdle(() => direct.query(sql, params)),
     run: (sql, params) => whenIdle(() => direct.run(sql, params)),
     transaction,
+    snapshot,
     migrate: () => applyMigrations({ dialect: sqliteDialect, query: direct.query, run: direct.run, transaction }),
     async health() {
       guard(() => db.prepare('SELECT 1').get());

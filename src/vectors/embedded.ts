@@ -401,14 +401,18 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     },
 
     async scroll(projectId, name, request: ScrollRequest): Promise<ScrollPage> {
-      const collection = await open(projectId, name);
+      ensureOpen();
+      // Scrolling reads SQLite only, so it never loads the collection into memory: an export of a large
+      // store (every collection scrolled once) would otherwise end up holding every vector at once.
+      const row = findRow(projectId, name);
+      if (!row) throw new AppError('COLLECTION_NOT_FOUND', `collection \`${name}\` does not exist in project \`${projectId}\``);
       const predicate = predicateFor(request.filter);
       const after = request.cursor === undefined ? '' : decodeCursor(request.cursor);
       const limit = Math.max(1, Math.floor(request.limit));
       const items: StoredDocument[] = [];
       let more = false;
       // Ordered by id through the (collection_id, doc_id) index, so pages never overlap or skip.
-      for (const stored of sql.scrollFrom.iterate(BigInt(collection.row.id), after) as IterableIterator<{ doc_id: string; content: string; metadata: string; vector: Buffer }>) {
+      for (const stored of sql.scrollFrom.iterate(BigInt(row.id), after) as IterableIterator<{ doc_id: string; content: string; metadata: string; vector: Buffer }>) {
         const metadata = JSON.parse(stored.metadata) as Metadata;
         if (predicate && !predicate(metadata)) continue;
         if (items.length === limit) {
@@ -417,7 +421,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         }
         const document: StoredDocument = { id: stored.doc_id, metadata };
         if (request.includeContent) document.content = stored.content;
-        if (request.includeVector) document.vector = fromBlob(stored.vector, collection.row.dimensions);
+        if (request.includeVector) document.vector = fromBlob(stored.vector, row.dimensions);
         items.push(document);
       }
       return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };

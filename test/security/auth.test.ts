@@ -72,6 +72,8 @@ test('every route is enumerated and every /v1 route declares a role', () => {
   const roleOf = (method: string, url: string) => routes.find((route) => route.method === method && route.url === url)?.role;
   assert.equal(roleOf('GET', '/v1/config'), 'admin');
   assert.equal(roleOf('DELETE', '/v1/projects/:projectId'), 'admin');
+  assert.equal(roleOf('GET', '/v1/export'), 'admin');
+  assert.equal(roleOf('POST', '/v1/import'), 'admin');
   assert.equal(roleOf('POST', '/v1/projects/:projectId/collections/:collection/search'), 'read');
   assert.equal(roleOf('GET', '/v1/projects/:projectId/concepts/count'), 'read');
   assert.equal(roleOf('POST', '/v1/projects/:projectId/concepts/batch'), 'write');
