@@ -2,7 +2,8 @@
  * Swagger UI in a real browser: Debian's Chromium, driven by playwright-core
  * (which downloads nothing; it is pointed at /usr/bin/chromium), loads /docs,
  * expands GET /health, runs "Try it out" and sees a 200 from the live service.
- * The screenshot it takes is the one in the README (docs/swagger-ui.png).
+ * It takes a screenshot into a temporary directory; `UPDATE_SCREENSHOT=1` writes it to
+ * docs/swagger-ui.png (the README's) instead, so a test run never changes a committed file.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -14,12 +15,13 @@ import { chromium } from 'playwright-core';
 import { startTestService } from '../support/app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const screenshot = fileURLToPath(new URL('../../docs/swagger-ui.png', import.meta.url));
+const committedScreenshot = fileURLToPath(new URL('../../docs/swagger-ui.png', import.meta.url));
 
 test('Swagger UI at /docs: expand GET /health, Try it out, Execute -> 200', { timeout: 90_000 }, async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-system-packages.sh`);
   const service = await startTestService();
   const profile = mkdtempSync(path.join(tmpdir(), 'ims-chromium-'));
+  const screenshot = process.env.UPDATE_SCREENSHOT === '1' ? committedScreenshot : path.join(profile, 'swagger-ui.png');
   // A fresh profile directory each run (Playwright passes it as --user-data-dir).
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

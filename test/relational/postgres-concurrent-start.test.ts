@@ -30,6 +30,7 @@ test('three service processes migrating one empty database at once all come up; 
     });
     assert.equal(put.status, 200);
     const back = await fetch(`${services[2]!.url}/v1/projects/shared/decisions/db`);
+    assert.equal(back.status, 200, `${await back.clone().text()}\n${services[2]!.output.join('\n')}`);
     assert.equal(((await back.json()) as { decisionValue: string }).decisionValue, 'postgres');
 
     const log = services.flatMap((service) => service.output).join('\n');
