@@ -13,17 +13,25 @@ import type { Config } from './config.js';
 import { AppError } from './errors.js';
 
 const SHED_RETRY_AFTER_SECONDS = 2;
+const SAMPLE_INTERVAL_MS = 100;
 
 export async function registerProtections(app: FastifyInstance, config: Config): Promise<void> {
   const { corsOrigins, rateLimit: limit, loadShedEventLoopDelayMs } = config.server;
   if (loadShedEventLoopDelayMs > 0) {
+    // Start-up (compiling every route's schemas) blocks the loop for a moment, and the samples taken
+    // across it would shed the first requests of a service that is not overloaded at all: shedding
+    // starts two sample windows after the app is ready, once those samples have aged out.
+    let shedFrom = Infinity;
+    app.addHook('onReady', async () => {
+      shedFrom = performance.now() + 2 * SAMPLE_INTERVAL_MS;
+    });
     await app.register(underPressure, {
       maxEventLoopDelay: loadShedEventLoopDelayMs,
-      sampleInterval: 100,
+      sampleInterval: SAMPLE_INTERVAL_MS,
       // Probes (/health, /ready, /metrics: no role) always answer, and truthfully: an orchestrator must not
       // restart a service because it shed load. Elsewhere a rejected promise reaches the error handler.
       pressureHandler: async (request) => {
-        if (!request.routeOptions.config.role) return;
+        if (!request.routeOptions.config.role || performance.now() < shedFrom) return;
         throw new AppError('OVERLOADED', 'the service is overloaded; retry shortly', { retryAfter: SHED_RETRY_AFTER_SECONDS });
       },
     });

@@ -111,6 +111,20 @@ test('rate limits are per key: 429 with Retry-After, other keys and probes unaff
   }
 });
 
+test('start-up is not an overload: the first requests after start are served, not shed', async () => {
+  // Building the app (compiling every route's schemas) stalls the loop for longer than this limit.
+  const service = await startTestService({ env: { LOAD_SHED_EVENT_LOOP_DELAY_MS: '60' } });
+  try {
+    for (let i = 0; i < 20; i++) {
+      const response = await service.app.inject({ method: 'GET', url: '/v1/projects' });
+      assert.equal(response.statusCode, 200, `request ${i}: ${response.body}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await service.destroy();
+  }
+});
+
 test('an event loop that falls behind sheds requests with 503 OVERLOADED and Retry-After, then recovers', async () => {
   const service = await startTestService({ env: { LOAD_SHED_EVENT_LOOP_DELAY_MS: '100' } });
   try {
