@@ -2,7 +2,7 @@
  * `npm run soak`: the service in a child process (local mode: SQLite + embedded store) under mixed
  * reads and writes for SOAK_SECONDS (default 60) after a warm-up, then its RSS growth. Writes reuse a
  * bounded set of ids, so the data stops growing after the warm-up and any RSS growth is a leak.
- * Exits 1 on any error answer or an RSS growth of 10% or more. Too long for `npm test` on two cores.
+ * Exits 1 on any error answer or an RSS growth of 10% or more. `npm test` runs it (test/reliability/soak.test.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
