@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '../test/support/postgres.js';
-import { load, startChild, type Child } from './support.js';
+import { authHeaders, jsonHeaders, load, productionEnv, startChild, type Child } from './support.js';
 
 const ROWS = 100_000;
 const BATCH = 1_000;
@@ -52,7 +52,7 @@ async function batchUpsert(url: string, project: string, clients: number): Promi
         next += BATCH;
         if (start >= ROWS) return;
         const items = Array.from({ length: BATCH }, (_unused, offset) => concept(start + offset));
-        const response = await fetch(`${url}/v1/projects/${project}/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+        const response = await fetch(`${url}/v1/projects/${project}/concepts/batch`, { method: 'POST', headers: jsonHeaders, body: JSON.stringify({ items }) });
         if (response.status !== 200) throw new Error(`batch at ${start}: ${response.status} ${await response.text()}`);
       }
     }),
@@ -64,7 +64,7 @@ async function searchMilliseconds(url: string, project: string): Promise<number>
   const samples = 50;
   const started = performance.now();
   for (let index = 0; index < samples; index++) {
-    const response = await fetch(`${url}/v1/projects/${project}/concepts?q=${encodeURIComponent(`cept${(index * 1999) % ROWS}serv`)}&limit=10`);
+    const response = await fetch(`${url}/v1/projects/${project}/concepts?q=${encodeURIComponent(`cept${(index * 1999) % ROWS}serv`)}&limit=10`, { headers: authHeaders });
     if (response.status !== 200) throw new Error(`search: ${response.status}`);
     await response.arrayBuffer();
   }
@@ -83,11 +83,11 @@ async function main(): Promise<void> {
     children.push(hello);
     const service = await startChild(
       ['dist/cli/main.js', 'serve'],
-      { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      { ...productionEnv, IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
       '/ready',
     );
     children.push(service);
-    const sqlite = await startChild(['dist/cli/main.js', 'serve'], { IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: path.join(dataDir, 'sqlite'), LOG_LEVEL: 'warn' }, '/ready');
+    const sqlite = await startChild(['dist/cli/main.js', 'serve'], { ...productionEnv, IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: path.join(dataDir, 'sqlite'), LOG_LEVEL: 'warn' }, '/ready');
     children.push(sqlite);
 
     console.error(`upserting ${ROWS} concepts in batches of ${BATCH}...`);
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     const sqliteRows = 10 * BATCH;
     for (let start = 0; start < sqliteRows; start += BATCH) {
       const items = Array.from({ length: BATCH }, (_unused, offset) => concept(start + offset));
-      await fetch(`${sqlite.url}/v1/projects/bench/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+      await fetch(`${sqlite.url}/v1/projects/bench/concepts/batch`, { method: 'POST', headers: jsonHeaders, body: JSON.stringify({ items }) });
     }
 
     console.error(`measuring for ${DURATION_SECONDS} s each with ${CONNECTIONS} connections...`);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { startChild } from './support.js';
+import { jsonHeaders, productionEnv, startChild } from './support.js';
 import { createVectorData, percentile } from './vector-data.js';
 
 const { values } = parseArgs({ options: { batches: { type: 'string', default: '50' }, searches: { type: 'string', default: '300' } } });
@@ -32,7 +32,7 @@ async function timeEach(count: number, work: (index: number) => Promise<unknown>
 }
 
 async function post(url: string, body: unknown): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, { method: 'POST', headers: jsonHeaders, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
   return response.json();
 }
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-qbench-'));
   const qdrant = await startChild(['--import', 'tsx', 'bench/qdrant-server.ts'], { QDRANT_API_KEY: API_KEY }, '/healthz');
   const service = await startChild(['dist/cli/main.js', 'serve'], {
-    DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: qdrant.url, QDRANT_API_KEY: API_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+    DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: qdrant.url, QDRANT_API_KEY: API_KEY, LOG_LEVEL: 'warn', ...productionEnv,
   });
   try {
     const client = new QdrantClient({ url: qdrant.url, apiKey: API_KEY, checkCompatibility: false });
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       client.upsert('direct', { wait: true, points: batches[b]!.map((document, i) => ({ id: b * BATCH + i, vector: Array.from(document.vector), payload: { content: document.content, ...document.metadata } })) }),
     );
     const base = `${service.url}/v1/projects/bench/collections/code`;
-    await fetch(base, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dimensions: data.D, model: 'bench' }) });
+    await fetch(base, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ dimensions: data.D, model: 'bench' }) });
     const serviceUpsert = await timeEach(BATCHES, (b) =>
       post(`${base}/documents/batch`, { items: batches[b]!.map((document) => ({ id: document.id, content: document.content, metadata: document.metadata, embedding: Array.from(document.vector) })) }),
     );

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { load, startChild, table } from './support.js';
+import { jsonHeaders, load, productionEnv, startChild, table } from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const BATCH = 1000;
@@ -37,7 +37,7 @@ async function seed(url: string, clients: number, project: string): Promise<numb
     Array.from({ length: clients }, async () => {
       while (next < bodies.length) {
         const body = bodies[next++]!;
-        const response = await fetch(`${url}/v1/projects/${project}/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const response = await fetch(`${url}/v1/projects/${project}/concepts/batch`, { method: 'POST', headers: jsonHeaders, body });
         if (response.status !== 200) throw new Error(`batch failed: ${response.status} ${await response.text()}`);
       }
     }),
@@ -55,7 +55,7 @@ async function main() {
     rows.push({ measure: 'hello-world (bare Fastify)', 'req/s': Math.round(ceiling.requestsPerSecond), 'p50 ms': ceiling.p50, 'p99 ms': ceiling.p99, 'vs hello': '100%', non2xx: ceiling.non2xx });
 
     for (const logLevel of ['warn', 'info']) {
-      const service = await startChild(['dist/cli/main.js', 'serve'], { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local', LOG_LEVEL: logLevel, NODE_ENV: 'production' });
+      const service = await startChild(['dist/cli/main.js', 'serve'], { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local', LOG_LEVEL: logLevel, ...productionEnv });
       if (logLevel === 'warn') {
         for (const clients of [1, 2]) {
           const rowsPerSecond = await seed(service.url, clients, clients === 1 ? project : `${project}-${clients}`);

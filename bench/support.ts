@@ -4,6 +4,16 @@ import { once } from 'node:events';
 import { freePort } from '../test/support/ports.js';
 import autocannon from 'autocannon';
 
+/**
+ * The service as production runs it: NODE_ENV=production refuses to start without an API key, so
+ * the benches run with one and send it. The per-key rate limit is a policy, not a capacity, and would
+ * cap every figure at its budget: the benches turn it off.
+ */
+export const BENCH_API_KEY = 'bench-admin-key-0123456789abcdef';
+export const productionEnv = { NODE_ENV: 'production', STORAGE_API_KEYS: `${BENCH_API_KEY}:admin`, RATE_LIMIT_MAX: '0' };
+export const authHeaders = { authorization: `Bearer ${BENCH_API_KEY}` };
+export const jsonHeaders = { ...authHeaders, 'content-type': 'application/json' };
+
 export interface Child {
   url: string;
   process: ChildProcess;
@@ -51,6 +61,7 @@ export async function load(url: string, options: { paths?: string[]; seconds?: n
   const result = await autocannon({
     url,
     connections: options.connections ?? 10,
+    headers: authHeaders,
     duration: options.seconds ?? 10,
     ...(paths
       ? {

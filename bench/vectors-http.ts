@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEmbeddedVectorStore } from '../src/vectors/embedded.js';
-import { startChild } from './support.js';
+import { jsonHeaders, productionEnv, startChild } from './support.js';
 import { createVectorData, percentile, recall } from './vector-data.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, dims: { type: 'string', default: '384' }, queries: { type: 'string', default: '200' } } });
@@ -22,7 +22,7 @@ const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/pr
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 
 async function post(url: string, body: unknown): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, { method: 'POST', headers: jsonHeaders, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
   return response.json();
 }
@@ -42,11 +42,11 @@ async function searches(url: string, filter?: object): Promise<{ p50: number; p9
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-vbench-'));
-  const env = { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+  const env = { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local', LOG_LEVEL: 'warn', ...productionEnv };
   const rows: Array<[string, string, string]> = [];
   try {
     const first = await startChild(['dist/cli/main.js', 'serve'], env);
-    await fetch(`${first.url}${base}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dimensions: data.D, model: 'bench-clustered' }) });
+    await fetch(`${first.url}${base}`, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ dimensions: data.D, model: 'bench-clustered' }) });
     const started = performance.now();
     for (let start = 0; start < data.N; start += BATCH) {
       const items = data.documentsOf(start, Math.min(BATCH, data.N - start)).map((document) => ({ id: document.id, content: document.content, metadata: document.metadata, embedding: Array.from(document.vector) }));
