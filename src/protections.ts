@@ -14,21 +14,26 @@ import type { Config } from './config.js';
 import { AppError } from './errors.js';
 
 const SHED_RETRY_AFTER_SECONDS = 2;
-const SAMPLE_INTERVAL_MS = 100;
+const MIN_SAMPLE_INTERVAL_MS = 100;
 
 export async function registerProtections(app: FastifyInstance, config: Config): Promise<void> {
   const { corsOrigins, rateLimit: limit, loadShedEventLoopDelayMs } = config.server;
   if (loadShedEventLoopDelayMs > 0) {
-    // Start-up (compiling every route's schemas) blocks the loop for a moment, and the samples taken
-    // across it would shed the first requests of a service that is not overloaded at all: shedding
-    // starts two sample windows after the app is ready, once those samples have aged out.
+    // under-pressure reads the mean of Node's event-loop delay histogram once per window and counts an
+    // empty window (no sample: the loop was blocked across all of it) as an infinite delay
+    // (fastify/under-pressure#125). With 100 ms windows, one 200 ms parse of a large batch shed the
+    // next requests of a single, sequential client. A window as long as the limit makes an empty
+    // window mean a stall of at least the limit, which is what shedding is for.
+    const window = Math.max(MIN_SAMPLE_INTERVAL_MS, loadShedEventLoopDelayMs);
+    // Start-up (compiling every route's schemas) stalls the loop too, and is not an overload:
+    // shedding starts two windows after the app is ready, once those samples have aged out.
     let shedFrom = Infinity;
     app.addHook('onReady', async () => {
-      shedFrom = performance.now() + 2 * SAMPLE_INTERVAL_MS;
+      shedFrom = performance.now() + 2 * window;
     });
     await app.register(underPressure, {
       maxEventLoopDelay: loadShedEventLoopDelayMs,
-      sampleInterval: SAMPLE_INTERVAL_MS,
+      sampleInterval: window,
       // Probes (/health, /ready, /metrics: no role) always answer, and truthfully: an orchestrator must not
       // restart a service because it shed load. Elsewhere a rejected promise reaches the error handler.
       pressureHandler: async (request) => {

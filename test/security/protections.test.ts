@@ -125,6 +125,23 @@ test('start-up is not an overload: the first requests after start are served, no
   }
 });
 
+test('stalls shorter than the limit never shed: a large batch parsed in 150 ms is not an overload', async () => {
+  const service = await startTestService({ env: { LOAD_SHED_EVENT_LOOP_DELAY_MS: '300' } });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Before the fix, a 150 ms stall covering a whole 100 ms sample window read as an infinite delay.
+    for (let round = 0; round < 15; round++) {
+      const until = Date.now() + 150;
+      while (Date.now() < until) {}
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const response = await service.app.inject({ method: 'GET', url: '/v1/projects' });
+      assert.equal(response.statusCode, 200, `round ${round}: ${response.body}`);
+    }
+  } finally {
+    await service.destroy();
+  }
+});
+
 test('an event loop that falls behind sheds requests with 503 OVERLOADED and Retry-After, then recovers', async () => {
   const service = await startTestService({ env: { LOAD_SHED_EVENT_LOOP_DELAY_MS: '100' } });
   try {
