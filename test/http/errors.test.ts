@@ -90,6 +90,16 @@ describe('bad input', () => {
     assert.ok(!('polluted' in {}), 'no prototype pollution');
   });
 
+  test('nesting is counted to the limit exactly: 64 levels stored, 65 refused', async () => {
+    // The root object and `relationships` are two levels; the arrays inside make up the rest.
+    const nested = (levels: number) => `{"conceptName":"n","conceptType":"x","relationships":{"n":${'['.repeat(levels)}${']'.repeat(levels)},"s":"]]]\\\\"}}`;
+    const within = await service.app.inject({ method: 'PUT', url: '/v1/projects/q/concepts/depth', payload: nested(62), headers: { 'content-type': 'application/json' } });
+    assert.equal(within.statusCode, 200, within.body);
+    const beyond = await service.app.inject({ method: 'PUT', url: '/v1/projects/q/concepts/depth', payload: nested(63), headers: { 'content-type': 'application/json' } });
+    assert.equal(beyond.statusCode, 400, beyond.body);
+    assert.equal(JSON.parse(beyond.body).code, 'MALFORMED_JSON');
+  });
+
   test('nothing was written by any failed request', async () => {
     const stats = JSON.parse((await service.app.inject({ method: 'GET', url: '/v1/projects/p/stats' })).body);
     for (const [name, entity] of Object.entries(stats.entities as Record<string, { count: number }>)) assert.equal(entity.count, 0, name);
