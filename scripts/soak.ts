@@ -2,7 +2,8 @@
  * `npm run soak`: the service in a child process (local mode: SQLite + embedded store) under mixed
  * reads and writes for SOAK_SECONDS (default 60) after a warm-up, then its RSS growth. Writes reuse a
  * bounded set of ids, so the data stops growing after the warm-up and any RSS growth is a leak.
- * Exits 1 on any error answer or an RSS growth of 10% or more. `npm test` runs it (test/reliability/soak.test.ts).
+ * Exits 1 on any error answer or an RSS growth of 10% or more (median of the last three samples
+ * against the median of the first three after the warm-up). `npm test` runs it (test/reliability/soak.test.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -90,7 +91,9 @@ const running = Array.from({ length: workers }, () => worker());
 await new Promise((resolve) => setTimeout(resolve, warmupSeconds * 1000));
 const warm = rssMiB();
 const warmCount = Object.values(statuses).reduce((sum, count) => sum + count, 0);
-const samples: number[] = [];
+// RSS saws up and down with garbage collection (±10 % here): growth compares the median of the
+// first three samples after the warm-up with the median of the last three, not two single moments.
+const samples: number[] = [warm];
 const sampler = setInterval(() => samples.push(rssMiB()), 5000);
 await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 stop = true;
@@ -103,7 +106,10 @@ const exitCode = await new Promise<number | null>((resolve) => child.once('exit'
 rmSync(dataDir, { recursive: true, force: true });
 
 const errors = Object.entries(statuses).filter(([status]) => !/^2\d\d$/.test(status)).reduce((sum, [, count]) => sum + count, 0);
-const growth = (end - warm) / warm;
+samples.push(end);
+const median3 = (values: number[]) => [...values].sort((a, b) => a - b)[1]!;
+const [early, late] = [median3(samples.slice(0, 3)), median3(samples.slice(-3))];
+const growth = (late - early) / early;
 const report = {
   seconds: Math.round((Date.now() - started) / 1000),
   measuredSeconds: seconds,
@@ -113,7 +119,13 @@ const report = {
   perSecond: Math.round((total - warmCount) / seconds),
   statuses,
   errors,
-  rssMiB: { afterWarmup: Math.round(warm * 10) / 10, end: Math.round(end * 10) / 10, samples: samples.map((value) => Math.round(value)) },
+  rssMiB: {
+    afterWarmup: Math.round(warm * 10) / 10,
+    end: Math.round(end * 10) / 10,
+    earlyMedian: Math.round(early * 10) / 10,
+    lateMedian: Math.round(late * 10) / 10,
+    samples: samples.map((value) => Math.round(value)),
+  },
   rssGrowthPercent: Math.round(growth * 1000) / 10,
   exitCode,
 };
