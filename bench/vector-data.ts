@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type { VectorDocument } from '../src/vectors/port.js';
+import { seededRandom } from '../test/support/random.js';
 
 const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
 
@@ -20,29 +21,18 @@ const CLUSTERS = 2000;
   const LANGUAGES = ['typescript', 'javascript', 'python', 'rust', 'go', 'java', 'ruby', 'csharp', 'cpp', 'php'];
   const FILTER = { language: 'typescript' };
   
-  function mulberry32(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-  
   function gaussian(random: () => number): number {
     return Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   }
   
-  const centroidRandom = mulberry32(1);
+  const centroidRandom = seededRandom(1);
   const centroids = new Float32Array(CLUSTERS * D).map(() => gaussian(centroidRandom));
   
   /** Vectors of documents [start, start + count), the same on every call. */
   function vectorsOf(start: number, count: number): Float32Array {
     const out = new Float32Array(count * D);
     for (let i = 0; i < count; i++) {
-      const random = mulberry32(1000 + start + i);
+      const random = seededRandom(1000 + start + i);
       const cluster = Math.floor(random() * CLUSTERS);
       for (let j = 0; j < D; j++) out[i * D + j] = centroids[cluster * D + j]! + gaussian(random) * 0.7;
     }
@@ -67,7 +57,7 @@ const CLUSTERS = 2000;
   }
   
   function queryVectors(): Float32Array[] {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     return Array.from({ length: Q }, () => {
       const base = vectorsOf(Math.floor(random() * N), 1);
       return base.map((x) => x + gaussian(random) * 0.5);

@@ -8,39 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isAppError, type ErrorCode } from '../../src/errors.js';
 import type { Filter, Metadata, SearchHit, VectorDocument, VectorStore } from '../../src/vectors/port.js';
+import { cosine, randomVector, seededRandom } from '../support/random.js';
 
 export interface OpenedStore {
   store: VectorStore;
   /** Closes `store` and opens the same data again (a restart); omit when the provider cannot. */
   reopen?: () => Promise<VectorStore>;
   cleanup: () => Promise<void>;
-}
-
-/** Deterministic pseudo-random numbers, so a failure reproduces. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomVector(random: () => number, dimensions: number): Float32Array {
-  return Float32Array.from({ length: dimensions }, () => random() * 2 - 1);
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 /** Exact top-k by cosine among `documents` passing `keep`. */
@@ -91,7 +65,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
 
     async function seed(collection: string, count: number, seedValue = 1, metadataOf: (i: number) => Metadata = () => ({})): Promise<VectorDocument[]> {
       await store.createCollection(project, collection, { dimensions: DIMS, model: MODEL });
-      const random = seeded(seedValue);
+      const random = seededRandom(seedValue);
       const documents = Array.from({ length: count }, (_, i) => doc(`doc-${String(i).padStart(3, '0')}`, randomVector(random, DIMS), metadataOf(i)));
       await store.upsert(project, collection, documents);
       return documents;
@@ -104,7 +78,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         const created = await store.createCollection(project, 'code', { dimensions: DIMS, model: MODEL });
         assert.deepEqual(created, { name: 'code', dimensions: DIMS, model: MODEL, distance: 'cosine', count: 0 });
         await store.createCollection(project, 'docs', { dimensions: 4, model: 'other-model' });
-        await store.upsert(project, 'code', [doc('a', randomVector(seeded(1), DIMS))]);
+        await store.upsert(project, 'code', [doc('a', randomVector(seededRandom(1), DIMS))]);
 
         assert.deepEqual(await store.getCollection(project, 'code'), { ...created, count: 1 });
         assert.equal(await store.getCollection(project, 'missing'), null);
@@ -129,7 +103,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
       });
 
       it('answers COLLECTION_NOT_FOUND for documents of a missing collection', async () => {
-        const vector = randomVector(seeded(2), DIMS);
+        const vector = randomVector(seededRandom(2), DIMS);
         await rejectsWith(store.upsert(project, 'missing', [doc('a', vector)]), 'COLLECTION_NOT_FOUND');
         await rejectsWith(store.search(project, 'missing', { mode: 'vector', vector, limit: 5 }), 'COLLECTION_NOT_FOUND');
         await rejectsWith(store.count(project, 'missing'), 'COLLECTION_NOT_FOUND');
@@ -140,7 +114,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
     describe('documents', () => {
       it('stores content, metadata and the vector as given', async () => {
         await store.createCollection(project, 'code', { dimensions: DIMS, model: MODEL });
-        const vector = randomVector(seeded(3), DIMS);
+        const vector = randomVector(seededRandom(3), DIMS);
         const metadata = { filePath: 'src/a.ts', language: 'typescript', complexity: 3, tags: ['x', 'y'], exported: true, owner: null };
         await store.upsert(project, 'code', [doc('concept_123', vector, metadata, 'export function a() {}')]);
 
@@ -156,7 +130,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
 
       it('replaces a re-upserted id instead of duplicating it', async () => {
         const documents = await seed('code', 10);
-        const moved = randomVector(seeded(99), DIMS);
+        const moved = randomVector(seededRandom(99), DIMS);
         await store.upsert(project, 'code', [doc('doc-003', moved, { version: 2 }, 'new content')]);
 
         assert.equal(await store.count(project, 'code'), 10);
@@ -174,7 +148,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
 
       it('keeps the last of repeated ids in one batch', async () => {
         await store.createCollection(project, 'code', { dimensions: DIMS, model: MODEL });
-        const random = seeded(4);
+        const random = seededRandom(4);
         await store.upsert(project, 'code', [doc('a', randomVector(random, DIMS), { n: 1 }), doc('a', randomVector(random, DIMS), { n: 2 })]);
         assert.equal(await store.count(project, 'code'), 1);
         assert.deepEqual((await store.get(project, 'code', 'a'))?.metadata, { n: 2 });
@@ -182,7 +156,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
 
       it('rejects a batch with a bad vector as a whole', async () => {
         await seed('code', 2);
-        const random = seeded(5);
+        const random = seededRandom(5);
         const good = doc('new-good', randomVector(random, DIMS));
         await rejectsWith(store.upsert(project, 'code', [good, doc('short', randomVector(random, 3))]), 'DIMENSION_MISMATCH', ['3', String(DIMS)]);
         const nan = randomVector(random, DIMS);
@@ -207,7 +181,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
     describe('vector search', () => {
       it('orders by exact cosine similarity, higher first, with exact scores', async () => {
         const documents = await seed('code', 60, 7);
-        const random = seeded(8);
+        const random = seededRandom(8);
         for (let q = 0; q < 5; q++) {
           const query = randomVector(random, DIMS);
           const expected = exactTop(documents, query, 10);
@@ -305,7 +279,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
     describe('keyword search', () => {
       it('ranks documents containing the query terms above those that do not', async () => {
         await store.createCollection(project, 'code', { dimensions: DIMS, model: MODEL });
-        const random = seeded(12);
+        const random = seededRandom(12);
         const texts: Record<string, string> = {
           both: 'function parseJson(text) { return JSON.parse(text) } // parse json safely',
           one: 'function parseYaml(text) { return yaml.parse(text) } // parse yaml',
@@ -384,7 +358,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
 
     describe('isolation', () => {
       it('never crosses projects or collections, and deleteProject removes only its own', async () => {
-        const vector = randomVector(seeded(15), DIMS);
+        const vector = randomVector(seededRandom(15), DIMS);
         for (const p of [project, other()]) {
           await store.createCollection(p, 'code', { dimensions: DIMS, model: MODEL });
           await store.createCollection(p, 'notes', { dimensions: DIMS, model: MODEL });

@@ -47,35 +47,6 @@ export async function createHarness(): Promise<Harness> {
   };
 }
 
-/** A deterministic PRNG (mulberry32), so vectors are the same on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomVector(next: () => number, dimensions: number): Float32Array {
-  return Float32Array.from({ length: dimensions }, () => next() * 2 - 1);
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  a.forEach((x, i) => {
-    const y = b[i] ?? 0;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  });
-  return dot / Math.sqrt(na * nb);
-}
-
 /**
  * The shape the shared vector-store contract suite (test/contracts/vector-store.ts)
  * takes: a fresh, empty store per call; `reopen` builds a new store instance

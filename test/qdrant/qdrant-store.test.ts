@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { AppError } from '../../src/errors.js';
 import { documentPointId, physicalCollectionName, uuidV5, type QdrantVectorStore } from '../../src/vectors/qdrant.js';
 import type { Filter, VectorDocument } from '../../src/vectors/port.js';
-import { createHarness, cosine, openQdrantForContract, random, randomVector, needsTestServer, type Harness } from './harness.js';
+import { createHarness, openQdrantForContract, needsTestServer, type Harness } from './harness.js';
+import { cosine, randomVector, seededRandom } from '../support/random.js';
 
 const MODEL = 'text-embedding-3-small';
 const DIMS = 4;
@@ -125,7 +126,7 @@ test('upsert replaces by caller id; ids map to UUIDv5 and come back unchanged', 
 test('vector search: order and scores equal exact cosine; limit; strict threshold', async () => {
   const dims = 8;
   await store.createCollection('proj-search', 'code', { model: MODEL, dimensions: dims });
-  const next = random(7);
+  const next = seededRandom(7);
   const docs = Array.from({ length: 30 }, (_, i) => ({ id: `d${i}`, content: `c${i}`, metadata: { i }, vector: randomVector(next, dims) }));
   await store.upsert('proj-search', 'code', docs);
   const query = randomVector(next, dims);
