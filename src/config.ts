@@ -108,9 +108,11 @@ export interface Config {
     | { provider: 'embedded'; dir: string }
     | { provider: 'qdrant'; url: string; apiKey?: string; collectionPrefix: string; timeoutMs: number; retryAttempts: number };
   embeddings: {
+    /** `auto`: OpenAI when an API key is set, else local. */
     provider: 'auto' | 'openai' | 'local';
     openaiApiKey?: string;
     openaiBaseUrl?: string;
+    /** The OpenAI model; the local embedder has a single model and ignores this. */
     model?: string;
     dimensions?: number;
     timeoutMs: number;

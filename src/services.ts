@@ -53,13 +53,7 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
     const relational = createRelationalService(store);
 
     const embedder = createEmbedder({
-      provider: config.embeddings.provider,
-      openaiApiKey: config.embeddings.openaiApiKey,
-      openaiBaseUrl: config.embeddings.openaiBaseUrl,
-      model: config.embeddings.model,
-      dimensions: config.embeddings.dimensions,
-      timeoutMs: config.embeddings.timeoutMs,
-      maxRetries: config.embeddings.maxRetries,
+      ...config.embeddings,
       // Remote mode keeps nothing on local disk: the cache is memory only there.
       cacheFile: config.vectors.provider === 'embedded' ? path.join(config.dataDir, 'embedding-cache.db') : undefined,
       log,

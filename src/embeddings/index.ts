@@ -8,21 +8,16 @@ import type { EmbeddingLog } from './log.js';
 import { createOpenAIEmbedder } from './openai.js';
 import { createSqliteCacheStore } from './sqlite-cache-store.js';
 import type { Embedder } from './port.js';
+import type { Config } from '../config.js';
+
+type EmbeddingSettings = Config['embeddings'];
 
 export type { Embedder } from './port.js';
 export type { CachedEmbedder, EmbeddingCacheStats } from './cache.js';
 export type { EmbeddingLog } from './log.js';
 
-export interface EmbedderOptions {
-  /** `auto`: OpenAI when an API key is set, else local. */
-  provider: 'auto' | 'openai' | 'local';
-  openaiApiKey?: string;
-  openaiBaseUrl?: string;
-  /** The OpenAI model; the local embedder has a single model and ignores this. */
-  model?: string;
-  dimensions?: number;
-  timeoutMs: number;
-  maxRetries: number;
+/** The embedding settings of the configuration (one definition, in src/config.ts), plus what the service wires in. */
+export interface EmbedderOptions extends EmbeddingSettings {
   /** SQLite file that keeps the cache across restarts; memory only without it. */
   cacheFile?: string;
   log?: EmbeddingLog;
