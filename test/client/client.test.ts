@@ -2,18 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { entities } from '../../src/entities/registry.js';
-import { StorageClient, StorageError, collect, orNull, type EntityName } from '../../src/client/index.js';
+import { StorageClient, collect, orNull, type EntityName } from '../../src/client/index.js';
 import { sampleItem } from '../support/samples.js';
-import { countingFetch, startListeningService, type ListeningService } from './listening.js';
-
-async function rejection(call: Promise<unknown>): Promise<StorageError> {
-  const error = await call.then(
-    () => assert.fail('expected the call to fail'),
-    (caught: unknown) => caught,
-  );
-  assert.ok(error instanceof StorageError, `expected a StorageError, got ${String(error)}`);
-  return error;
-}
+import { countingFetch, rejection, startListeningService, type ListeningService } from './listening.js';
 
 describe('client against a listening service', () => {
   let target: ListeningService;

@@ -1,5 +1,7 @@
-/** The real service (SQLite and the embedded vector store) listening on a loopback port, for client tests. */
+/** The real service (SQLite and the embedded vector store) listening on a loopback port, and helpers of the client tests. */
+import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { StorageError } from '../../src/client/index.js';
 import { startTestService, type TestService } from '../support/app.js';
 
 export interface ListeningService {
@@ -26,4 +28,14 @@ export function countingFetch(): { fetch: typeof fetch; calls: string[] } {
       return fetch(input, init);
     },
   };
+}
+
+/** The StorageError a client call rejects with; fails the test when it resolves or rejects otherwise. */
+export async function rejection(call: Promise<unknown>): Promise<StorageError> {
+  const error = await call.then(
+    () => assert.fail('expected the call to fail'),
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof StorageError, `expected a StorageError, got ${String(error)}`);
+  return error;
 }

@@ -1,8 +1,9 @@
 /** Retries, Retry-After, timeouts, aborts, auth and error mapping, against a scripted loopback server. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { StorageClient, StorageError } from '../../src/client/index.js';
+import { StorageClient } from '../../src/client/index.js';
 import { parseRetryAfter } from '../../src/client/http.js';
+import { rejection } from './listening.js';
 import { sendJson, startScriptedServer, unavailable, type ScriptedServer } from './scripted-server.js';
 
 describe('client transport', () => {
@@ -17,15 +18,6 @@ describe('client transport', () => {
   /** 503 for the first `failures` requests, then 200 with `body`. */
   const failThenAnswer = (failures: number, body: unknown, status = 503, headers: Record<string, string> = {}) =>
     server.handle((_request, response, index) => (index < failures ? sendJson(response, status, { ...unavailable, statusCode: status }, headers) : sendJson(response, 200, body)));
-
-  async function rejection(call: Promise<unknown>): Promise<StorageError> {
-    const error = await call.then(
-      () => assert.fail('expected the call to fail'),
-      (caught: unknown) => caught,
-    );
-    assert.ok(error instanceof StorageError, `expected a StorageError, got ${String(error)}`);
-    return error;
-  }
 
   test('a GET answered 503 twice then 200 succeeds on the third request', async () => {
     failThenAnswer(2, { status: 'ok' });
