@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
-import { makeDataDir, startTestService } from '../support/app.js';
+import { makeDataDir, startTestService, type TestService } from '../support/app.js';
 import { startChildService } from '../support/child-service.js';
 
 const key = 'protect-key-0123456789abcdef0123';
@@ -111,6 +111,14 @@ test('rate limits are per key: 429 with Retry-After, other keys and probes unaff
   }
 });
 
+/** Blocks the event loop for `ms` (synchronous work, as a large parse would), lets timers run, then asks for a route that can be shed. */
+async function stallThenRequest(service: TestService, ms: number) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {}
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  return service.app.inject({ method: 'GET', url: '/v1/projects' });
+}
+
 test('start-up is not an overload: the first requests after start are served, not shed', async () => {
   // Building the app (compiling every route's schemas) stalls the loop across a whole sample window,
   // which under-pressure reads as an infinite delay; the requests run past the start-up grace too.
@@ -132,10 +140,7 @@ test('stalls shorter than the limit never shed: a large batch parsed in 150 ms i
     await new Promise((resolve) => setTimeout(resolve, 700));
     // Before the fix, a 150 ms stall covering a whole 100 ms sample window read as an infinite delay.
     for (let round = 0; round < 15; round++) {
-      const until = Date.now() + 150;
-      while (Date.now() < until) {}
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      const response = await service.app.inject({ method: 'GET', url: '/v1/projects' });
+      const response = await stallThenRequest(service, 150);
       assert.equal(response.statusCode, 200, `round ${round}: ${response.body}`);
     }
   } finally {
@@ -149,12 +154,9 @@ test('an event loop that falls behind sheds requests with 503 OVERLOADED and Ret
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal((await service.app.inject({ method: 'GET', url: '/v1/projects' })).statusCode, 200);
     // Sustained stalls, as a flood of synchronous work would cause: the sampled mean delay exceeds the limit.
-    let shed: Awaited<ReturnType<typeof service.app.inject>> | undefined;
+    let shed: Awaited<ReturnType<typeof stallThenRequest>> | undefined;
     for (let round = 0; round < 20 && !shed; round++) {
-      const until = Date.now() + 200;
-      while (Date.now() < until) {}
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      const response = await service.app.inject({ method: 'GET', url: '/v1/projects' });
+      const response = await stallThenRequest(service, 200);
       if (response.statusCode !== 200) shed = response;
     }
     assert.ok(shed, 'some request was shed');
