@@ -9,7 +9,7 @@ import { register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { StorageClient } from '../client.js';
 import { StorageError } from '../errors.js';
-import { BridgeSettingsError, databaseDirectory, projectFor, readSettings, type BridgeSettings } from './settings.js';
+import { BridgeSettingsError, accessProblem, databaseDirectory, projectFor, readSettings, type BridgeSettings } from './settings.js';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`in-memoria-remote: ${message}\n`);
@@ -23,11 +23,9 @@ async function checkService(settings: BridgeSettings): Promise<void> {
   try {
     await client.projects.get(projectId);
   } catch (error) {
-    if (!(error instanceof StorageError) || error.status === 404) return;
-    if (error.status === 401) fail(`the storage service at ${settings.url} refused the key (401 ${error.code}): check IN_MEMORIA_STORAGE_API_KEY`, 1);
-    if (error.status === 403) fail(`the key may not use project "${projectId}" (403 ${error.code}): use a key for it, or set IN_MEMORIA_STORAGE_PROJECT`, 1);
-    if (error.status === undefined) fail(`cannot reach the storage service at ${settings.url} (${error.code}: ${(error.cause as Error | undefined)?.message ?? error.message})`, 1);
-    fail(`the storage service at ${settings.url} answered ${error.status} ${error.code}: ${error.message}`, 1);
+    if (!(error instanceof StorageError)) throw error;
+    const problem = accessProblem(error, settings, projectId);
+    if (problem) fail(problem, 1);
   }
 }
 

@@ -3,6 +3,7 @@
  * the key, and which project and checkout root a database maps to.
  */
 import path from 'node:path';
+import type { StorageError } from '../errors.js';
 
 export interface BridgeSettings {
   /** IN_MEMORIA_STORAGE_URL, e.g. http://127.0.0.1:8080 */
@@ -65,4 +66,28 @@ export function projectFor(directory: string, settings: BridgeSettings): string 
 /** The root paths are stored relative to: IN_MEMORIA_STORAGE_ROOT, else the database's directory. */
 export function rootFor(directory: string, settings: BridgeSettings): string {
   return settings.root ?? directory;
+}
+
+/** The innermost cause's code or message: `ECONNREFUSED` rather than fetch's "fetch failed". */
+function rootCause(error: unknown): string {
+  let current = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+  let found = String(current?.message ?? error);
+  while (current) {
+    if (typeof current.code === 'string' && /^E[A-Z]+$/.test(current.code)) return current.code;
+    if (typeof current.message === 'string' && current.message) found = current.message;
+    current = current.cause as typeof current;
+  }
+  return found;
+}
+
+/**
+ * Why the service cannot be used with these settings, in one line, or
+ * undefined when it answered and may be used (an absent project is fine).
+ */
+export function accessProblem(error: StorageError, settings: BridgeSettings, projectId: string): string | undefined {
+  if (error.status === 404) return undefined;
+  if (error.status === 401) return `the storage service at ${settings.url} refused the key (401 ${error.code}): check IN_MEMORIA_STORAGE_API_KEY`;
+  if (error.status === 403) return `the key may not use project "${projectId}" (403 ${error.code}): use a key for it, or set IN_MEMORIA_STORAGE_PROJECT`;
+  if (error.status === undefined) return `cannot reach the storage service at ${settings.url} (${rootCause(error)})`;
+  return `the storage service at ${settings.url} answered ${error.status} ${error.code}: ${error.message}`;
 }

@@ -45,17 +45,20 @@ export class SQLiteDatabase {
     states.set(this, { handle, open: true });
   }
 
+  /** The versions In-Memoria's migrator reports; what reads the database fails once it is closed, as on SQLite. */
   getMigrator(): RemoteMigrator {
     const version = inMemoriaSchemaVersion(inMemoriaVersion);
+    const current = (): number => (state(this), version);
     return {
-      getCurrentVersion: () => version,
+      getCurrentVersion: current,
       getLatestVersion: () => version,
-      needsMigration: () => false,
-      migrate: () => undefined,
+      needsMigration: () => current() < version,
+      migrate: () => void current(),
       rollback: () => {
+        current();
         throw new Error('the storage service keeps its own schema: In-Memoria migrations cannot be rolled back through it');
       },
-      status: () => console.log(`Database Status:\n  Current version: ${version}\n  Latest version: ${version}\n  Needs migration: false`),
+      status: () => console.log(`Database Status:\n  Current version: ${current()}\n  Latest version: ${version}\n  Needs migration: false`),
     };
   }
 

@@ -12,7 +12,7 @@ import { RemoteSQLiteDatabase } from '../in-memoria.js';
 import { RemoteSemanticVectorDB } from '../in-memoria-vectors.js';
 import { BUFFERED_WRITES, DATABASE_METHODS, VECTOR_METHODS, defaultPatternLimit } from './methods.js';
 import { rootedPaths } from './paths.js';
-import { BridgeSettingsError, databaseDirectory, projectFor, readSettings, rootFor } from './settings.js';
+import { BridgeSettingsError, accessProblem, databaseDirectory, projectFor, readSettings, rootFor } from './settings.js';
 import { WriteBuffer } from './write-buffer.js';
 
 export type BridgeRequest =
@@ -88,11 +88,8 @@ async function checkAccess(projectId: string): Promise<void> {
     await client.projects.get(projectId);
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
-    if (error.status === 404) return;
-    if (error.status === 401) throw new BridgeSettingsError(`the storage service at ${settings.url} refused the key (401 ${error.code}): check IN_MEMORIA_STORAGE_API_KEY`);
-    if (error.status === 403) throw new BridgeSettingsError(`the key may not use project "${projectId}" (403 ${error.code}): use a key for it, or set IN_MEMORIA_STORAGE_PROJECT`);
-    if (error.status === undefined) throw new BridgeSettingsError(`cannot reach the storage service at ${settings.url} (${error.code}: ${(error.cause as Error | undefined)?.message ?? error.message})`);
-    throw error;
+    const problem = accessProblem(error, settings, projectId);
+    if (problem) throw new BridgeSettingsError(problem);
   }
 }
 
