@@ -9,12 +9,13 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../support/ports.js';
-import { KEYS, exitWithin, makeCheckout, makeWorkDirectory, runBridge, startBridgeService } from './support.js';
+import { KEYS, exitWithin, installPackedClient, makeCheckout, makeWorkDirectory, runBridge, startBridgeService } from './support.js';
 
 let service: Awaited<ReturnType<typeof startBridgeService>>;
 let work: string;
 let checkout: string;
 before(async () => {
+  installPackedClient();
   service = await startBridgeService();
   work = makeWorkDirectory();
   checkout = makeCheckout(work);

@@ -11,11 +11,12 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { KEYS, bridgeBin, json, learn, makeCheckout, makeWorkDirectory, startBridgeService } from './support.js';
+import { KEYS, bridgeBin, installPackedClient, json, learn, makeCheckout, makeWorkDirectory, startBridgeService } from './support.js';
 
 let service: Awaited<ReturnType<typeof startBridgeService>>;
 let work: string;
 before(async () => {
+  installPackedClient();
   service = await startBridgeService();
   work = makeWorkDirectory();
 });

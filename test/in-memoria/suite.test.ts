@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { KEYS, bridgeRegister, json, repositoryRoot, startBridgeService } from './support.js';
+import { KEYS, bridgeRegister, installPackedClient, json, repositoryRoot, startBridgeService } from './support.js';
 
 interface VitestReport {
   numTotalTests: number;
@@ -39,6 +39,7 @@ function runSuite(name: string, env: Record<string, string>): Map<string, string
 
 let service: Awaited<ReturnType<typeof startBridgeService>>;
 before(async () => {
+  installPackedClient();
   service = await startBridgeService();
 });
 after(async () => {

@@ -5,26 +5,48 @@
  * file walk skips such paths).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeDataDir } from '../support/app.js';
 import { startChildService, type ChildService } from '../support/child-service.js';
 
 export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
-const bridgeBuild = path.join(repositoryRoot, 'packages/client/dist/packages/client/src/in-memoria');
-/** The `in-memoria-remote` bin, as npm links it. */
-export const bridgeBin = path.join(bridgeBuild, 'bin.js');
-/** For `node --import`. */
-export const bridgeRegister = pathToFileURL(path.join(bridgeBuild, 'register.js')).href;
-/** The facades, for tests that call them directly. */
-export const facadeModules = { database: path.join(bridgeBuild, 'sqlite-db.js'), vectors: path.join(bridgeBuild, 'vector-db.js') };
-assert.ok(existsSync(bridgeBin), `the client package is built (npm run build -w @in-memoria-storage/client): ${bridgeBin}`);
+/** In-Memoria as its users install it (npm install's postinstall puts it here), with the packed client beside it. */
+export const installation = path.join(repositoryRoot, 'test/in-memoria/installation');
+export const inMemoriaDirectory = path.join(installation, 'node_modules/in-memoria');
+assert.ok(existsSync(path.join(inMemoriaDirectory, 'dist/index.js')), `In-Memoria is installed in ${installation} (npm install does it)`);
+const clientBuild = path.join(repositoryRoot, 'packages/client/dist/packages/client/src/in-memoria');
+assert.ok(existsSync(path.join(clientBuild, 'bin.js')), `the client package is built (npm run build -w @in-memoria-storage/client): ${clientBuild}`);
+/** The facades, for tests that call them directly: the build in this checkout. */
+export const facadeModules = { database: path.join(clientBuild, 'sqlite-db.js'), vectors: path.join(clientBuild, 'vector-db.js') };
 
-export const inMemoriaDirectory = path.dirname(createRequire(import.meta.url).resolve('in-memoria/package.json'));
+const installedBridge = path.join(installation, 'node_modules/@in-memoria-storage/client/dist/packages/client/src/in-memoria');
+/** The `in-memoria-remote` bin, as npm links it beside In-Memoria. */
+export const bridgeBin = path.join(installation, 'node_modules/.bin/in-memoria-remote');
+/** For `node --import`. */
+export const bridgeRegister = pathToFileURL(path.join(installedBridge, 'register.js')).href;
+
+/**
+ * Packs the client (`npm pack -w @in-memoria-storage/client`) and installs the tarball beside
+ * In-Memoria, from npm's cache, as a user would: the tests run what users install.
+ */
+export function installPackedClient(): void {
+  const folder = mkdtempSync(path.join(tmpdir(), 'ims-client-tarball-'));
+  try {
+    const pack = spawnSync('npm', ['pack', '-w', '@in-memoria-storage/client', '--pack-destination', folder, '--loglevel=error'], { cwd: repositoryRoot, encoding: 'utf8' });
+    assert.equal(pack.status, 0, pack.stderr);
+    const tarball = path.join(folder, pack.stdout.trim().split('\n').pop()!);
+    const install = spawnSync('npm', ['install', '--offline', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: installation, encoding: 'utf8' });
+    assert.equal(install.status, 0, install.stderr);
+    assert.ok(existsSync(bridgeBin) && existsSync(inMemoriaDirectory), 'the bridge is installed beside In-Memoria');
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
 
 export const KEYS = { writer: 'bridge-writer-key-0123456789', other: 'bridge-other-project-key-01' };
 
@@ -76,7 +98,7 @@ export interface Run {
 
 /** `in-memoria-remote ...args` in `cwd`, with the bridge settings given (nothing else of this process's environment but PATH and HOME). */
 export function runBridge(args: string[], cwd: string, env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [bridgeBin, ...args], {
+  const child = spawn(bridgeBin, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? homedir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
