@@ -9,9 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { KEYS, bridgeBin, installPackedClient, json, learn, makeCheckout, makeWorkDirectory, startBridgeService } from './support.js';
+import { KEYS, callTool, connectMcpServer, installPackedClient, json, learn, makeCheckout, makeWorkDirectory, startBridgeService } from './support.js';
 
 let service: Awaited<ReturnType<typeof startBridgeService>>;
 let work: string;
@@ -28,13 +26,6 @@ after(async () => {
 interface Stats {
   entities: Record<string, { count: number }>;
   vectors: { collections: number; documents: number };
-}
-
-/** A tool's JSON answer (In-Memoria answers one text part holding JSON). */
-async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<Record<string, any>> {
-  const result = (await client.callTool({ name, arguments: args })) as { content: Array<{ type: string; text: string }>; isError?: boolean };
-  assert.notEqual(result.isError, true, `${name}: ${JSON.stringify(result)}`);
-  return JSON.parse(result.content[0]!.text) as Record<string, any>;
 }
 
 test('learn in one checkout, answer MCP tools from another checkout at another path, one memory', { timeout: 300_000 }, async () => {
@@ -56,17 +47,7 @@ test('learn in one checkout, answer MCP tools from another checkout at another p
   const stored = await json<{ items: Array<{ filePath: string }> }>(`${service.url}/v1/projects/fastify-app/concepts?limit=1000`);
   assert.ok(stored.items.length > 0 && stored.items.every((concept) => concept.filePath.startsWith('{root}/')), 'paths are stored relative to the checkout root');
 
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [bridgeBin, 'server'],
-    cwd: bob,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stderr: 'pipe',
-  });
-  let serverLog = '';
-  transport.stderr?.on('data', (chunk: Buffer) => (serverLog += chunk.toString('utf8')));
-  const client = new Client({ name: 'bridge-test', version: '1.0.0' });
-  await client.connect(transport);
+  const { client, log: serverLog } = await connectMcpServer(bob, env);
   try {
     const insights = await callTool(client, 'get_semantic_insights', { limit: 50 });
     assert.equal(insights.totalAvailable, stats.entities.concepts!.count, "the server reads the learnt concepts");
@@ -84,5 +65,5 @@ test('learn in one checkout, answer MCP tools from another checkout at another p
     await client.close();
   }
   assert.equal(existsSync(path.join(bob, 'in-memoria.db')), false, 'the server wrote no local database');
-  assert.doesNotMatch(serverLog, /in-memoria-remote:/, 'no bridge failure in the server');
+  assert.doesNotMatch(serverLog(), /in-memoria-remote:/, 'no bridge failure in the server');
 });

@@ -11,6 +11,8 @@ import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { makeDataDir } from '../support/app.js';
 import { startChildService, type ChildService } from '../support/child-service.js';
 
@@ -97,8 +99,8 @@ export interface Run {
 }
 
 /** `in-memoria-remote ...args` in `cwd`, with the bridge settings given (nothing else of this process's environment but PATH and HOME). */
-export function runBridge(args: string[], cwd: string, env: Record<string, string>): Run {
-  const child = spawn(bridgeBin, args, {
+export function runBridge(args: string[], cwd: string, env: Record<string, string>, bin = bridgeBin): Run {
+  const child = spawn(bin, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? homedir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -134,8 +136,8 @@ export function runBridge(args: string[], cwd: string, env: Record<string, strin
  * 0.4.1 may stay alive after "Learning complete!" (its storage is closed by
  * then): a process still running a few seconds later gets SIGTERM.
  */
-export async function learn(checkout: string, env: Record<string, string>): Promise<{ run: Run; exit: number | string }> {
-  const run = runBridge(['learn', checkout], checkout, env);
+export async function learn(checkout: string, env: Record<string, string>, bin = bridgeBin): Promise<{ run: Run; exit: number | string }> {
+  const run = runBridge(['learn', checkout], checkout, env, bin);
   await run.waitFor(/Learning complete!/);
   if ((await exitWithin(run, 3_000)) === 'running') run.process.kill('SIGTERM');
   return { run, exit: await run.exited };
@@ -153,4 +155,21 @@ export async function json<T>(url: string, key = KEYS.writer): Promise<T> {
   const response = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
   assert.equal(response.status, 200, `${url}: ${response.status} ${await response.clone().text()}`);
   return (await response.json()) as T;
+}
+
+/** In-Memoria's MCP server (`in-memoria-remote server`) in `cwd`, connected over stdio, and its stderr so far. */
+export async function connectMcpServer(cwd: string, env: Record<string, string>, bin = bridgeBin): Promise<{ client: Client; log: () => string }> {
+  const transport = new StdioClientTransport({ command: bin, args: ['server'], cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? homedir(), ...env }, stderr: 'pipe' });
+  let log = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+  const client = new Client({ name: 'in-memoria-storage-tests', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, log: () => log };
+}
+
+/** A tool's JSON answer (In-Memoria answers one text part holding JSON). */
+export async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<Record<string, any>> {
+  const result = (await client.callTool({ name, arguments: args })) as { content: Array<{ type: string; text: string }>; isError?: boolean };
+  assert.notEqual(result.isError, true, `${name}: ${JSON.stringify(result)}`);
+  return JSON.parse(result.content[0]!.text) as Record<string, any>;
 }
