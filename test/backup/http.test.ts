@@ -1,7 +1,7 @@
 /** GET /v1/export and POST /v1/import over HTTP, through app.inject and through the typed client on a real socket. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StorageClient, StorageError } from '../../src/client/index.js';
+import { StorageClient, StorageError } from '../../packages/client/src/index.js';
 import { canonicalJson } from '../../src/backup/format.js';
 import { startTestService } from '../support/app.js';
 import { startListeningService } from '../client/listening.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { entities } from '../../src/entities/registry.js';
-import { StorageClient, collect, orNull, type EntityName } from '../../src/client/index.js';
+import { StorageClient, collect, orNull, type EntityName } from '../../packages/client/src/index.js';
 import { sampleItem } from '../support/samples.js';
 import { countingFetch, rejection, startListeningService, type ListeningService } from './listening.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { RemoteSQLiteDatabase, RemoteSemanticVectorDB, StorageClient, createInMemoriaStorage, type CodeMetadata } from '../../src/client/index.js';
+import { RemoteSQLiteDatabase, RemoteSemanticVectorDB, StorageClient, createInMemoriaStorage, type CodeMetadata } from '../../packages/client/src/index.js';
 import type {
   AIInsight,
   Concept,
@@ -25,7 +25,7 @@ import type {
   SemanticConcept,
   WorkSession,
   WorkSessionItem,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/index.js';
 import { countingFetch, startListeningService, type ListeningService } from './listening.js';
 
 // Compile-time: every field of In-Memoria's shapes is a field of the service's entity

@@ -1,7 +1,7 @@
 /** The real service (SQLite and the embedded vector store) listening on a loopback port, and helpers of the client tests. */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { StorageError } from '../../src/client/index.js';
+import { StorageError } from '../../packages/client/src/index.js';
 import { startTestService, type TestService } from '../support/app.js';
 
 export interface ListeningService {

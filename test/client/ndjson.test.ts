@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { StorageClient, StorageError, collect } from '../../src/client/index.js';
+import { StorageClient, StorageError, collect } from '../../packages/client/src/index.js';
 import { startScriptedServer, type ScriptedServer } from './scripted-server.js';
 
 describe('client NDJSON streams', () => {

@@ -1,8 +1,8 @@
 /** Retries, Retry-After, timeouts, aborts, auth and error mapping, against a scripted loopback server. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { StorageClient } from '../../src/client/index.js';
-import { parseRetryAfter } from '../../src/client/http.js';
+import { StorageClient } from '../../packages/client/src/index.js';
+import { parseRetryAfter } from '../../packages/client/src/http.js';
 import { rejection } from './listening.js';
 import { sendJson, startScriptedServer, unavailable, type ScriptedServer } from './scripted-server.js';
 

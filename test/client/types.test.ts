@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Concept, EntityInput, EntityListQuery, EntityName, IntelligenceInput, Pattern, Project, WorkSessionItem } from '../../src/client/index.js';
+import type { Concept, EntityInput, EntityListQuery, EntityName, IntelligenceInput, Pattern, Project, WorkSessionItem } from '../../packages/client/src/index.js';
 
 test('request and response types follow the entity definitions', () => {
   const names: EntityName[] = ['concepts', 'entry-points', 'key-directories', 'work-sessions', 'architecture-decisions', 'shared-patterns'];
@@ -31,19 +31,35 @@ test('request and response types follow the entity definitions', () => {
   assert.equal(values.length, 12);
 });
 
-test('client modules import only each other at run time (type imports of schemas are erased)', () => {
-  const dir = 'src/client';
-  for (const file of readdirSync(dir)) {
-    const source = readFileSync(path.join(dir, file), 'utf8');
+const clientSources = 'packages/client/src';
+const clientManifest = JSON.parse(readFileSync('packages/client/package.json', 'utf8')) as {
+  main: string;
+  bin: Record<string, string>;
+  exports: Record<string, { types: string; default: string }>;
+  dependencies: Record<string, string>;
+};
+
+test('client modules import each other, Node and their declared dependencies at run time (type imports of schemas are erased)', () => {
+  const files = readdirSync(clientSources, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+  assert.ok(files.includes(path.join('in-memoria', 'worker.ts')), 'the bridge is part of the client package');
+  for (const file of files) {
+    const source = readFileSync(path.join(clientSources, file), 'utf8');
     for (const match of source.matchAll(/^(import|export)(?! type)[^;]*?from '([^']+)'/gms)) {
-      assert.match(match[2]!, /^\.\/[\w-]+\.js$/, `${file}: runtime import of ${match[2]}`);
+      const specifier = match[2]!;
+      const allowed = /^\.\.?\/[\w/-]+\.js$/.test(specifier) || specifier.startsWith('node:') || specifier in clientManifest.dependencies;
+      assert.ok(allowed, `${file}: runtime import of ${specifier}`);
+      if (specifier.startsWith('.')) assert.ok(!path.normalize(path.join(path.dirname(file), specifier)).startsWith('..'), `${file}: ${specifier} leaves the package`);
     }
   }
 });
 
-test('package.json exports ./client from the build of src/client/index.ts, and keeps the main entry', () => {
-  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { main: string; exports: Record<string, { types: string; default: string }> };
-  assert.deepEqual(manifest.exports['./client'], { types: './dist/client/index.d.ts', default: './dist/client/index.js' });
-  assert.equal(manifest.exports['.']!.default, `./${manifest.main}`);
-  assert.ok(existsSync('src/client/index.ts') && existsSync(manifest.main.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')));
+test('the client package: its exports and bin are builds of its sources, and it depends on nothing of the server', () => {
+  const toSource = (built: string) => built.replace(/^\.?\/?dist\/packages\/client\//, 'packages/client/').replace(/\.js$/, '.ts');
+  for (const entry of [clientManifest.main, clientManifest.exports['.']!.default, clientManifest.exports['./in-memoria']!.default, clientManifest.bin['in-memoria-remote']!]) {
+    assert.ok(existsSync(toSource(entry)), `${entry} is built from ${toSource(entry)}`);
+  }
+  assert.deepEqual(Object.keys(clientManifest.dependencies).sort(), ['synckit', 'typebox']);
+  const server = JSON.parse(readFileSync('package.json', 'utf8')) as { workspaces: string[]; exports: Record<string, unknown> };
+  assert.deepEqual(server.workspaces, ['packages/client']);
+  assert.equal(server.exports['./client'], undefined, 'the client is its own package now');
 });

@@ -21,6 +21,7 @@ interface ComposeService {
   environment?: Record<string, string | number>;
   volumes?: string[];
   ports?: string[];
+  stdin_open?: boolean;
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -46,7 +47,9 @@ describe('compose files', () => {
       assert.ok(Object.keys(compose.services).length >= 2);
       for (const [name, service] of Object.entries(compose.services)) {
         assert.ok(service.healthcheck?.test && service.healthcheck.test.length > 0, `${name} has a health check`);
-        assert.match(service.restart ?? '', /^(unless-stopped|always)$/, `${name} restarts`);
+        // A stdio process (In-Memoria's MCP server) is started per session by its client and must not be restarted.
+        if (service.stdin_open) assert.equal(service.restart, 'no', `${name} is one-shot`);
+        else assert.match(service.restart ?? '', /^(unless-stopped|always)$/, `${name} restarts`);
       }
     });
 

@@ -4,9 +4,9 @@
  * cannot drift. Type imports only: none of these modules is loaded at run time.
  */
 import type { Static } from 'typebox';
-import type { EntityDefinition } from '../entities/define.js';
-import type * as registry from '../entities/registry.js';
-import type { CountSchema, ErrorSchema, TypedEntitySchemas } from '../entities/schemas.js';
+import type { EntityDefinition } from '../../../src/entities/define.js';
+import type * as registry from '../../../src/entities/registry.js';
+import type { CountSchema, ErrorSchema, TypedEntitySchemas } from '../../../src/entities/schemas.js';
 import type {
   IntelligenceResultSchema,
   IntelligenceSchema,
@@ -14,8 +14,8 @@ import type {
   ProjectPutSchema,
   ProjectSchema,
   StatsSchema,
-} from '../entities/project-schemas.js';
-import type { HealthSchema, ReadySchema } from '../health-schemas.js';
+} from '../../../src/entities/project-schemas.js';
+import type { HealthSchema, ReadySchema } from '../../../src/health-schemas.js';
 import type {
   CollectionSchema,
   CreateCollectionSchema,
@@ -25,8 +25,8 @@ import type {
   KeyedDocumentInputSchema,
   SearchRequestSchema,
   SearchResponseSchema,
-} from '../vectors/schemas.js';
-import type { Filter } from '../vectors/port.js';
+} from '../../../src/vectors/schemas.js';
+import type { Filter } from '../../../src/vectors/port.js';
 
 type Registry = typeof registry;
 

@@ -7,13 +7,21 @@ import type { StorageClient } from './client.js';
 import { orNull } from './errors.js';
 import type { CodeMetadata, SemanticSearchResult } from './in-memoria-types.js';
 import type { Filter, KeyedDocumentInput, StoredDocument } from './types.js';
+import { unchangedPaths, type PathCodec } from './in-memoria/paths.js';
 
 export interface VectorAdapterOptions {
   /** Default `code`. */
   collection?: string;
   /** How findSimilarCode ranks text queries (default `hybrid`: vector and BM25 fused). */
   searchMode?: 'vector' | 'keyword' | 'hybrid';
+  /** Maps `metadata.filePath` to its stored form and back (team sharing); unchanged by default. */
+  paths?: PathCodec;
+  /** Where stored chunks go; by default each is PUT at once (storeMultipleEmbeddings batches). */
+  writes?: DocumentWrites;
 }
+
+/** Stores one chunk in a collection; resolves when the write is accepted. */
+export type DocumentWrites = (collection: string, document: KeyedDocumentInput) => Promise<void>;
 
 /** The service's largest document batch. */
 const BATCH = 1000;
@@ -25,6 +33,8 @@ type Metadata = NonNullable<KeyedDocumentInput['metadata']>;
 export class RemoteSemanticVectorDB {
   readonly collection: string;
   private readonly searchMode: NonNullable<VectorAdapterOptions['searchMode']>;
+  private readonly paths: PathCodec;
+  private readonly writes?: DocumentWrites;
 
   constructor(
     readonly client: StorageClient,
@@ -33,6 +43,8 @@ export class RemoteSemanticVectorDB {
   ) {
     this.collection = options.collection ?? 'code';
     this.searchMode = options.searchMode ?? 'hybrid';
+    this.paths = options.paths ?? unchangedPaths;
+    this.writes = options.writes;
   }
 
   /** Creates the collection with the service's embedder when it does not exist. The name argument is In-Memoria's and unused. */
@@ -42,7 +54,9 @@ export class RemoteSemanticVectorDB {
   }
 
   async storeCodeEmbedding(code: string, metadata: CodeMetadata): Promise<void> {
-    await this.client.documents.put(this.projectId, this.collection, documentId(metadata), { content: code, metadata: toMetadata(metadata) });
+    const document = { id: documentId(metadata), content: code, metadata: this.toMetadata(metadata) };
+    if (this.writes) return this.writes(this.collection, document);
+    await this.client.documents.put(this.projectId, this.collection, document.id, { content: document.content, metadata: document.metadata });
   }
 
   /** Upserts in batches of 1,000 (each all or nothing); a later chunk with the same id wins, as a re-store would. */
@@ -53,9 +67,13 @@ export class RemoteSemanticVectorDB {
       const metadata = metadataList[index]!;
       const id = documentId(metadata);
       byId.delete(id);
-      byId.set(id, { id, content: code, metadata: toMetadata(metadata) });
+      byId.set(id, { id, content: code, metadata: this.toMetadata(metadata) });
     });
     const items = [...byId.values()];
+    if (this.writes) {
+      for (const item of items) await this.writes(this.collection, item);
+      return;
+    }
     for (let start = 0; start < items.length; start += BATCH) {
       await this.client.documents.batch(this.projectId, this.collection, items.slice(start, start + BATCH));
     }
@@ -66,12 +84,13 @@ export class RemoteSemanticVectorDB {
    * metadata fields). An empty query lists matching chunks, unranked, as In-Memoria does.
    */
   async findSimilarCode(query: string, limit = 5, filters?: Filter): Promise<SemanticSearchResult[]> {
+    const filter = filters && typeof filters.filePath === 'string' ? { ...filters, filePath: this.paths.toStored(filters.filePath) } : filters;
     if (!query || query.trim() === '') {
-      const page = await orNull(this.client.documents.scroll(this.projectId, this.collection, { filter: filters, limit }));
-      return (page?.items ?? []).map((document) => toResult(document, UNRANKED_SIMILARITY));
+      const page = await orNull(this.client.documents.scroll(this.projectId, this.collection, { filter, limit }));
+      return (page?.items ?? []).map((document) => this.toResult(document, UNRANKED_SIMILARITY));
     }
-    const response = await orNull(this.client.search(this.projectId, this.collection, { query, mode: this.searchMode, limit, filter: filters }));
-    return (response?.results ?? []).map((result) => toResult(result, result.score));
+    const response = await orNull(this.client.search(this.projectId, this.collection, { query, mode: this.searchMode, limit, filter }));
+    return (response?.results ?? []).map((result) => this.toResult(result, result.score));
   }
 
   findSimilarCodeByFile(filePath: string, limit = 5): Promise<SemanticSearchResult[]> {
@@ -83,7 +102,7 @@ export class RemoteSemanticVectorDB {
   }
 
   async updateCodeEmbedding(id: string, code: string, metadata: CodeMetadata): Promise<void> {
-    await this.client.documents.put(this.projectId, this.collection, id, { content: code, metadata: toMetadata({ ...metadata, id }) });
+    await this.client.documents.put(this.projectId, this.collection, id, { content: code, metadata: this.toMetadata({ ...metadata, id }) });
   }
 
   async deleteCodeEmbedding(id: string): Promise<void> {
@@ -92,7 +111,7 @@ export class RemoteSemanticVectorDB {
 
   /** Deletes every chunk of one file; answers how many went (In-Memoria answered nothing). */
   async deleteCodeEmbeddingsByFile(filePath: string): Promise<number> {
-    const result = await orNull(this.client.documents.deleteByFilter(this.projectId, this.collection, { filePath }));
+    const result = await orNull(this.client.documents.deleteByFilter(this.projectId, this.collection, { filePath: this.paths.toStored(filePath) }));
     return result?.deleted ?? 0;
   }
 
@@ -112,6 +131,18 @@ export class RemoteSemanticVectorDB {
 
   /** Nothing to release; kept so `close()` call sites stay. */
   async close(): Promise<void> {}
+
+  private toMetadata(metadata: CodeMetadata): Metadata {
+    const flat = toMetadata(metadata);
+    if (typeof flat.filePath === 'string') flat.filePath = this.paths.toStored(flat.filePath);
+    return flat;
+  }
+
+  private toResult(document: Pick<StoredDocument, 'id' | 'content' | 'metadata'>, similarity: number): SemanticSearchResult {
+    const result = toResult(document, similarity);
+    if (typeof result.metadata.filePath === 'string') result.metadata.filePath = this.paths.fromStored(result.metadata.filePath);
+    return result;
+  }
 }
 
 function documentId(metadata: CodeMetadata): string {

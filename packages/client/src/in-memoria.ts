@@ -8,11 +8,16 @@
  * rows it reads, but the tenant is the project id given to the constructor.
  * Counting calls (`count*`, `getIntelligenceStats`) use the count and stats
  * endpoints: `(await db.getSemanticConcepts()).length` pulls the whole table.
+ *
+ * The In-Memoria bridge (in-memoria/) runs this adapter in a worker behind a
+ * synchronous facade, with its `writes` buffering upserts into batches and its
+ * `paths` mapping checkout roots (in-memoria/paths.ts).
  */
 import { StorageClient, type StorageClientOptions } from './client.js';
 import { StorageError, orNull } from './errors.js';
 import { collect } from './pagination.js';
 import { RemoteSemanticVectorDB, type VectorAdapterOptions } from './in-memoria-vectors.js';
+import { mapPaths, unchangedPaths, type PathCodec } from './in-memoria/paths.js';
 import type {
   AIInsight,
   DeveloperPattern,
@@ -26,7 +31,7 @@ import type {
   SemanticConcept,
   WorkSession,
 } from './in-memoria-types.js';
-import type { EntityListQuery, EntityName, EntityItem, IntelligenceInput, IntelligenceResult, ProjectStats } from './types.js';
+import type { EntityKeyedInput, EntityInput, EntityListQuery, EntityName, EntityItem, IntelligenceInput, IntelligenceResult, ProjectStats } from './types.js';
 
 export { RemoteSemanticVectorDB, type VectorAdapterOptions };
 
@@ -43,11 +48,32 @@ const list = <T>(value: unknown) => (value ?? []) as T[];
 
 type SessionUpdates = Partial<Omit<WorkSession, 'id' | 'projectPath' | 'sessionStart' | 'lastUpdated'>>;
 
+/** Stores one row (its key is in the item too); resolves when the write is accepted. */
+export type EntityWrites = <N extends EntityName>(name: N, key: string, item: EntityKeyedInput<N>) => Promise<void>;
+
+export interface SQLiteAdapterOptions {
+  /** Maps checkout paths to their stored form and back (team sharing); unchanged by default. */
+  paths?: PathCodec;
+  /** Where `insert*` rows go; by default each is PUT at once. */
+  writes?: EntityWrites;
+  /** Rows `getDeveloperPatterns` answers without a limit: 50 as In-Memoria 0.6 does (default); 0.4 has no limit (Infinity). */
+  defaultPatternLimit?: number;
+}
+
 export class RemoteSQLiteDatabase {
+  private readonly paths: PathCodec;
+  private readonly upsert: EntityWrites;
+  private readonly defaultPatternLimit: number;
+
   constructor(
     readonly client: StorageClient,
     readonly projectId: string,
-  ) {}
+    options: SQLiteAdapterOptions = {},
+  ) {
+    this.paths = options.paths ?? unchangedPaths;
+    this.upsert = options.writes ?? (async (name, key, item) => void (await client.entity(name).put(projectId, key, item as EntityInput<typeof name>)));
+    this.defaultPatternLimit = options.defaultPatternLimit ?? 50;
+  }
 
   /** Every row of a query, page by page; `max` stops early (positive finite), else all. */
   private all<N extends EntityName>(name: N, query: EntityListQuery<N>, max = Infinity): Promise<EntityItem<N>[]> {
@@ -59,19 +85,21 @@ export class RemoteSQLiteDatabase {
   // Semantic concepts
 
   async insertSemanticConcept(concept: Omit<SemanticConcept, 'createdAt' | 'updatedAt'>): Promise<void> {
-    await this.client.entity('concepts').put(this.projectId, concept.id, {
+    await this.upsert('concepts', concept.id, {
+      id: concept.id,
       conceptName: concept.conceptName,
       conceptType: concept.conceptType,
       confidenceScore: concept.confidenceScore,
       relationships: concept.relationships,
       evolutionHistory: concept.evolutionHistory,
-      filePath: concept.filePath,
+      filePath: concept.filePath === undefined ? undefined : this.paths.toStored(concept.filePath),
       lineRange: concept.lineRange,
     });
   }
 
+  /** In write order (In-Memoria's SQL has no ORDER BY: SQLite answers in rowid order, and a replace moves a row last). */
   async getSemanticConcepts(filePath?: string): Promise<SemanticConcept[]> {
-    const rows = await this.all('concepts', filePath ? { filePath } : {});
+    const rows = await this.all('concepts', { ...(filePath ? { filePath: this.paths.toStored(filePath) } : {}), sort: 'updatedAt' });
     return rows.map((row) => ({
       id: row.id,
       conceptName: row.conceptName,
@@ -79,7 +107,7 @@ export class RemoteSQLiteDatabase {
       confidenceScore: row.confidenceScore,
       relationships: object(row.relationships),
       evolutionHistory: object(row.evolutionHistory),
-      filePath: row.filePath ?? '',
+      filePath: this.paths.fromStored(row.filePath ?? ''),
       lineRange: (row.lineRange ?? { start: 0, end: 0 }) as SemanticConcept['lineRange'],
       createdAt: toDate(row.createdAt),
       updatedAt: toDate(row.updatedAt),
@@ -87,13 +115,14 @@ export class RemoteSQLiteDatabase {
   }
 
   async countSemanticConcepts(filePath?: string): Promise<number> {
-    return (await this.client.entity('concepts').count(this.projectId, filePath ? { filePath } : {})).count;
+    return (await this.client.entity('concepts').count(this.projectId, filePath ? { filePath: this.paths.toStored(filePath) } : {})).count;
   }
 
   // Developer patterns
 
   async insertDeveloperPattern(pattern: Omit<DeveloperPattern, 'createdAt' | 'lastSeen'>): Promise<void> {
-    await this.client.entity('patterns').put(this.projectId, pattern.patternId, {
+    await this.upsert('patterns', pattern.patternId, {
+      patternId: pattern.patternId,
       patternType: pattern.patternType,
       patternContent: pattern.patternContent,
       frequency: pattern.frequency,
@@ -103,8 +132,8 @@ export class RemoteSQLiteDatabase {
     });
   }
 
-  /** Most frequent first, then most confident (the service's order for patterns); 50 unless told. */
-  async getDeveloperPatterns(patternType?: string, limit = 50): Promise<DeveloperPattern[]> {
+  /** Most frequent first, then most confident (the service's order for patterns); `defaultPatternLimit` unless told. */
+  async getDeveloperPatterns(patternType?: string, limit = this.defaultPatternLimit): Promise<DeveloperPattern[]> {
     const rows = await this.all('patterns', patternType ? { patternType } : {}, limit);
     return rows.map((row) => ({
       patternId: row.patternId,
@@ -127,7 +156,9 @@ export class RemoteSQLiteDatabase {
 
   async insertFileIntelligence(file: Omit<FileIntelligence, 'createdAt'>): Promise<void> {
     // lastAnalyzed is set to now by the service, as In-Memoria's CURRENT_TIMESTAMP did.
-    await this.client.entity('files').put(this.projectId, file.filePath, {
+    const filePath = this.paths.toStored(file.filePath);
+    await this.upsert('files', filePath, {
+      filePath,
       fileHash: file.fileHash,
       semanticConcepts: file.semanticConcepts,
       patternsUsed: file.patternsUsed,
@@ -137,10 +168,10 @@ export class RemoteSQLiteDatabase {
   }
 
   async getFileIntelligence(filePath: string): Promise<FileIntelligence | null> {
-    const row = await orNull(this.client.entity('files').get(this.projectId, filePath));
+    const row = await orNull(this.client.entity('files').get(this.projectId, this.paths.toStored(filePath)));
     if (!row) return null;
     return {
-      filePath: row.filePath,
+      filePath: this.paths.fromStored(row.filePath),
       fileHash: row.fileHash,
       semanticConcepts: list<string>(row.semanticConcepts),
       patternsUsed: list<string>(row.patternsUsed),
@@ -154,7 +185,8 @@ export class RemoteSQLiteDatabase {
   // AI insights
 
   async insertAIInsight(insight: Omit<AIInsight, 'createdAt'>): Promise<void> {
-    await this.client.entity('insights').put(this.projectId, insight.insightId, {
+    await this.upsert('insights', insight.insightId, {
+      insightId: insight.insightId,
       insightType: insight.insightType,
       insightContent: insight.insightContent,
       confidenceScore: insight.confidenceScore,
@@ -186,10 +218,11 @@ export class RemoteSQLiteDatabase {
   // Feature map
 
   async insertFeatureMap(feature: Omit<FeatureMap, 'createdAt' | 'updatedAt'>): Promise<void> {
-    await this.client.entity('features').put(this.projectId, feature.id, {
+    await this.upsert('features', feature.id, {
+      id: feature.id,
       featureName: feature.featureName,
-      primaryFiles: feature.primaryFiles,
-      relatedFiles: feature.relatedFiles,
+      primaryFiles: mapPaths(feature.primaryFiles, this.paths.toStored),
+      relatedFiles: mapPaths(feature.relatedFiles, this.paths.toStored),
       dependencies: feature.dependencies,
       status: feature.status,
     });
@@ -219,8 +252,8 @@ export class RemoteSQLiteDatabase {
       id: row.id,
       projectPath,
       featureName: row.featureName,
-      primaryFiles: list<string>(row.primaryFiles),
-      relatedFiles: list<string>(row.relatedFiles),
+      primaryFiles: mapPaths(list<string>(row.primaryFiles), this.paths.fromStored),
+      relatedFiles: mapPaths(list<string>(row.relatedFiles), this.paths.fromStored),
       dependencies: list<string>(row.dependencies),
       status: row.status,
       createdAt: toDate(row.createdAt),
@@ -231,9 +264,10 @@ export class RemoteSQLiteDatabase {
   // Entry points and key directories
 
   async insertEntryPoint(entryPoint: Omit<EntryPoint, 'createdAt'>): Promise<void> {
-    await this.client.entity('entry-points').put(this.projectId, entryPoint.id, {
+    await this.upsert('entry-points', entryPoint.id, {
+      id: entryPoint.id,
       entryType: entryPoint.entryType,
-      filePath: entryPoint.filePath,
+      filePath: this.paths.toStored(entryPoint.filePath),
       description: entryPoint.description,
       framework: entryPoint.framework,
     });
@@ -246,7 +280,7 @@ export class RemoteSQLiteDatabase {
       id: row.id,
       projectPath,
       entryType: row.entryType,
-      filePath: row.filePath,
+      filePath: this.paths.fromStored(row.filePath),
       description: row.description,
       framework: row.framework,
       createdAt: toDate(row.createdAt),
@@ -254,8 +288,9 @@ export class RemoteSQLiteDatabase {
   }
 
   async insertKeyDirectory(directory: Omit<KeyDirectory, 'createdAt'>): Promise<void> {
-    await this.client.entity('key-directories').put(this.projectId, directory.id, {
-      directoryPath: directory.directoryPath,
+    await this.upsert('key-directories', directory.id, {
+      id: directory.id,
+      directoryPath: this.paths.toStored(directory.directoryPath),
       directoryType: directory.directoryType,
       fileCount: directory.fileCount,
       description: directory.description,
@@ -268,7 +303,7 @@ export class RemoteSQLiteDatabase {
     return rows.map((row) => ({
       id: row.id,
       projectPath,
-      directoryPath: row.directoryPath,
+      directoryPath: this.paths.fromStored(row.directoryPath),
       directoryType: row.directoryType,
       fileCount: row.fileCount,
       description: row.description,
@@ -280,10 +315,11 @@ export class RemoteSQLiteDatabase {
 
   /** The service sets sessionStart (and lastUpdated) to now, as In-Memoria's column defaults did. */
   async createWorkSession(session: Omit<WorkSession, 'sessionStart' | 'lastUpdated'>): Promise<void> {
-    await this.client.entity('work-sessions').put(this.projectId, session.id, {
+    await this.upsert('work-sessions', session.id, {
+      id: session.id,
       sessionEnd: iso(session.sessionEnd),
       lastFeature: session.lastFeature,
-      currentFiles: session.currentFiles,
+      currentFiles: mapPaths(session.currentFiles, this.paths.toStored),
       completedTasks: session.completedTasks,
       pendingTasks: session.pendingTasks,
       blockers: session.blockers,
@@ -294,7 +330,10 @@ export class RemoteSQLiteDatabase {
   /** Changes the fields given (undefined ones are left alone); a session that does not exist is a no-op, as in In-Memoria. */
   async updateWorkSession(sessionId: string, updates: SessionUpdates): Promise<void> {
     const changes: Record<string, unknown> = {};
-    for (const [field, value] of Object.entries(updates)) if (value !== undefined) changes[field] = field === 'sessionEnd' ? (iso(value as Date | null) ?? null) : value;
+    for (const [field, value] of Object.entries(updates)) {
+      if (value === undefined) continue;
+      changes[field] = field === 'sessionEnd' ? (iso(value as Date | null) ?? null) : field === 'currentFiles' ? mapPaths(value, this.paths.toStored) : value;
+    }
     if (Object.keys(changes).length === 0) return;
     try {
       await this.client.entity('work-sessions').patch(this.projectId, sessionId, changes);
@@ -322,7 +361,7 @@ export class RemoteSQLiteDatabase {
       sessionStart: toDate(row.sessionStart),
       sessionEnd: optionalDate(row.sessionEnd),
       lastFeature: row.lastFeature,
-      currentFiles: list<string>(row.currentFiles),
+      currentFiles: mapPaths(list<string>(row.currentFiles), this.paths.fromStored),
       completedTasks: list<string>(row.completedTasks),
       pendingTasks: list<string>(row.pendingTasks),
       blockers: list<string>(row.blockers),
@@ -335,7 +374,8 @@ export class RemoteSQLiteDatabase {
 
   /** Replaces the decision with the same key (and marks it made now). */
   async upsertProjectDecision(decision: Omit<ProjectDecision, 'madeAt'>): Promise<void> {
-    await this.client.entity('decisions').put(this.projectId, decision.decisionKey, {
+    await this.upsert('decisions', decision.decisionKey, {
+      decisionKey: decision.decisionKey,
       decisionValue: decision.decisionValue,
       reasoning: decision.reasoning,
     });
@@ -368,7 +408,7 @@ export class RemoteSQLiteDatabase {
   /** Stores the metadata on the adapter's project; In-Memoria's own projectId is not the tenant here. */
   async insertProjectMetadata(metadata: ProjectMetadataInput): Promise<void> {
     await this.client.projects.put(this.projectId, {
-      projectPath: metadata.projectPath,
+      projectPath: this.paths.toStored(metadata.projectPath),
       projectName: metadata.projectName,
       languagePrimary: metadata.languagePrimary,
       languagesDetected: metadata.languagesDetected,
@@ -378,12 +418,16 @@ export class RemoteSQLiteDatabase {
     });
   }
 
+  /**
+   * Null until In-Memoria stores its metadata: a write to any entity creates the
+   * project row too, but without the path In-Memoria's insertProjectMetadata always sets.
+   */
   async getProjectMetadata(projectPath: string): Promise<ProjectMetadata | null> {
     const project = await orNull(this.client.projects.get(this.projectId));
-    if (!project) return null;
+    if (!project || project.projectPath == null) return null;
     return {
       projectId: project.projectId,
-      projectPath: project.projectPath ?? projectPath,
+      projectPath: this.paths.fromStored(project.projectPath),
       projectName: project.projectName,
       languagePrimary: project.languagePrimary,
       languagesDetected: list<string>(project.languagesDetected),
