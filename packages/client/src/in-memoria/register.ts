@@ -3,29 +3,29 @@
  * In-Memoria's storage served by the storage service. Checks the settings and
  * that the service answers to the key before In-Memoria starts; any problem is
  * one line on stderr and a non-zero exit (2 for a missing or malformed
- * setting, 1 for a service that cannot be used), never a fallback to local files.
+ * setting, 1 for a service that cannot be used), never a fallback to local
+ * files. A key without the project stops the process the same way when
+ * In-Memoria opens that project's database.
  */
 import { register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { StorageClient } from '../client.js';
 import { StorageError } from '../errors.js';
-import { BridgeSettingsError, accessProblem, databaseDirectory, projectFor, readSettings, type BridgeSettings } from './settings.js';
+import { BridgeSettingsError, accessProblem, fatal, readSettings, type BridgeSettings } from './settings.js';
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`in-memoria-remote: ${message}\n`);
-  process.exit(code);
-}
-
-/** The project In-Memoria's default database (`./in-memoria.db`) maps to, checked once with a read. */
+/**
+ * The service answers, and to this key: the project itself is checked when In-Memoria opens its
+ * database (its folder names the project), unless IN_MEMORIA_STORAGE_PROJECT names it now.
+ */
 async function checkService(settings: BridgeSettings): Promise<void> {
-  const projectId = projectFor(databaseDirectory(undefined), settings);
   const client = new StorageClient({ baseUrl: settings.url, apiKey: settings.apiKey, timeoutMs: 10_000, retries: 1 });
+  const projectId = settings.project;
   try {
-    await client.projects.get(projectId);
+    await (projectId ? client.projects.get(projectId) : client.projects.list({ limit: 1 }));
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
-    const problem = accessProblem(error, settings, projectId);
-    if (problem) fail(problem, 1);
+    const problem = accessProblem(error, settings, projectId ?? '');
+    if (problem) fatal(problem, 1);
   }
 }
 
@@ -35,7 +35,7 @@ if (isMainThread) {
   try {
     settings = readSettings();
   } catch (error) {
-    if (error instanceof BridgeSettingsError) fail(error.message, 2);
+    if (error instanceof BridgeSettingsError) fatal(error.message, 2);
     throw error;
   }
   await checkService(settings);

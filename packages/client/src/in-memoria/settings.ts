@@ -16,9 +16,15 @@ export interface BridgeSettings {
   root?: string;
 }
 
-/** A setting that stops the bridge before In-Memoria starts; the message is the one line users see. */
+/** Settings the service cannot be used with: the message is the one line users see before the process stops. */
 export class BridgeSettingsError extends Error {
   override name = 'BridgeSettingsError';
+}
+
+/** Stops the process with one line on stderr: a storage that cannot be used never falls back to local files. */
+export function fatal(message: string, exitCode: number): never {
+  process.stderr.write(`in-memoria-remote: ${message}\n`);
+  process.exit(exitCode);
 }
 
 const PROJECT_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;

@@ -6,7 +6,7 @@
  * (settings.ts); no file is created.
  */
 import type { RemoteSQLiteDatabase } from '../in-memoria.js';
-import { bridgeCall } from './sync.js';
+import { bridgeCall, openOrStop } from './sync.js';
 import { DATABASE_METHODS, inMemoriaSchemaVersion, type DatabaseMethod } from './methods.js';
 
 /** The In-Memoria version the hooks found beside the module they replaced (`?in-memoria=0.4.1`). */
@@ -41,7 +41,7 @@ export interface SQLiteDatabase extends Pick<Synchronous<RemoteSQLiteDatabase>, 
 
 export class SQLiteDatabase {
   constructor(dbPath = ':memory:') {
-    const handle = bridgeCall({ op: 'open-database', dbPath, cwd: process.cwd(), inMemoriaVersion }) as number;
+    const handle = openOrStop({ op: 'open-database', dbPath, cwd: process.cwd(), inMemoriaVersion });
     states.set(this, { handle, open: true });
   }
 

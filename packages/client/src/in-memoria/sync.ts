@@ -6,6 +6,7 @@
  * is 1.
  */
 import { createSyncFn } from 'synckit';
+import { fatal } from './settings.js';
 import type { BridgeReply, BridgeRequest, BridgeStatus, SerializedError } from './worker.js';
 
 /** Longer than the worker's own timeouts and retries (15 s x 3 plus backoff), so the worker always answers first. */
@@ -36,6 +37,16 @@ export function bridgeCall(request: BridgeRequest): unknown {
   const reply = callWorker(request);
   if (!reply.ok) throw rebuild(reply.error);
   return reply.value;
+}
+
+/** Opens a database or collection; a project the key may not use (or a service gone) stops the process, in one line. */
+export function openOrStop(request: Extract<BridgeRequest, { op: 'open-database' | 'open-vectors' }>): number {
+  try {
+    return bridgeCall(request) as number;
+  } catch (error) {
+    if ((error as Error).name === 'BridgeSettingsError') fatal((error as Error).message, 1);
+    throw error;
+  }
 }
 
 function report(): void {

@@ -6,7 +6,7 @@
  * buffer with the rows; searches send them first.
  */
 import type { RemoteSemanticVectorDB } from '../in-memoria-vectors.js';
-import { bridgeCall } from './sync.js';
+import { bridgeCall, openOrStop } from './sync.js';
 import { VECTOR_METHODS, type VectorMethod } from './methods.js';
 
 type Asynchronous<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<R> : never };
@@ -20,7 +20,7 @@ export class SemanticVectorDB {
   constructor(_apiKey?: string) {}
 
   async initialize(collectionName = 'in-memoria'): Promise<void> {
-    if (!handles.has(this)) handles.set(this, bridgeCall({ op: 'open-vectors', cwd: process.cwd(), collection: collectionName }) as number);
+    if (!handles.has(this)) handles.set(this, openOrStop({ op: 'open-vectors', cwd: process.cwd(), collection: collectionName }));
     bridgeCall({ op: 'call', handle: handles.get(this)!, method: 'initialize', args: [] });
   }
 
