@@ -136,10 +136,19 @@ const defaultProbe: DetectionProbe = { dockerEnvFile: '/.dockerenv' };
 
 export function loadConfig(rawEnv: Record<string, string | undefined>, probe: DetectionProbe = defaultProbe): Config {
   const env = parseEnv(rawEnv);
-  const container = Boolean(env.DOCKER_ENV || env.KUBERNETES_SERVICE_HOST || existsSync(probe.dockerEnvFile));
+  const containerSignal = env.DOCKER_ENV ? 'DOCKER_ENV is set' : env.KUBERNETES_SERVICE_HOST ? 'KUBERNETES_SERVICE_HOST is set' : existsSync(probe.dockerEnvFile) ? `${probe.dockerEnvFile} exists` : undefined;
+  const container = containerSignal !== undefined;
   const environment: Environment =
     env.NODE_ENV === 'production' || container ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const mode: Mode = env.IN_MEMORIA_STORAGE_MODE ?? (environment === 'production' ? 'remote' : 'local');
+  if (env.IN_MEMORIA_STORAGE_MODE === undefined && mode === 'remote') {
+    // Remote mode nobody asked for (a CLI run in any container) must not end in a connection error to localhost.
+    const missing = !env.DATABASE_URL && !env.POSTGRES_HOST ? 'DATABASE_URL (or POSTGRES_HOST)' : !env.QDRANT_URL ? 'QDRANT_URL' : undefined;
+    if (missing) {
+      const why = env.NODE_ENV === 'production' ? 'NODE_ENV=production' : `a container was detected (${containerSignal})`;
+      throw new ConfigError(`remote mode was chosen because ${why}, but ${missing} is not set: set it, or set IN_MEMORIA_STORAGE_MODE=local for SQLite and the embedded vector store under DATA_DIR`);
+    }
+  }
   const relationalProvider: RelationalProviderName =
     mode === 'local' ? 'sqlite' : mode === 'remote' ? 'postgres' : (env.RELATIONAL_PROVIDER ?? 'sqlite');
   const vectorProvider: VectorProviderName =

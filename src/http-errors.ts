@@ -4,6 +4,7 @@
  * codes from the table; anything unexpected is a 500 whose details go to the
  * log, never to the client.
  */
+import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from './errors.js';
 import { entitiesByName } from './entities/registry.js';
@@ -56,13 +57,42 @@ function fromValidation(issues: ValidationIssue[], context: string): AppError {
   return new AppError('VALIDATION_FAILED', `${where} ${detail ?? 'is invalid'}`);
 }
 
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
   const appError = toAppError(error);
   if (appError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
   // Every 503 and 429 tells the client when to come back, even from an adapter that did not say.
   const retryAfter = appError.retryAfter ?? (appError.statusCode === 503 || appError.statusCode === 429 ? 5 : undefined);
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  if (appError.code === 'BODY_TOO_LARGE' && !request.raw.complete) {
+    // Answering while the client still sends makes Node close the socket under it (the client sees
+    // EPIPE, not the 413): read and drop the rest first, within bounds, and close after the answer.
+    return discardBody(request.raw).then(() => {
+      reply.header('connection', 'close').status(appError.statusCode).send(appError.toJSON());
+    });
+  }
   reply.status(appError.statusCode).send(appError.toJSON());
+}
+
+/** The most of an oversized body dropped before the 413: a client sending more (or slower) gets the answer and a closed connection. */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+const DISCARD_MAX_MS = 10_000;
+
+function discardBody(body: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const done = () => {
+      clearTimeout(timer);
+      body.off('data', onData).off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > DISCARD_MAX_BYTES) done();
+    };
+    const timer = setTimeout(done, DISCARD_MAX_MS);
+    body.on('data', onData).once('end', done).once('error', done).once('close', done);
+    body.resume();
+  });
 }
 
 const projectSubresources = new Set(['stats', 'intelligence', 'collections']);

@@ -24,6 +24,8 @@ describe('environment and mode detection', () => {
     assert.equal(loadConfig({ NODE_ENV: 'test' }, noContainer).environment, 'test');
   });
 
+  const remoteStores = { DATABASE_URL: 'postgres://u:p@db/x', QDRANT_URL: 'http://qdrant:6333' };
+
   test('production from NODE_ENV or any container marker, and then remote mode', () => {
     for (const [env, probe] of [
       [{ NODE_ENV: 'production' }, noContainer],
@@ -31,13 +33,41 @@ describe('environment and mode detection', () => {
       [{ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, noContainer],
       [{}, withContainer],
     ] as const) {
-      const config = loadConfig(env, probe);
+      const config = loadConfig({ ...env, ...remoteStores }, probe);
       assert.equal(config.environment, 'production', JSON.stringify(env));
       assert.equal(config.mode, 'remote');
       assert.equal(config.relational.provider, 'postgres');
       assert.equal(config.vectors.provider, 'qdrant');
     }
-    assert.equal(loadConfig({}, withContainer).container, true);
+    assert.equal(loadConfig(remoteStores, withContainer).container, true);
+  });
+
+  test('remote mode chosen by detection, without its stores: one line naming the signal, the variable and the way to local', () => {
+    for (const [env, probe, signal, missing] of [
+      [{}, withContainer, `a container was detected \\(${withContainer.dockerEnvFile} exists\\)`, 'DATABASE_URL \\(or POSTGRES_HOST\\)'],
+      [{ DOCKER_ENV: 'true', POSTGRES_HOST: 'db' }, noContainer, 'a container was detected \\(DOCKER_ENV is set\\)', 'QDRANT_URL'],
+      [{ KUBERNETES_SERVICE_HOST: '10.0.0.1', QDRANT_URL: 'http://q:6333' }, noContainer, 'a container was detected \\(KUBERNETES_SERVICE_HOST is set\\)', 'DATABASE_URL \\(or POSTGRES_HOST\\)'],
+      [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/x' }, noContainer, 'NODE_ENV=production', 'QDRANT_URL'],
+    ] as const) {
+      assert.throws(() => loadConfig(env, probe), (error: Error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, new RegExp(`^remote mode was chosen because ${signal}, but ${missing} is not set: set it, or set IN_MEMORIA_STORAGE_MODE=local `));
+        assert.equal(error.message.includes('\n'), false);
+        return true;
+      });
+    }
+    // Asked for explicitly, remote mode keeps libpq's defaults (PGHOST, a local socket).
+    assert.equal(loadConfig({ IN_MEMORIA_STORAGE_MODE: 'remote' }, withContainer).mode, 'remote');
+  });
+
+  test('the CLI in a container without PostgreSQL settings: exit 2 and that line, before touching any store', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'import-in-memoria', '--db', '../shared/fixtures/in-memoria-0.4.1.db', '--project', 'p'], {
+      env: { PATH: process.env.PATH ?? '', DOCKER_ENV: 'true', DATA_DIR: '/nonexistent/data' },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /^in-memoria-storage: configuration error: remote mode was chosen because a container was detected \(DOCKER_ENV is set\), but DATABASE_URL \(or POSTGRES_HOST\) is not set: .*IN_MEMORIA_STORAGE_MODE=local/m);
+    assert.equal(result.stderr.trim().split('\n').length, 1, 'one line');
   });
 
   test('IN_MEMORIA_STORAGE_MODE overrides detection; hybrid picks each provider', () => {

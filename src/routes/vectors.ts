@@ -82,9 +82,13 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       body: DocumentInputSchema,
       response: { 200: Type.Object({ upserted: Type.Integer() }), ...errors },
     },
-  }, async (request) => ({
-    upserted: await vectors.upsert(request.params.projectId, request.params.collection, [{ id: request.params.id, ...request.body }]),
-  }));
+  }, async (request) => {
+    const { id } = request.params;
+    if (request.body.id !== undefined && request.body.id !== id) {
+      throw new AppError('ID_MISMATCH', `body id ${JSON.stringify(request.body.id)} differs from the URL's ${JSON.stringify(id)}`);
+    }
+    return { upserted: await vectors.upsert(request.params.projectId, request.params.collection, [{ ...request.body, id }]) };
+  });
 
   app.post(`${collectionPath}/documents/batch`, {
     config: { role: 'write' },

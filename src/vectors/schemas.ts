@@ -44,6 +44,8 @@ export const CreateCollectionSchema = Type.Object(
 
 export const DocumentInputSchema = Type.Object(
   {
+    // What GET answers can be sent back: an id equal to the URL's is accepted, another is ID_MISMATCH.
+    id: Type.Optional(DocumentIdSchema),
     content: Type.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }),
     metadata: Type.Optional(MetadataSchema),
     embedding: Type.Optional(EmbeddingSchema),
@@ -52,7 +54,7 @@ export const DocumentInputSchema = Type.Object(
 );
 
 export const KeyedDocumentInputSchema = Type.Object(
-  { id: DocumentIdSchema, ...DocumentInputSchema.properties },
+  { ...DocumentInputSchema.properties, id: DocumentIdSchema },
   { additionalProperties: false },
 );
 

@@ -72,6 +72,15 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       assert.equal(doc.content, 'def parse_json(text): return json.loads(text)');
       assert.deepEqual(doc.metadata, { language: 'python' });
       assert.equal(doc.embedding.length, 384);
+
+      // What GET answers can be PUT back as is; an id other than the URL's is refused.
+      const putBack = await call('PUT', `${base('emb')}/documents/parseXml`, doc);
+      assert.equal(putBack.statusCode, 200, putBack.body);
+      assert.deepEqual(json(await call('GET', `${base('emb')}/documents/parseXml?includeVector=true`)), doc);
+      const mismatch = await call('PUT', `${base('emb')}/documents/parseXml`, { ...doc, id: 'fetchUser' });
+      assert.equal(mismatch.statusCode, 400);
+      assert.equal(json(mismatch).code, 'ID_MISMATCH');
+      assert.equal(json(await call('GET', `${base('emb')}/documents/fetchUser`)).content, snippets[1]!.content, 'nothing written');
     });
 
     test('keyword and hybrid search', async () => {

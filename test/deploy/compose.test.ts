@@ -134,7 +134,9 @@ describe('Dockerfile.production', () => {
     assert.match(stages[0]!, /npm run build/);
     assert.match(stages[0]!, /npm prune --omit=dev/);
     assert.match(stages[0]!, /rm -rf node_modules\/typescript/, "TypeScript, a peer of the Qdrant client, removed too");
-    assert.match(final, /^node:20-bookworm-slim\b/, 'a slim base: no compilers');
+    // Node 24, the current LTS, in both stages (development and CI here run Node 20, past its end of life).
+    assert.match(stages[0]!, /^node:24-bookworm\b/);
+    assert.match(final, /^node:24-bookworm-slim\b/, 'a slim base: no compilers');
     assert.doesNotMatch(final, /apt-get|build-essential|g\+\+|python3|npm (ci|install)/, 'no toolchain installed in the final stage');
     assert.match(final, /COPY --from=build .*\/app\/node_modules/);
   });
