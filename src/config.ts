@@ -324,7 +324,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
           connectionString: config.relational.connectionString && redactUrl(config.relational.connectionString),
         }
       : config.relational;
-  const vectors = config.vectors.provider === 'qdrant' ? { ...config.vectors, apiKey: redact(config.vectors.apiKey) } : config.vectors;
+  const vectors = config.vectors.provider === 'qdrant' ? { ...config.vectors, url: redactUrl(config.vectors.url), apiKey: redact(config.vectors.apiKey) } : config.vectors;
   // Through JSON so absent settings are left out rather than shown as undefined.
   return JSON.parse(JSON.stringify({
     environment: config.environment,
@@ -334,16 +334,26 @@ export function redactConfig(config: Config): Record<string, unknown> {
     dataDir: config.dataDir,
     relational,
     vectors,
-    embeddings: { ...config.embeddings, openaiApiKey: redact(config.embeddings.openaiApiKey) },
+    embeddings: {
+      ...config.embeddings,
+      openaiApiKey: redact(config.embeddings.openaiApiKey),
+      openaiBaseUrl: config.embeddings.openaiBaseUrl && redactUrl(config.embeddings.openaiBaseUrl),
+    },
     // Roles and projects help an operator check the setup; the keys themselves never leave the process.
     apiKeys: config.apiKeys.map((spec) => ({ key: '[redacted]', role: spec.role, ...(spec.projects ? { projects: spec.projects } : {}) })),
   }));
 }
 
-function redactUrl(value: string): string {
+/** Query parameters that carry credentials (node-postgres honours `?password=`; tokens and keys travel the same way). */
+const SECRET_PARAMETER = /pass|key|token|secret/i;
+
+/** A URL as it may be printed: its userinfo and every credential parameter replaced. */
+export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
+    if (url.username) url.username = 'redacted';
     if (url.password) url.password = 'redacted';
+    for (const name of new Set(url.searchParams.keys())) if (SECRET_PARAMETER.test(name)) url.searchParams.set(name, 'redacted');
     return url.toString();
   } catch {
     return '[redacted]';

@@ -26,7 +26,7 @@ test('production without keys refuses to start, in one line, exit 2', () => {
 });
 
 test('without keys the API is served on loopback only; declared or reachable production refuses', async () => {
-  const { loadConfig, ConfigError } = await import('../../src/config.js');
+  const { loadConfig } = await import('../../src/config.js');
   const { listenHost } = await import('../../src/server.js');
   const outside = { dockerEnvFile: '/nonexistent' };
   const inside = { dockerEnvFile: process.execPath }; // any file that exists: "inside a container"
@@ -35,12 +35,30 @@ test('without keys the API is served on loopback only; declared or reachable pro
 
   assert.equal(listenHost(loadConfig({ HOST: '0.0.0.0' }, outside), log), '127.0.0.1');
   assert.match(warnings.pop()!, /no API keys configured.*127\.0\.0\.1 only \(HOST=0\.0\.0\.0 ignored\)/);
-  assert.equal(listenHost(loadConfig({}, inside), log), '127.0.0.1', 'a container on loopback is reachable from nowhere else');
+  const local = { IN_MEMORIA_STORAGE_MODE: 'local' };
+  assert.equal(listenHost(loadConfig(local, inside), log), '127.0.0.1', 'a container on loopback is reachable from nowhere else');
   assert.match(warnings.pop()!, /listens on 127\.0\.0\.1 only$/);
-  assert.throws(() => listenHost(loadConfig({ HOST: '0.0.0.0' }, inside), log), ConfigError);
-  assert.throws(() => listenHost(loadConfig({ NODE_ENV: 'production' }, outside), log), ConfigError);
-  assert.equal(listenHost(loadConfig({ NODE_ENV: 'production', HOST: '0.0.0.0', STORAGE_API_KEYS: `${key}:admin` }, outside), log), '0.0.0.0');
+  assert.throws(() => listenHost(loadConfig({ ...local, HOST: '0.0.0.0' }, inside), log), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
+  assert.throws(() => listenHost(loadConfig({ ...local, NODE_ENV: 'production' }, outside), log), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
+  assert.equal(listenHost(loadConfig({ ...local, NODE_ENV: 'production', HOST: '0.0.0.0', STORAGE_API_KEYS: `${key}:admin` }, outside), log), '0.0.0.0');
   assert.deepEqual(warnings, []);
+});
+
+test('production refuses keys shorter than 24 characters, naming which entry; elsewhere they are a warning', async () => {
+  const { loadConfig, ConfigError } = await import('../../src/config.js');
+  const { listenHost } = await import('../../src/server.js');
+  const outside = { dockerEnvFile: '/nonexistent' };
+  const warnings: string[] = [];
+  const log = { warn: (message: string) => warnings.push(message) };
+  const keys = `${key}:admin,short-key-23-characters:read`;
+  assert.throws(() => listenHost(loadConfig({ NODE_ENV: 'production', IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside), log), (error: Error) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.message, 'STORAGE_API_KEYS: key 2 is shorter than 24 characters, which production refuses: use long random keys (openssl rand -hex 32)');
+    return true;
+  });
+  assert.equal(listenHost(loadConfig({ IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside), log), '127.0.0.1');
+  assert.match(warnings.pop()!, /1 API key\(s\) shorter than 24 characters/);
+  assert.doesNotMatch(JSON.stringify(warnings), /short-key-23-characters/, 'the key itself is never printed');
 });
 
 test('a local service started without keys in a child process listens on loopback and logs why', async () => {
