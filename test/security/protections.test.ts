@@ -187,3 +187,28 @@ test('an event loop that falls behind sheds requests with 503 OVERLOADED and Ret
     await service.destroy();
   }
 });
+
+test('without keys only loopback Host names are served (DNS rebinding); with keys any Host is', async () => {
+  const keyless = await startTestService();
+  const keyed = await startTestService({ env: { STORAGE_API_KEYS: `${key}:admin` } });
+  try {
+    const put = { method: 'PUT' as const, url: '/v1/projects/p/concepts/c1', payload: { conceptName: 'A', conceptType: 'class' } };
+    for (const host of ['rebind.attacker.example', 'rebind.attacker.example:8080', '127.0.0.1.nip.example', '10.0.0.1:8080']) {
+      for (const request of [put, { method: 'GET' as const, url: '/v1/export' }, { method: 'DELETE' as const, url: '/v1/projects/p' }, { method: 'GET' as const, url: '/health' }]) {
+        const response = await keyless.app.inject({ ...request, headers: { host } });
+        assert.equal(response.statusCode, 403, `${host} ${request.method} ${request.url}`);
+        assert.equal(JSON.parse(response.body).code, 'UNTRUSTED_HOST');
+      }
+    }
+    assert.equal((await keyless.app.inject({ method: 'GET', url: '/v1/projects/p/concepts/count' })).body, '{"count":0}', 'nothing was written');
+    for (const host of ['localhost', 'LOCALHOST:8080', '127.0.0.1', '127.0.0.1:1234', '[::1]', '[::1]:8080']) {
+      const response = await keyless.app.inject({ ...put, headers: { host } });
+      assert.equal(response.statusCode, 200, `${host}: ${response.body}`);
+    }
+    const proxied = await keyed.app.inject({ ...put, headers: { host: 'storage.example.com', authorization: `Bearer ${key}` } });
+    assert.equal(proxied.statusCode, 200, 'with keys, a real domain behind a proxy is fine');
+  } finally {
+    await keyless.destroy();
+    await keyed.destroy();
+  }
+});
