@@ -58,6 +58,7 @@ export const EnvSchema = Type.Object({
   STORAGE_API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   CORS_ORIGINS: Type.Optional(Type.String()),
   RATE_LIMIT_MAX: Type.Optional(Type.Integer({ minimum: 0 })),
+  AUTH_FAILURE_LIMIT: Type.Optional(Type.Integer({ minimum: 0 })),
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(Positive),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0 })),
 });
@@ -85,6 +86,8 @@ export interface Config {
     corsOrigins: string[] | false;
     /** Requests per key (per client address without keys) per window; 0: no limit. */
     rateLimit: { max: number; windowMs: number };
+    /** Failed authentications per client address per minute before 429s; 0: unlimited. */
+    authFailureLimit: number;
     /** Event-loop delay past which requests are shed with 503; 0: never. */
     loadShedEventLoopDelayMs: number;
   };
@@ -173,6 +176,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
       // Per key by default; without keys (local, loopback only) nothing to protect against unless asked for.
       rateLimit: { max: env.RATE_LIMIT_MAX ?? (apiKeys.length > 0 ? 1200 : 0), windowMs: (env.RATE_LIMIT_WINDOW_SECONDS ?? 60) * 1000 },
+      authFailureLimit: env.AUTH_FAILURE_LIMIT ?? 30,
       // NODE_ENV itself, not the environment (a container makes that production): test suites share two
       // cores, and app.inject() never lets a stale sample of a start-up stall expire.
       loadShedEventLoopDelayMs: env.LOAD_SHED_EVENT_LOOP_DELAY_MS ?? (env.NODE_ENV === 'test' ? 0 : 1000),

@@ -212,3 +212,22 @@ test('without keys only loopback Host names are served (DNS rebinding); with key
     await keyed.destroy();
   }
 });
+
+test('failed authentications are limited per client address: 429 with Retry-After, other addresses unaffected', async () => {
+  const service = await startTestService({ env: { STORAGE_API_KEYS: `${key}:read`, AUTH_FAILURE_LIMIT: '5' } });
+  try {
+    const get = (remoteAddress: string, authorization?: string) =>
+      service.app.inject({ method: 'GET', url: '/v1/projects', remoteAddress, headers: authorization ? { authorization } : {} });
+    for (let attempt = 0; attempt < 5; attempt++) assert.equal((await get('203.0.113.7', `Bearer wrong-key-${attempt}`)).statusCode, 401);
+    const limited = await get('203.0.113.7', 'Bearer wrong-key-6');
+    assert.equal(limited.statusCode, 429);
+    assert.equal(JSON.parse(limited.body).code, 'RATE_LIMITED');
+    assert.ok(Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 60, String(limited.headers['retry-after']));
+    assert.equal((await get('203.0.113.7', `Bearer ${key}`)).statusCode, 429, 'a right guess after the limit does not get in either');
+    assert.equal((await get('203.0.113.8', `Bearer ${key}`)).statusCode, 200, 'another address is not limited');
+    assert.equal((await get('203.0.113.8')).statusCode, 401, 'nor counted with the first');
+    assert.equal((await service.app.inject({ method: 'GET', url: '/health', remoteAddress: '203.0.113.7' })).statusCode, 200, 'open routes stay open');
+  } finally {
+    await service.destroy();
+  }
+});
