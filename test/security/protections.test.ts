@@ -231,3 +231,25 @@ test('failed authentications are limited per client address: 429 with Retry-Afte
     await service.destroy();
   }
 });
+
+test('/ready, open to anyone, says what kind of failure and never an internal address; the log has the details', async () => {
+  const { publicReason } = await import('../../src/routes/health.js');
+  const { freePort } = await import('../support/ports.js');
+  const port = await freePort();
+  const service = await startTestService({ env: { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: `http://127.0.0.1:${port}`, QDRANT_RETRY_ATTEMPTS: '0' } });
+  try {
+    const ready = await service.app.inject({ method: 'GET', url: '/ready' });
+    assert.equal(ready.statusCode, 503);
+    const vectors = (JSON.parse(ready.body) as { providers: Array<{ name: string; error?: string }> }).providers.find((provider) => provider.name === 'vectors')!;
+    assert.equal(vectors.error, 'Qdrant is unavailable');
+    assert.doesNotMatch(ready.body, new RegExp(`127\\.0\\.0\\.1|${port}|ECONNREFUSED`));
+  } finally {
+    await service.destroy();
+  }
+  assert.equal(publicReason(new Error('PostgreSQL is unavailable: connect ECONNREFUSED 10.0.3.7:5432')), 'PostgreSQL is unavailable');
+  assert.equal(publicReason(new Error('PostgreSQL is unavailable: TLS failed (TLS verify-full): self-signed certificate')), 'PostgreSQL is unavailable: TLS failed (TLS verify-full)');
+  assert.equal(publicReason(new Error('SQLite is unavailable (SQLITE_BUSY)')), 'SQLite is unavailable (SQLITE_BUSY)');
+  assert.equal(publicReason(new Error('Qdrant at https://qd.internal:6333 is unavailable: authentication failed (401); check QDRANT_API_KEY')), 'Qdrant is unavailable: authentication failed (401)');
+  assert.equal(publicReason(new Error('no answer within 2000 ms')), 'no answer within 2000 ms');
+  assert.equal(publicReason(new Error('getaddrinfo ENOTFOUND db.internal')), 'unavailable');
+});
