@@ -79,7 +79,7 @@ export async function buildApp({ services, logger, onRoute }: AppOptions): Promi
   registerJsonParser(app);
   // Before any route: their onRoute and onRequest hooks must see every route.
   await registerProtections(app, services.config);
-  registerAuth(app, services.config.apiKeys);
+  registerAuth(app, services.config.apiKeys, services.config.server.authFailureLimit);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);

@@ -98,8 +98,43 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** The window of AUTH_FAILURE_LIMIT: failed authentications one client address may make in it before 429s until it ends. */
+const AUTH_FAILURE_WINDOW_MS = 60_000;
+/** Addresses tracked at once: beyond it the oldest are forgotten, so a flood of addresses cannot grow memory. */
+const AUTH_FAILURE_ADDRESSES = 10_000;
+
+/**
+ * Failed authentications per client address, in fixed windows: guessing keys from one address
+ * is slowed to `limit` tries a minute (the per-key rate limit cannot see callers without a
+ * valid key). 0: unlimited.
+ */
+function createFailureCounter(limit: number, now: () => number = Date.now) {
+  const windows = new Map<string, { started: number; failures: number }>();
+  const current = (address: string) => {
+    const entry = windows.get(address);
+    return entry && now() - entry.started < AUTH_FAILURE_WINDOW_MS ? entry : undefined;
+  };
+  return {
+    /** Seconds until the address may try again, or 0 when it may now. */
+    blockedFor(address: string): number {
+      const entry = current(address);
+      return limit > 0 && entry && entry.failures >= limit ? Math.ceil((entry.started + AUTH_FAILURE_WINDOW_MS - now()) / 1000) : 0;
+    },
+    fail(address: string): void {
+      const entry = current(address);
+      if (entry) {
+        entry.failures++;
+        return;
+      }
+      windows.delete(address);
+      if (windows.size >= AUTH_FAILURE_ADDRESSES) windows.delete(windows.keys().next().value!);
+      windows.set(address, { started: now(), failures: 1 });
+    },
+  };
+}
+
 /** The onRequest hook: 401 without a valid key, 403 when the key's role or projects do not cover the route. */
-export function registerAuth(app: FastifyInstance, specs: ApiKeySpec[]): void {
+export function registerAuth(app: FastifyInstance, specs: ApiKeySpec[], authFailureLimit: number): void {
   // The OpenAPI document says which routes need a key and which role, whether or not keys are configured.
   app.addHook('onRoute', (route) => {
     const role = route.config?.role;
@@ -112,14 +147,23 @@ export function registerAuth(app: FastifyInstance, specs: ApiKeySpec[]): void {
   });
   if (specs.length === 0) return;
   const keyring = createKeyring(specs);
+  const failures = createFailureCounter(authFailureLimit);
   app.addHook('onRequest', async (request, reply) => {
     const required = request.routeOptions.config.role;
     if (!required) return;
+    const blocked = failures.blockedFor(request.ip);
+    if (blocked > 0) throw new AppError('RATE_LIMITED', `too many failed authentications from this address: retry in ${blocked} s`, { retryAfter: blocked });
     const token = bearerToken(request);
     // The messages never repeat what was sent: a mistyped key must not travel back into a log.
-    if (token === undefined) throw new AppError('UNAUTHORIZED', 'send an API key as Authorization: Bearer <key>');
+    if (token === undefined) {
+      failures.fail(request.ip);
+      throw new AppError('UNAUTHORIZED', 'send an API key as Authorization: Bearer <key>');
+    }
     const principal = keyring.find(token);
-    if (!principal) throw new AppError('UNAUTHORIZED', 'the API key is not valid');
+    if (!principal) {
+      failures.fail(request.ip);
+      throw new AppError('UNAUTHORIZED', 'the API key is not valid');
+    }
     if (rank[principal.role] < rank[required]) throw new AppError('FORBIDDEN', `this route needs the ${required} role; the key has ${principal.role}`);
     const projectId = (request.params as { projectId?: unknown } | undefined)?.projectId;
     if (typeof projectId === 'string' && !allowsProject(principal, projectId)) {

@@ -58,6 +58,7 @@ export const EnvSchema = Type.Object({
   STORAGE_API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   CORS_ORIGINS: Type.Optional(Type.String()),
   RATE_LIMIT_MAX: Type.Optional(Type.Integer({ minimum: 0 })),
+  AUTH_FAILURE_LIMIT: Type.Optional(Type.Integer({ minimum: 0 })),
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(Positive),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0 })),
 });
@@ -85,6 +86,8 @@ export interface Config {
     corsOrigins: string[] | false;
     /** Requests per key (per client address without keys) per window; 0: no limit. */
     rateLimit: { max: number; windowMs: number };
+    /** Failed authentications per client address per minute before 429s; 0: unlimited. */
+    authFailureLimit: number;
     /** Event-loop delay past which requests are shed with 503; 0: never. */
     loadShedEventLoopDelayMs: number;
   };
@@ -173,6 +176,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
       // Per key by default; without keys (local, loopback only) nothing to protect against unless asked for.
       rateLimit: { max: env.RATE_LIMIT_MAX ?? (apiKeys.length > 0 ? 1200 : 0), windowMs: (env.RATE_LIMIT_WINDOW_SECONDS ?? 60) * 1000 },
+      authFailureLimit: env.AUTH_FAILURE_LIMIT ?? 30,
       // NODE_ENV itself, not the environment (a container makes that production): test suites share two
       // cores, and app.inject() never lets a stale sample of a start-up stall expire.
       loadShedEventLoopDelayMs: env.LOAD_SHED_EVENT_LOOP_DELAY_MS ?? (env.NODE_ENV === 'test' ? 0 : 1000),
@@ -324,7 +328,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
           connectionString: config.relational.connectionString && redactUrl(config.relational.connectionString),
         }
       : config.relational;
-  const vectors = config.vectors.provider === 'qdrant' ? { ...config.vectors, apiKey: redact(config.vectors.apiKey) } : config.vectors;
+  const vectors = config.vectors.provider === 'qdrant' ? { ...config.vectors, url: redactUrl(config.vectors.url), apiKey: redact(config.vectors.apiKey) } : config.vectors;
   // Through JSON so absent settings are left out rather than shown as undefined.
   return JSON.parse(JSON.stringify({
     environment: config.environment,
@@ -334,16 +338,26 @@ export function redactConfig(config: Config): Record<string, unknown> {
     dataDir: config.dataDir,
     relational,
     vectors,
-    embeddings: { ...config.embeddings, openaiApiKey: redact(config.embeddings.openaiApiKey) },
+    embeddings: {
+      ...config.embeddings,
+      openaiApiKey: redact(config.embeddings.openaiApiKey),
+      openaiBaseUrl: config.embeddings.openaiBaseUrl && redactUrl(config.embeddings.openaiBaseUrl),
+    },
     // Roles and projects help an operator check the setup; the keys themselves never leave the process.
     apiKeys: config.apiKeys.map((spec) => ({ key: '[redacted]', role: spec.role, ...(spec.projects ? { projects: spec.projects } : {}) })),
   }));
 }
 
-function redactUrl(value: string): string {
+/** Query parameters that carry credentials (node-postgres honours `?password=`; tokens and keys travel the same way). */
+const SECRET_PARAMETER = /pass|key|token|secret/i;
+
+/** A URL as it may be printed: its userinfo and every credential parameter replaced. */
+export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
+    if (url.username) url.username = 'redacted';
     if (url.password) url.password = 'redacted';
+    for (const name of new Set(url.searchParams.keys())) if (SECRET_PARAMETER.test(name)) url.searchParams.set(name, 'redacted');
     return url.toString();
   } catch {
     return '[redacted]';

@@ -16,8 +16,27 @@ import { AppError } from './errors.js';
 const SHED_RETRY_AFTER_SECONDS = 2;
 const MIN_SAMPLE_INTERVAL_MS = 100;
 
+/** Host names a keyless (loopback-only) service answers to. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
+
+/** The host name of a Host header, without its port or IPv6 brackets, lower-cased. */
+function hostName(header: string): string {
+  const name = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.split(':')[0]!;
+  return name.toLowerCase();
+}
+
 export async function registerProtections(app: FastifyInstance, config: Config): Promise<void> {
   const { corsOrigins, rateLimit: limit, loadShedEventLoopDelayMs } = config.server;
+  if (config.apiKeys.length === 0) {
+    // Without keys the service listens on loopback only, but a web page can still reach it through a
+    // name it controls that resolves to 127.0.0.1 (DNS rebinding); browsers send that name as Host.
+    app.addHook('onRequest', async (request) => {
+      const host = request.headers.host;
+      if (host !== undefined && !LOOPBACK_HOSTS.has(hostName(host))) {
+        throw new AppError('UNTRUSTED_HOST', 'without API keys the service answers only to localhost, 127.0.0.1 and [::1]');
+      }
+    });
+  }
   if (loadShedEventLoopDelayMs > 0) {
     // under-pressure reads the mean of Node's event-loop delay histogram once per window and counts an
     // empty window (no sample: the loop was blocked across all of it) as an infinite delay

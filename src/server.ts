@@ -40,11 +40,16 @@ export function createLogger(config: Config): Logger {
  * is reachable from nowhere else.)
  */
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** Keys a production service accepts: shorter ones are guessable (their number is counted from 1 in the message). */
+const MIN_PRODUCTION_KEY_LENGTH = 24;
 
 export function listenHost(config: Config, log: { warn(message: string): void }): string {
   if (config.apiKeys.length > 0) {
-    const short = config.apiKeys.filter((spec) => spec.key.length < 24).length;
-    if (short > 0) log.warn(`${short} API key(s) shorter than 24 characters: use long random keys (openssl rand -hex 32)`);
+    const short = config.apiKeys.flatMap((spec, index) => (spec.key.length < MIN_PRODUCTION_KEY_LENGTH ? [index + 1] : []));
+    if (short.length > 0 && config.environment === 'production') {
+      throw new ConfigError(`STORAGE_API_KEYS: key ${short.join(', ')} is shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters, which production refuses: use long random keys (openssl rand -hex 32)`);
+    }
+    if (short.length > 0) log.warn(`${short.length} API key(s) shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters: use long random keys (openssl rand -hex 32)`);
     return config.server.host;
   }
   if (config.environment === 'production' && (config.productionDeclared || !LOOPBACK.has(config.server.host))) {

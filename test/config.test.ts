@@ -123,6 +123,21 @@ test('redaction hides every secret', () => {
   assert.ok(remote.includes('[redacted]'));
 });
 
+test('redaction: userinfo and credential parameters of every URL (DATABASE_URL, QDRANT_URL, OPENAI_BASE_URL)', () => {
+  const env = {
+    IN_MEMORIA_STORAGE_MODE: 'remote',
+    DATABASE_URL: 'postgres://app-user-1@db.internal:5432/app?password=url-pass-2&sslmode=require&application_name=ims',
+    QDRANT_URL: 'https://qd-user-3:qd-pass-4@qdrant.internal:6333/?api_key=qd-key-5',
+    OPENAI_BASE_URL: 'https://llm.internal/v1?access_token=oa-token-6&Secret=oa-secret-7',
+  };
+  const redacted = redactConfig(loadConfig(env, noContainer)) as { relational: { connectionString: string }; vectors: { url: string }; embeddings: { openaiBaseUrl: string } };
+  const printed = JSON.stringify(redacted);
+  for (const secret of ['app-user-1', 'url-pass-2', 'qd-user-3', 'qd-pass-4', 'qd-key-5', 'oa-token-6', 'oa-secret-7']) assert.ok(!printed.includes(secret), secret);
+  assert.equal(redacted.relational.connectionString, 'postgres://redacted@db.internal:5432/app?password=redacted&sslmode=require&application_name=ims');
+  assert.equal(redacted.vectors.url, 'https://redacted:redacted@qdrant.internal:6333/?api_key=redacted');
+  assert.equal(redacted.embeddings.openaiBaseUrl, 'https://llm.internal/v1?access_token=redacted&Secret=redacted');
+});
+
 test('the CLI names a bad variable in one line, exit 2', () => {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     env: { PATH: process.env.PATH, PORT: 'x' },

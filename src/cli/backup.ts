@@ -73,8 +73,9 @@ export async function exportCommand(argv: string[], env: Env): Promise<number> {
       return 0;
     }
     // Written beside the target and renamed when complete: a failed export never looks like a backup.
+    // Owner-only (0600): a backup holds every tenant's data.
     const partial = `${output}.partial`;
-    const file = createWriteStream(partial);
+    const file = createWriteStream(partial, { mode: 0o600 });
     try {
       const result = await exportWithProgress(services, streamSink(file), values.project);
       file.end();

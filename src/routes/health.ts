@@ -5,7 +5,6 @@ import { HealthSchema, ReadySchema } from '../health-schemas.js';
 
 const READY_TIMEOUT_MS = 2000;
 
-
 export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get('/health', {
     schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } },
@@ -13,7 +12,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
 
   app.get('/ready', {
     schema: { tags: ['health'], summary: "Readiness: each provider's health and latency; 503 when one is down", response: { 200: ReadySchema, 503: ReadySchema } },
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
     const providers = await Promise.all(
       services.providers.map(async (provider) => {
         const started = performance.now();
@@ -21,7 +20,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         try {
           await withTimeout(provider.check(), READY_TIMEOUT_MS);
         } catch (cause) {
-          error = cause instanceof Error ? cause.message : String(cause);
+          error = publicReason(cause);
+          request.log.warn({ provider: provider.name, err: cause }, `not ready: ${error}`);
         }
         const latencyMs = Math.round((performance.now() - started) * 100) / 100;
         return { name: provider.name, provider: provider.provider, ok: error === undefined, latencyMs, ...(error ? { error } : {}) };
@@ -32,6 +32,18 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', providers });
   });
 };
+
+/**
+ * What the open /ready says of a failure: its kind (`PostgreSQL is unavailable: TLS failed (TLS
+ * verify-full)`, `Qdrant is unavailable: authentication failed (401)`, `no answer within 2000 ms`), never the driver's words,
+ * which name internal addresses (`connect ECONNREFUSED 10.0.3.7:5432`); those go to the log.
+ */
+export function publicReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const kind = /^(\w+)(?: at \S+)? is unavailable(: TLS failed|: authentication failed \(\d{3}\))?( \([\w -]+\))?/.exec(message);
+  if (kind) return `${kind[1]} is unavailable${kind[2] ?? ''}${kind[3] ?? ''}`;
+  return /^no answer within \d+ ms$/.test(message) ? message : 'unavailable';
+}
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

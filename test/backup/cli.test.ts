@@ -1,7 +1,7 @@
 /** The export, import and migrate commands, run as the real CLI in child processes. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -46,6 +46,7 @@ test('export to a file, import it elsewhere: the same content; a cut file fails 
   const exported = await cli(['export', '--output', backup, '--project', 'alpha'], testEnv(sourceDir));
   assert.equal(exported.code, 0, exported.stderr);
   assert.ok(!existsSync(`${backup}.partial`));
+  assert.equal(statSync(backup).mode & 0o777, 0o600, 'only its owner may read a backup of every tenant');
   assert.match(exported.stderr, /export: \d+\/\d+/, 'plain progress lines when stderr is not a terminal');
   const text = readFileSync(backup, 'utf8');
   assert.deepEqual(Object.keys(trailerOf(text).summary).filter((key) => key.startsWith('beta')), []);

@@ -96,7 +96,7 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
         QDRANT_URL: qdrant.url,
         QDRANT_API_KEY: 'image-test-key',
         TRUST_PROXY: '127.0.0.1',
-        STORAGE_API_KEYS: 'image-admin-key:admin',
+        STORAGE_API_KEYS: 'image-admin-key-0123456789abcdef:admin',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -126,7 +126,7 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
       assert.deepEqual(body.providers.map((provider) => [provider.name, provider.provider, provider.ok]), [['relational', 'postgres', true], ['vectors', 'qdrant', true]]);
       const put = await fetch(`${url}/v1/projects/image/collections/code/documents/a`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer image-admin-key' },
+        headers: { 'content-type': 'application/json', authorization: 'Bearer image-admin-key-0123456789abcdef' },
         body: JSON.stringify({ content: 'export function loadUser() {}' }),
       });
       assert.equal(put.status, 200, await put.text());

@@ -26,7 +26,7 @@ test('production without keys refuses to start, in one line, exit 2', () => {
 });
 
 test('without keys the API is served on loopback only; declared or reachable production refuses', async () => {
-  const { loadConfig, ConfigError } = await import('../../src/config.js');
+  const { loadConfig } = await import('../../src/config.js');
   const { listenHost } = await import('../../src/server.js');
   const outside = { dockerEnvFile: '/nonexistent' };
   const inside = { dockerEnvFile: process.execPath }; // any file that exists: "inside a container"
@@ -35,12 +35,30 @@ test('without keys the API is served on loopback only; declared or reachable pro
 
   assert.equal(listenHost(loadConfig({ HOST: '0.0.0.0' }, outside), log), '127.0.0.1');
   assert.match(warnings.pop()!, /no API keys configured.*127\.0\.0\.1 only \(HOST=0\.0\.0\.0 ignored\)/);
-  assert.equal(listenHost(loadConfig({}, inside), log), '127.0.0.1', 'a container on loopback is reachable from nowhere else');
+  const local = { IN_MEMORIA_STORAGE_MODE: 'local' };
+  assert.equal(listenHost(loadConfig(local, inside), log), '127.0.0.1', 'a container on loopback is reachable from nowhere else');
   assert.match(warnings.pop()!, /listens on 127\.0\.0\.1 only$/);
-  assert.throws(() => listenHost(loadConfig({ HOST: '0.0.0.0' }, inside), log), ConfigError);
-  assert.throws(() => listenHost(loadConfig({ NODE_ENV: 'production' }, outside), log), ConfigError);
-  assert.equal(listenHost(loadConfig({ NODE_ENV: 'production', HOST: '0.0.0.0', STORAGE_API_KEYS: `${key}:admin` }, outside), log), '0.0.0.0');
+  assert.throws(() => listenHost(loadConfig({ ...local, HOST: '0.0.0.0' }, inside), log), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
+  assert.throws(() => listenHost(loadConfig({ ...local, NODE_ENV: 'production' }, outside), log), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
+  assert.equal(listenHost(loadConfig({ ...local, NODE_ENV: 'production', HOST: '0.0.0.0', STORAGE_API_KEYS: `${key}:admin` }, outside), log), '0.0.0.0');
   assert.deepEqual(warnings, []);
+});
+
+test('production refuses keys shorter than 24 characters, naming which entry; elsewhere they are a warning', async () => {
+  const { loadConfig, ConfigError } = await import('../../src/config.js');
+  const { listenHost } = await import('../../src/server.js');
+  const outside = { dockerEnvFile: '/nonexistent' };
+  const warnings: string[] = [];
+  const log = { warn: (message: string) => warnings.push(message) };
+  const keys = `${key}:admin,short-key-23-characters:read`;
+  assert.throws(() => listenHost(loadConfig({ NODE_ENV: 'production', IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside), log), (error: Error) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.message, 'STORAGE_API_KEYS: key 2 is shorter than 24 characters, which production refuses: use long random keys (openssl rand -hex 32)');
+    return true;
+  });
+  assert.equal(listenHost(loadConfig({ IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside), log), '127.0.0.1');
+  assert.match(warnings.pop()!, /1 API key\(s\) shorter than 24 characters/);
+  assert.doesNotMatch(JSON.stringify(warnings), /short-key-23-characters/, 'the key itself is never printed');
 });
 
 test('a local service started without keys in a child process listens on loopback and logs why', async () => {
@@ -168,4 +186,70 @@ test('an event loop that falls behind sheds requests with 503 OVERLOADED and Ret
   } finally {
     await service.destroy();
   }
+});
+
+test('without keys only loopback Host names are served (DNS rebinding); with keys any Host is', async () => {
+  const keyless = await startTestService();
+  const keyed = await startTestService({ env: { STORAGE_API_KEYS: `${key}:admin` } });
+  try {
+    const put = { method: 'PUT' as const, url: '/v1/projects/p/concepts/c1', payload: { conceptName: 'A', conceptType: 'class' } };
+    for (const host of ['rebind.attacker.example', 'rebind.attacker.example:8080', '127.0.0.1.nip.example', '10.0.0.1:8080']) {
+      for (const request of [put, { method: 'GET' as const, url: '/v1/export' }, { method: 'DELETE' as const, url: '/v1/projects/p' }, { method: 'GET' as const, url: '/health' }]) {
+        const response = await keyless.app.inject({ ...request, headers: { host } });
+        assert.equal(response.statusCode, 403, `${host} ${request.method} ${request.url}`);
+        assert.equal(JSON.parse(response.body).code, 'UNTRUSTED_HOST');
+      }
+    }
+    assert.equal((await keyless.app.inject({ method: 'GET', url: '/v1/projects/p/concepts/count' })).body, '{"count":0}', 'nothing was written');
+    for (const host of ['localhost', 'LOCALHOST:8080', '127.0.0.1', '127.0.0.1:1234', '[::1]', '[::1]:8080']) {
+      const response = await keyless.app.inject({ ...put, headers: { host } });
+      assert.equal(response.statusCode, 200, `${host}: ${response.body}`);
+    }
+    const proxied = await keyed.app.inject({ ...put, headers: { host: 'storage.example.com', authorization: `Bearer ${key}` } });
+    assert.equal(proxied.statusCode, 200, 'with keys, a real domain behind a proxy is fine');
+  } finally {
+    await keyless.destroy();
+    await keyed.destroy();
+  }
+});
+
+test('failed authentications are limited per client address: 429 with Retry-After, other addresses unaffected', async () => {
+  const service = await startTestService({ env: { STORAGE_API_KEYS: `${key}:read`, AUTH_FAILURE_LIMIT: '5' } });
+  try {
+    const get = (remoteAddress: string, authorization?: string) =>
+      service.app.inject({ method: 'GET', url: '/v1/projects', remoteAddress, headers: authorization ? { authorization } : {} });
+    for (let attempt = 0; attempt < 5; attempt++) assert.equal((await get('203.0.113.7', `Bearer wrong-key-${attempt}`)).statusCode, 401);
+    const limited = await get('203.0.113.7', 'Bearer wrong-key-6');
+    assert.equal(limited.statusCode, 429);
+    assert.equal(JSON.parse(limited.body).code, 'RATE_LIMITED');
+    assert.ok(Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 60, String(limited.headers['retry-after']));
+    assert.equal((await get('203.0.113.7', `Bearer ${key}`)).statusCode, 429, 'a right guess after the limit does not get in either');
+    assert.equal((await get('203.0.113.8', `Bearer ${key}`)).statusCode, 200, 'another address is not limited');
+    assert.equal((await get('203.0.113.8')).statusCode, 401, 'nor counted with the first');
+    assert.equal((await service.app.inject({ method: 'GET', url: '/health', remoteAddress: '203.0.113.7' })).statusCode, 200, 'open routes stay open');
+  } finally {
+    await service.destroy();
+  }
+});
+
+test('/ready, open to anyone, says what kind of failure and never an internal address; the log has the details', async () => {
+  const { publicReason } = await import('../../src/routes/health.js');
+  const { freePort } = await import('../support/ports.js');
+  const port = await freePort();
+  const service = await startTestService({ env: { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: `http://127.0.0.1:${port}`, QDRANT_RETRY_ATTEMPTS: '0' } });
+  try {
+    const ready = await service.app.inject({ method: 'GET', url: '/ready' });
+    assert.equal(ready.statusCode, 503);
+    const vectors = (JSON.parse(ready.body) as { providers: Array<{ name: string; error?: string }> }).providers.find((provider) => provider.name === 'vectors')!;
+    assert.equal(vectors.error, 'Qdrant is unavailable');
+    assert.doesNotMatch(ready.body, new RegExp(`127\\.0\\.0\\.1|${port}|ECONNREFUSED`));
+  } finally {
+    await service.destroy();
+  }
+  assert.equal(publicReason(new Error('PostgreSQL is unavailable: connect ECONNREFUSED 10.0.3.7:5432')), 'PostgreSQL is unavailable');
+  assert.equal(publicReason(new Error('PostgreSQL is unavailable: TLS failed (TLS verify-full): self-signed certificate')), 'PostgreSQL is unavailable: TLS failed (TLS verify-full)');
+  assert.equal(publicReason(new Error('SQLite is unavailable (SQLITE_BUSY)')), 'SQLite is unavailable (SQLITE_BUSY)');
+  assert.equal(publicReason(new Error('Qdrant at https://qd.internal:6333 is unavailable: authentication failed (401); check QDRANT_API_KEY')), 'Qdrant is unavailable: authentication failed (401)');
+  assert.equal(publicReason(new Error('no answer within 2000 ms')), 'no answer within 2000 ms');
+  assert.equal(publicReason(new Error('getaddrinfo ENOTFOUND db.internal')), 'unavailable');
 });
