@@ -84,6 +84,8 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
         const hadVectors = (await vectorStore.listCollections(projectId)).length > 0;
         await vectorStore.deleteProject(projectId);
         const hadRows = await relational.deleteProject(projectId);
+        // The project's cached embeddings go with it: none of its texts stays behind, even as a hash.
+        embedder.forget(projectId);
         if (!hadRows && !hadVectors) throw new AppError('PROJECT_NOT_FOUND', `project ${JSON.stringify(projectId)} not found`);
       },
       async close() {

@@ -89,3 +89,24 @@ test('provider errors are counted, and /metrics answers while the provider is do
     await qdrant.stop().catch(() => undefined);
   }
 });
+
+test("the embedding cache is no oracle across projects: another project's text is a miss, and deleting a project drops its entries", async () => {
+  const service = await startTestService();
+  try {
+    const call = (method: 'PUT' | 'POST' | 'DELETE', url: string, payload?: object) => service.app.inject({ method, url, ...(payload ? { payload } : {}) });
+    const cache = () => service.services.embedder.stats();
+    assert.equal((await call('PUT', '/v1/projects/tenant-b/collections/code/documents/d1', { content: 'tenant b holds this exact secret text' })).statusCode, 200);
+    assert.equal((await call('PUT', '/v1/projects/tenant-a/collections/code', {})).statusCode, 200);
+    const before = cache();
+    const search = await call('POST', '/v1/projects/tenant-a/collections/code/search', { query: 'tenant b holds this exact secret text', mode: 'vector' });
+    assert.equal(search.statusCode, 200, search.body);
+    assert.equal(cache().hits, before.hits, "tenant-a's search did not hit tenant-b's cached text");
+    assert.equal(cache().misses, before.misses + 1);
+
+    const entries = cache().entries;
+    assert.equal((await call('DELETE', '/v1/projects/tenant-b')).statusCode, 204);
+    assert.equal(cache().entries, entries - 1, "tenant-b's cached embedding went with the project");
+  } finally {
+    await service.destroy();
+  }
+});

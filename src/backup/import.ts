@@ -106,7 +106,7 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
     const { projectId, collection, documents } = documentBatch;
     documentBatch = undefined;
     const reembed = collections.get(collectionKey(projectId, collection))?.reembed ?? false;
-    const vectors = reembed ? await embedder.embed(documents.map((document) => document.content)) : documents.map((document) => decodeVector(document.vector));
+    const vectors = reembed ? await embedder.embed(documents.map((document) => document.content), projectId) : documents.map((document) => decodeVector(document.vector));
     const batch: VectorDocument[] = documents.map((document, index) => ({ id: document.id, content: document.content, metadata: document.metadata as Metadata, vector: vectors[index]! }));
     await vectorStore.upsert(projectId, collection, batch);
     report.documents += documents.length;

@@ -1,7 +1,10 @@
 /**
  * An embedding cache around any embedder: unchanged code is never embedded
- * twice. Keys are the SHA-256 of the content; the persisted store adds model
- * and dimensions to the key, so switching models never returns old vectors.
+ * twice. Keys are the project (the `scope` of each call) and the SHA-256 of the
+ * content: one project never gets a vector another embedded, so hit counts and
+ * timings say nothing of other projects' texts, and `forget(project)` removes
+ * a deleted project's entries. The persisted store adds model and dimensions to
+ * the key, so switching models never returns old vectors.
  * Lookups go memory (LRU) -> store (optional, survives restarts) -> inner
  * embedder, which receives only the misses, each distinct text once.
  */
@@ -33,6 +36,8 @@ export interface EmbeddingCacheStats {
 
 export interface CachedEmbedder extends Embedder {
   stats(): EmbeddingCacheStats;
+  /** Drops every entry of a project (deleted, say), in memory and in the store. */
+  forget(scope: string): void;
   /** Closes the persisted store, if any. */
   close(): void;
 }
@@ -52,19 +57,19 @@ export function withEmbeddingCache(embedder: Embedder, options: EmbeddingCacheOp
   };
 
   // The store is an optimisation: when it fails, embedding carries on without it.
-  const fromStore = (hashes: string[]): Map<string, Float32Array> => {
+  const fromStore = (scope: string, hashes: string[]): Map<string, Float32Array> => {
     if (!store || hashes.length === 0) return new Map();
     try {
-      return store.get(model, dimensions, hashes);
+      return store.get(scope, model, dimensions, hashes);
     } catch (error) {
       log?.warn({ err: describe(error) }, 'embedding cache store read failed; embedding instead');
       return new Map();
     }
   };
-  const toStore = (entries: Array<{ hash: string; vector: Float32Array }>): void => {
+  const toStore = (scope: string, entries: Array<{ hash: string; vector: Float32Array }>): void => {
     if (!store || entries.length === 0) return;
     try {
-      store.set(model, dimensions, entries);
+      store.set(scope, model, dimensions, entries);
     } catch (error) {
       log?.warn({ err: describe(error) }, 'embedding cache store write failed');
     }
@@ -74,24 +79,25 @@ export function withEmbeddingCache(embedder: Embedder, options: EmbeddingCacheOp
     provider: embedder.provider,
     model,
     dimensions,
-    async embed(texts: string[]): Promise<Float32Array[]> {
+    async embed(texts: string[], scope = ''): Promise<Float32Array[]> {
       assertEmbeddableTexts(texts);
       const hashes = texts.map(sha256);
+      const memoryKey = (hash: string) => `${scope}\0${hash}`;
       const found = new Map<string, Float32Array>();
       const missing: string[] = [];
       for (const hash of new Set(hashes)) {
-        const vector = memory.get(hash);
+        const vector = memory.get(memoryKey(hash));
         if (vector) {
-          remember(hash, vector);
+          remember(memoryKey(hash), vector);
           found.set(hash, vector);
         } else {
           missing.push(hash);
         }
       }
 
-      const stored = fromStore(missing);
+      const stored = fromStore(scope, missing);
       for (const [hash, vector] of stored) {
-        remember(hash, vector);
+        remember(memoryKey(hash), vector);
         found.set(hash, vector);
       }
       counters.hits += found.size;
@@ -107,15 +113,24 @@ export function withEmbeddingCache(embedder: Embedder, options: EmbeddingCacheOp
         }
         const fresh = toEmbed.map((hash, i) => ({ hash, vector: vectors[i]! }));
         for (const { hash, vector } of fresh) {
-          remember(hash, vector);
+          remember(memoryKey(hash), vector);
           found.set(hash, vector);
         }
-        toStore(fresh);
+        toStore(scope, fresh);
       }
       // Copies: callers own what they get, and must not be able to alter the cache.
       return hashes.map((hash) => found.get(hash)!.slice());
     },
     stats: () => ({ ...counters, entries: memory.size }),
+    forget(scope) {
+      const prefix = `${scope}\0`;
+      for (const key of memory.keys()) if (key.startsWith(prefix)) memory.delete(key);
+      try {
+        store?.forget(scope);
+      } catch (error) {
+        log?.warn({ err: describe(error) }, 'embedding cache store delete failed');
+      }
+    },
     close: () => store?.close(),
   };
 }

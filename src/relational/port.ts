@@ -12,6 +12,12 @@ export type SqlValue = string | number | bigint | null;
 export type SqlParameter = SqlValue | readonly SqlValue[];
 export type Row = Record<string, unknown>;
 
+/**
+ * Marks a statement whose text comes from a caller's choice (a `sort` of their own), of which
+ * there are many: adapters run it without keeping a plan per text (postgres.ts names none).
+ */
+export const AD_HOC_MARK = '/* ad hoc */';
+
 export interface SqlClient {
   readonly dialect: Dialect;
   query<T extends Row = Row>(sql: string, params?: readonly SqlParameter[]): Promise<T[]>;

@@ -11,10 +11,11 @@
  * that finds it up.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import { applyMigrations } from './migrate.js';
-import type { Dialect, RelationalStore, Row, SqlClient, SqlParameter } from './port.js';
+import { AD_HOC_MARK, type Dialect, type RelationalStore, type Row, type SqlClient, type SqlParameter } from './port.js';
 import { clientOptions, type PostgresSettings } from './postgres-connection.js';
 
 /** Unicode case folding (as SQLite's casefold, JS toLowerCase); the C collation of the columns folds ASCII only. */
@@ -235,16 +236,18 @@ function isUnavailable(code: string, message: string): boolean {
  * the whole project instead of the trigram index (80 ms instead of 5 at 100,000 rows).
  */
 const MAX_NAMED_PARAMETERS = 100;
-const statements = new Map<string, { text: string; name?: string }>();
+/** Texts converted and named, least recently used dropped first. */
+const statements = new LRUCache<string, { text: string; name?: string }>({ max: 2000 });
 export function prepared(sql: string, parameterCount: number): { text: string; name?: string } {
   let statement = statements.get(sql);
   if (!statement) {
     const text = toPositional(sql);
-    // Named by content, so the same text always has the same name on every connection, even after the memo is cleared.
-    const reusablePlan = parameterCount > 0 && parameterCount <= MAX_NAMED_PARAMETERS && !text.includes(' LIKE ');
+    // Named by content, so the same text always has the same name on every connection, even after the memo drops it.
+    // An ad hoc order (a caller's `sort`) stays unnamed: a named statement lives as long as its connection, and
+    // thousands of orders made one backend grow by 150 MB.
+    const reusablePlan = parameterCount > 0 && parameterCount <= MAX_NAMED_PARAMETERS && !text.includes(' LIKE ') && !text.startsWith(AD_HOC_MARK);
     const name = reusablePlan ? `ims_${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : undefined;
     statement = name ? { text, name } : { text };
-    if (statements.size > 2000) statements.clear();
     statements.set(sql, statement);
   }
   return statement;

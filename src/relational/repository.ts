@@ -6,7 +6,7 @@
 import { AppError } from '../errors.js';
 import { columnName, type EntityDefinition, type FieldDefinition } from '../entities/define.js';
 import { decodeRow, decodeValue, encodeValue, placeholder, rejectNul, toIsoTimestamp, type Item } from './codec.js';
-import { quoteIdent, type Dialect, type SqlClient, type SqlValue } from './port.js';
+import { AD_HOC_MARK, quoteIdent, type Dialect, type SqlClient, type SqlValue } from './port.js';
 
 export interface ListQuery {
   filters?: Record<string, string | number>;
@@ -32,6 +32,8 @@ interface SortTerm {
 }
 
 const PROJECT = quoteIdent('project_id');
+/** Fields one `sort` may name (each once). */
+export const MAX_SORT_TERMS = 3;
 
 export interface EntityRepository {
   readonly entity: EntityDefinition;
@@ -110,12 +112,17 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
 
   function parseSort(sort: string | undefined): SortTerm[] {
     const spec = sort === undefined || sort === '' ? entity.defaultSort : sort.split(',');
+    // Every distinct order is a distinct statement, prepared and kept: a bounded set of orders keeps that memory bounded.
+    if (spec.length > MAX_SORT_TERMS) throw new AppError('INVALID_SORT', `sort takes at most ${MAX_SORT_TERMS} fields, got ${spec.length}`);
+    const seen = new Set<string>();
     const terms = spec.map((raw) => {
       const descending = raw.startsWith('-');
       const field = descending ? raw.slice(1) : raw;
       if (!entity.sortable.includes(field)) {
         throw new AppError('UNKNOWN_SORT_FIELD', `${entity.name} cannot be sorted by ${JSON.stringify(field)}; allowed: ${entity.sortable.join(', ')}`);
       }
+      if (seen.has(field)) throw new AppError('INVALID_SORT', `sort names ${JSON.stringify(field)} twice`);
+      seen.add(field);
       return { field, descending };
     });
     // The key makes the order total, so keyset paging never skips or repeats a row.
@@ -179,6 +186,8 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
         params.push(...keyset.params);
       }
       sql += ` ORDER BY ${terms.map((term) => `${column(term.field)} ${term.descending ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`;
+      // A caller's own order is marked ad hoc: PostgreSQL then plans it without naming it on the connection (postgres.ts).
+      if (query.sort !== undefined && query.sort !== '' && query.sort !== entity.defaultSort.join(',')) sql = `${AD_HOC_MARK} ${sql}`;
       params.push(query.limit + 1);
       const rows = await db.query(sql, params);
       const items = rows.slice(0, query.limit).map((row) => decodeRow(entity.fields, row));

@@ -9,6 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import Database from 'better-sqlite3';
 import { AppError } from '../errors.js';
 import { applyMigrations } from './migrate.js';
@@ -57,7 +58,8 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
   db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageSize)}`);
   db.function('casefold', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
 
-  const statements = new Map<string, Database.Statement>();
+  // Prepared once per text; a bounded number kept (callers' own sorts make many texts), least recently used dropped first.
+  const statements = new LRUCache<string, Database.Statement>({ max: 500 });
   function prepare(sql: string): Database.Statement {
     let statement = statements.get(sql);
     if (!statement) {

@@ -108,7 +108,7 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
     if (input.vector) return toVector(input.vector, 'query vector');
     if (input.query === undefined) throw new AppError('VALIDATION_FAILED', 'vector search needs `vector` or `query`');
     assertEmbeddable(await requireCollection(projectId, collection));
-    const [vector] = await embedder.embed([input.query]);
+    const [vector] = await embedder.embed([input.query], projectId);
     return vector!;
   }
 
@@ -142,7 +142,7 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
       const missing = documents.filter((document) => !document.embedding);
       if (missing.length) assertEmbeddable((await store.getCollection(projectId, collectionName)) ?? (await createDefault(projectId, collectionName)));
       const given = new Map(documents.filter((document) => document.embedding).map((document) => [document, toVector(document.embedding!, `embedding of ${JSON.stringify(document.id)}`)]));
-      const embedded = missing.length ? await embedder.embed(missing.map((document) => document.content)) : [];
+      const embedded = missing.length ? await embedder.embed(missing.map((document) => document.content), projectId) : [];
       const computed = new Map(missing.map((document, index) => [document, embedded[index]!]));
       const ready: VectorDocument[] = documents.map((document) => ({
         id: document.id,

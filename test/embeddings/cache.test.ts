@@ -108,6 +108,30 @@ describe('embedding cache', () => {
     otherSize.close();
   });
 
+  it("keeps each project apart: another project's text is a miss, and forget() drops a project in memory and in the store", async () => {
+    const file = join(dir, 'scoped.db');
+    const cached = withEmbeddingCache(openai(), { maxEntries: 100, store: createSqliteCacheStore(file) });
+    await cached.embed(['secret()'], 'tenant-b');
+    assert.equal(server.requests.length, 1);
+    await cached.embed(['secret()'], 'tenant-a');
+    assert.equal(server.requests.length, 2, "tenant-a's lookup never hits tenant-b's entry (no oracle)");
+    await cached.embed(['secret()'], 'tenant-b');
+    assert.equal(server.requests.length, 2, 'each project hits its own entry');
+    assert.equal(cached.stats().misses, 2);
+
+    cached.forget('tenant-b');
+    await cached.embed(['secret()'], 'tenant-b');
+    assert.equal(server.requests.length, 3, 'forgotten in memory and in the store');
+    await cached.embed(['secret()'], 'tenant-a');
+    assert.equal(server.requests.length, 3, 'the other project keeps its entry');
+    cached.forget('tenant-a');
+    cached.forget('tenant-b');
+    cached.close();
+    const db = new Database(file, { readonly: true });
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM project_embedding_cache').get() as { n: number }).n, 0, 'no row of a forgotten project is left');
+    db.close();
+  });
+
   it('keeps embedding when the store fails, and says so', async () => {
     const warnings: string[] = [];
     const store = createSqliteCacheStore(join(dir, 'broken.db'));
@@ -122,14 +146,14 @@ describe('embedding cache', () => {
   it('prunes the oldest rows of the store past its cap', () => {
     const file = join(dir, 'capped.db');
     const store = createSqliteCacheStore(file, { maxEntries: 10 });
-    for (let i = 0; i < 25; i++) store.set('m', 4, [{ hash: `h${i}`, vector: new Float32Array([i, 0, 0, 0]) }]);
-    const kept = store.get('m', 4, Array.from({ length: 25 }, (_, i) => `h${i}`));
+    for (let i = 0; i < 25; i++) store.set('p', 'm', 4, [{ hash: `h${i}`, vector: new Float32Array([i, 0, 0, 0]) }]);
+    const kept = store.get('p', 'm', 4, Array.from({ length: 25 }, (_, i) => `h${i}`));
     assert.ok(kept.has('h24') && !kept.has('h0'), `kept ${[...kept.keys()].join(' ')}`);
     assert.equal(kept.get('h24')?.[0], 24);
     store.close();
 
     const db = new Database(file, { readonly: true });
-    const { n } = db.prepare('SELECT COUNT(*) AS n FROM embedding_cache').get() as { n: number };
+    const { n } = db.prepare('SELECT COUNT(*) AS n FROM project_embedding_cache').get() as { n: number };
     db.close();
     assert.ok(n <= 10, `${n} rows left`);
   });

@@ -69,3 +69,21 @@ test('q on 100,000 concepts uses the trigram index, with a plan made for the pat
     await store.close();
   }
 });
+
+test("callers' own sorts do not pile up named statements on a connection; the default order stays prepared", async () => {
+  // One connection, so every statement lands on the session pg_prepared_statements reads.
+  const store = createPostgresStore({ settings: { provider: 'postgres', connectionString: await server.createDatabase('sorts'), sslMode: 'disable', poolSize: 1, timeoutMs: 5000 } });
+  try {
+    await store.migrate();
+    const repository = createEntityRepository(concepts, postgresDialect);
+    const orders: string[] = [];
+    const fields = ['conceptName', 'conceptType', 'confidenceScore', 'createdAt', 'updatedAt'];
+    for (const first of fields) for (const second of fields) if (first !== second) for (const sign of ['', '-']) orders.push(`${sign}${first},${second}`);
+    for (const sort of orders) await repository.list(store, 'p', { sort, limit: 10 });
+    await repository.list(store, 'p', { limit: 10 });
+    const [{ count }] = (await store.query<{ count: string }>(`SELECT COUNT(*) AS count FROM pg_prepared_statements WHERE name LIKE 'ims_%'`)) as [{ count: string }];
+    assert.ok(orders.length === 40 && Number(count) <= 3, `${count} named statements on the connection after ${orders.length} ad hoc orders`);
+  } finally {
+    await store.close();
+  }
+});
