@@ -5,7 +5,7 @@
  * repositories' keyset cursors and documents with `scroll`.
  *
  * Consistency: the relational rows come from one snapshot of the database
- * (`RelationalStore.snapshot`: a read transaction on SQLite, REPEATABLE READ on
+ * (`RelationalStore.snapshot`: an online-backup copy on SQLite, REPEATABLE READ on
  * PostgreSQL). Vector stores have no snapshot (Qdrant offers none; the embedded
  * store scrolls its SQLite file page by page too): a document written during the
  * export may or may not appear, and none appears twice, because scrolling is

@@ -7,7 +7,9 @@
  * transactions exclusive: while one is queued or open, every other statement
  * waits its turn; with none, statements run at once.
  */
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import Database from 'better-sqlite3';
@@ -56,33 +58,9 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
   db.pragma('cache_size = -65536');
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageSize)}`);
-  db.function('casefold', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
+  db.function('casefold', { deterministic: true }, casefold);
 
-  // Prepared once per text; a bounded number kept (callers' own sorts make many texts), least recently used dropped first.
-  const statements = new LRUCache<string, Database.Statement>({ max: 500 });
-  function prepare(sql: string): Database.Statement {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  const direct: SqlClient = {
-    dialect: sqliteDialect,
-    async query<T extends Row>(sql: string, params: readonly SqlParameter[] = []) {
-      return guard(() => {
-        const statement = prepare(sql);
-        return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
-      });
-    },
-    async run(sql: string, params: readonly SqlParameter[] = []) {
-      return guard(() => prepare(sql).run(...params).changes);
-    },
-    // Already inside the one open transaction: nested work joins it.
-    transaction: (work) => work(direct),
-  };
+  const direct = connectionClient(db);
 
   let pending = 0;
   let queue: Promise<unknown> = Promise.resolve();
@@ -107,17 +85,26 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
     });
   }
 
-  // The store holds the file in exclusive locking mode, so no second connection can read beside it: the
-  // snapshot is a read transaction on the one connection, and other statements wait while it is open.
+  // The store holds the file in exclusive locking mode, so no second connection can read beside it, and
+  // a read transaction held on the one connection for as long as a slow export client reads stopped every
+  // other request. The snapshot is a copy instead: SQLite's online backup copies the pages a batch at a
+  // time between other statements (writes this connection makes meanwhile are carried into the copy), and
+  // the export reads the copy on a connection of its own, then deletes it.
   async function snapshot<T>(work: (db: SqlClient) => Promise<T>): Promise<T> {
-    return exclusive(async () => {
-      guard(() => db.exec('BEGIN DEFERRED'));
+    const directory = options.file === ':memory:' ? tmpdir() : path.dirname(options.file);
+    const copyFile = path.join(directory, `.snapshot-${randomUUID()}.db`);
+    try {
+      await exclusive(() => db.backup(copyFile));
+      const copy = new Database(copyFile);
       try {
-        return await work(direct);
+        copy.function('casefold', { deterministic: true }, casefold);
+        return await work(connectionClient(copy));
       } finally {
-        if (db.inTransaction) db.exec('COMMIT');
+        copy.close();
       }
-    });
+    } finally {
+      for (const file of [copyFile, `${copyFile}-wal`, `${copyFile}-shm`, `${copyFile}-journal`]) rmSync(file, { force: true });
+    }
   }
 
   const whenIdle = <T>(work: () => Promise<T>): Promise<T> => (pending === 0 ? work() : exclusive(work));
@@ -138,6 +125,39 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
       if (db.open) db.close();
     },
   };
+}
+
+/** The case folding SQLite's lower() lacks: JavaScript's, Unicode-aware. */
+function casefold(value: unknown): unknown {
+  return typeof value === 'string' ? value.toLowerCase() : value;
+}
+
+/** Statements on one connection, each text prepared once; a bounded number kept (callers' own sorts make many texts). */
+function connectionClient(connection: Database.Database): SqlClient {
+  const statements = new LRUCache<string, Database.Statement>({ max: 500 });
+  function prepare(sql: string): Database.Statement {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = connection.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  }
+  const client: SqlClient = {
+    dialect: sqliteDialect,
+    async query<T extends Row>(sql: string, params: readonly SqlParameter[] = []) {
+      return guard(() => {
+        const statement = prepare(sql);
+        return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
+      });
+    },
+    async run(sql: string, params: readonly SqlParameter[] = []) {
+      return guard(() => prepare(sql).run(...params).changes);
+    },
+    // Already inside the one open transaction: nested work joins it.
+    transaction: (work) => work(client),
+  };
+  return client;
 }
 
 /** Driver errors become errors from the table; a busy or failing disk is an outage, not a bug. */
