@@ -61,6 +61,7 @@ export const EnvSchema = Type.Object({
   AUTH_FAILURE_LIMIT: Type.Optional(Type.Integer({ minimum: 0 })),
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(Positive),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0 })),
+  EXPORT_IDLE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -90,6 +91,8 @@ export interface Config {
     authFailureLimit: number;
     /** Event-loop delay past which requests are shed with 503; 0: never. */
     loadShedEventLoopDelayMs: number;
+    /** How long an export client may read nothing before the export is cut. */
+    exportIdleTimeoutMs: number;
   };
   dataDir: string;
   relational:
@@ -180,6 +183,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       // NODE_ENV itself, not the environment (a container makes that production): test suites share two
       // cores, and app.inject() never lets a stale sample of a start-up stall expire.
       loadShedEventLoopDelayMs: env.LOAD_SHED_EVENT_LOOP_DELAY_MS ?? (env.NODE_ENV === 'test' ? 0 : 1000),
+      exportIdleTimeoutMs: (env.EXPORT_IDLE_TIMEOUT_SECONDS ?? 60) * 1000,
     },
     dataDir,
     relational:

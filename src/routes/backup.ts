@@ -50,7 +50,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       if (!PROJECT_ID_PATTERN.test(id)) throw new AppError('INVALID_PROJECT_ID', `${JSON.stringify(id)} is not a valid project id`);
     }
     const body = new PassThrough();
-    const sink = streamSink(body, 'the export client went away');
+    const sink = streamSink(body, 'the export client went away', services.config.server.exportIdleTimeoutMs);
     exportBackup(services, sink, { projects }).then(
       () => body.end(),
       (error: unknown) => {

@@ -4,7 +4,7 @@
  * database, so other projects' reads and writes go on meanwhile.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { makeDataDir } from '../support/app.js';
@@ -61,4 +61,34 @@ test('a stalled export client: GET and PUT on another project answer at once, an
   assert.match(text, /"type":"trailer"/);
   assert.ok(received > 6_000_000, `the whole export arrived: ${received} bytes`);
   assert.doesNotMatch(text, /"id":"late"/, 'the row written after the export began is not in it');
+});
+
+test('an export client that reads nothing for EXPORT_IDLE_TIMEOUT_SECONDS is cut off, and its snapshot copy removed', { timeout: 60_000 }, async () => {
+  const idleDir = makeDataDir();
+  const idle = await startChildService({ DATA_DIR: idleDir, IN_MEMORIA_STORAGE_MODE: 'local', EXPORT_IDLE_TIMEOUT_SECONDS: '1' });
+  try {
+    const items = Array.from({ length: 5000 }, (_unused, index) => ({ id: `c${index}`, conceptName: `Concept ${'y'.repeat(1000)} ${index}`, conceptType: 'class' }));
+    assert.equal((await fetch(`${idle.url}/v1/projects/big/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) })).status, 200);
+
+    const socket = connect(Number(new URL(idle.url).port), '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let text = '';
+    const firstBytes = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('GET /v1/export HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    await firstBytes;
+    socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    socket.resume(); // too late: the service gave up after a second of nothing read
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    assert.ok(socket.destroyed || socket.readableEnded, 'the service closed the connection');
+    assert.doesNotMatch(text, /"type":"trailer"/, 'the export was cut, so an import reports it truncated');
+    assert.ok(idle.output.some((line) => line.includes('export failed mid-stream') && line.includes('read nothing for 1 s')), idle.output.filter((line) => line.includes('export')).join('\n'));
+    assert.deepEqual(readdirSync(idleDir).filter((file) => file.startsWith('.snapshot-')), [], 'the snapshot copy is gone');
+  } finally {
+    await idle.stop();
+    rmSync(idleDir, { recursive: true, force: true });
+  }
 });
