@@ -58,8 +58,6 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
   db.pragma('cache_size = -65536');
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageSize)}`);
-  db.function('casefold', { deterministic: true }, casefold);
-
   const direct = connectionClient(db);
 
   let pending = 0;
@@ -87,9 +85,9 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
 
   // The store holds the file in exclusive locking mode, so no second connection can read beside it, and
   // a read transaction held on the one connection for as long as a slow export client reads stopped every
-  // other request. The snapshot is a copy instead: SQLite's online backup copies the pages a batch at a
-  // time between other statements (writes this connection makes meanwhile are carried into the copy), and
-  // the export reads the copy on a connection of its own, then deletes it.
+  // other request. The snapshot is a copy instead, made with SQLite's online backup: other statements wait
+  // only while the pages are copied, not while the export is read; the export reads the copy on a
+  // connection of its own, then deletes it.
   async function snapshot<T>(work: (db: SqlClient) => Promise<T>): Promise<T> {
     const directory = options.file === ':memory:' ? tmpdir() : path.dirname(options.file);
     const copyFile = path.join(directory, `.snapshot-${randomUUID()}.db`);
@@ -97,7 +95,6 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
       await exclusive(() => db.backup(copyFile));
       const copy = new Database(copyFile);
       try {
-        copy.function('casefold', { deterministic: true }, casefold);
         return await work(connectionClient(copy));
       } finally {
         copy.close();
@@ -132,8 +129,12 @@ function casefold(value: unknown): unknown {
   return typeof value === 'string' ? value.toLowerCase() : value;
 }
 
-/** Statements on one connection, each text prepared once; a bounded number kept (callers' own sorts make many texts). */
+/**
+ * Statements on one connection (with the dialect's casefold function), each text prepared once; a
+ * bounded number kept (callers' own sorts make many texts).
+ */
 function connectionClient(connection: Database.Database): SqlClient {
+  connection.function('casefold', { deterministic: true }, casefold);
   const statements = new LRUCache<string, Database.Statement>({ max: 500 });
   function prepare(sql: string): Database.Statement {
     let statement = statements.get(sql);
