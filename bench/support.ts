@@ -10,7 +10,8 @@ import autocannon from 'autocannon';
  * cap every figure at its budget: the benches turn it off.
  */
 export const BENCH_API_KEY = 'bench-admin-key-0123456789abcdef';
-export const productionEnv = { NODE_ENV: 'production', STORAGE_API_KEYS: `${BENCH_API_KEY}:admin`, RATE_LIMIT_MAX: '0' };
+/** The benchmarks' collections use their own synthetic embedding spaces, allowed here like any operator would. */
+export const productionEnv = { NODE_ENV: 'production', STORAGE_API_KEYS: `${BENCH_API_KEY}:admin`, RATE_LIMIT_MAX: '0', VECTOR_MODELS: 'bench:384,bench-clustered:384' };
 export const authHeaders = { authorization: `Bearer ${BENCH_API_KEY}` };
 export const jsonHeaders = { ...authHeaders, 'content-type': 'application/json' };
 

@@ -62,6 +62,8 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(Positive),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0 })),
   EXPORT_IDLE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 1 })),
+  VECTOR_MODELS: Type.Optional(Type.String()),
+  MAX_COLLECTIONS_PER_PROJECT: Type.Optional(Positive),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -126,6 +128,11 @@ export interface Config {
   };
   /** Parsed from STORAGE_API_KEYS and STORAGE_API_KEYS_FILE; empty: no authentication (refused in production). */
   apiKeys: ApiKeySpec[];
+  collections: {
+    /** Embedding spaces a client may create collections in, beyond the configured embedder's. */
+    allowedModels: Array<{ model: string; dimensions: number }>;
+    maxPerProject: number;
+  };
 }
 
 /** A configuration error: one line naming the variable and what is allowed. */
@@ -224,7 +231,22 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       maxRetries: env.EMBEDDING_RETRY_ATTEMPTS ?? 3,
     },
     apiKeys,
+    collections: { allowedModels: parseModels(env.VECTOR_MODELS), maxPerProject: env.MAX_COLLECTIONS_PER_PROJECT ?? 100 },
   };
+}
+
+/** `VECTOR_MODELS=model:dimensions,...`: the model name may itself hold colons, the dimensions are after the last. */
+function parseModels(value: string | undefined): Array<{ model: string; dimensions: number }> {
+  if (!value?.trim()) return [];
+  return value.split(',').map((entry) => {
+    const separator = entry.lastIndexOf(':');
+    const model = entry.slice(0, separator).trim();
+    const dimensions = Number(entry.slice(separator + 1).trim());
+    if (separator < 1 || !model || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65536) {
+      throw new ConfigError(`VECTOR_MODELS: ${JSON.stringify(entry.trim())} is not model:dimensions (dimensions an integer from 1 to 65536), e.g. VECTOR_MODELS=text-embedding-3-small:1536`);
+    }
+    return { model, dimensions };
+  });
 }
 
 function readKeysFile(file: string): string {

@@ -96,6 +96,12 @@ describe('environment and mode detection', () => {
     assert.equal(config.relational.provider === 'postgres' && config.relational.port, 5433);
     assert.equal(config.relational.provider === 'postgres' && config.relational.sslMode, 'verify-full');
   });
+
+  test('collection limits: VECTOR_MODELS as model:dimensions (a model may hold colons), 100 collections per project', () => {
+    assert.deepEqual(loadConfig({}, noContainer).collections, { allowedModels: [], maxPerProject: 100 });
+    const config = loadConfig({ VECTOR_MODELS: 'text-embedding-3-large:3072, org/model:v2:768', MAX_COLLECTIONS_PER_PROJECT: '7' }, noContainer);
+    assert.deepEqual(config.collections, { allowedModels: [{ model: 'text-embedding-3-large', dimensions: 3072 }, { model: 'org/model:v2', dimensions: 768 }], maxPerProject: 7 });
+  });
 });
 
 describe('bad values stop start-up with one line naming the variable', () => {
@@ -108,6 +114,9 @@ describe('bad values stop start-up with one line naming the variable', () => {
     [{ IN_MEMORIA_STORAGE_MODE: 'remote', DATABASE_URL: 'postgres://u:pw@db/x?sslmode=prefer' }, /^Invalid DATABASE_URL sslmode="prefer": expected one of disable, require, verify-ca, verify-full$/],
     [{ IN_MEMORIA_STORAGE_MODE: 'remote', DATABASE_URL: 'not a url' }, /^Invalid DATABASE_URL: expected postgres:\/\//],
     [{ EMBEDDING_DIMENSIONS: '3' }, /^Invalid EMBEDDING_DIMENSIONS=/],
+    [{ VECTOR_MODELS: 'text-embedding-3-large' }, /^VECTOR_MODELS: "text-embedding-3-large" is not model:dimensions/],
+    [{ VECTOR_MODELS: 'm:0' }, /^VECTOR_MODELS: "m:0" is not model:dimensions/],
+    [{ MAX_COLLECTIONS_PER_PROJECT: '0' }, /^Invalid MAX_COLLECTIONS_PER_PROJECT=/],
   ];
   for (const [env, message] of cases) {
     test(JSON.stringify(env), () => {

@@ -10,6 +10,7 @@ import { AppError, isAppError } from '../errors.js';
 
 export interface QdrantLog {
   warn(obj: object, msg: string): void;
+  info?(obj: object, msg: string): void;
 }
 
 export interface QdrantCallerOptions {

@@ -119,7 +119,10 @@ const DOCUMENT_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
   ['metadata.filePath', 'keyword'],
   ['metadata.language', 'keyword'],
 ];
-const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [['project_id', { type: 'keyword', is_tenant: true }]];
+const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
+  ['project_id', { type: 'keyword', is_tenant: true }],
+  ['physical', { type: 'keyword' }],
+];
 
 export function createQdrantVectorStore(options: QdrantVectorStoreOptions): QdrantVectorStore {
   const prefix = options.collectionPrefix ?? 'in_memoria';
@@ -237,6 +240,20 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return entries;
   }
 
+  /**
+   * Drops physical collections no registry entry points at any more, so that
+   * embedding spaces a client tried once do not stay behind. A creation racing
+   * this re-checks its physical collection after registering (createCollection).
+   */
+  async function dropUnused(physicals: Iterable<string>): Promise<void> {
+    for (const physical of new Set(physicals)) {
+      const { count } = await call('count', () => client.count(registry, { filter: { must: [{ key: 'physical', match: { value: physical } }] }, exact: true }));
+      if (count > 0) continue;
+      await ignoreMissing(call('deleteCollection', () => client.deleteCollection(physical)));
+      options.log?.info?.({ collection: physical }, 'dropped a Qdrant collection no logical collection uses');
+    }
+  }
+
   /** A physical collection dropped behind the service's back holds no points to delete. */
   async function ignoreMissing(pending: Promise<unknown>): Promise<void> {
     try {
@@ -351,6 +368,8 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
           ],
         }),
       );
+      // A deletion elsewhere may have dropped the physical collection between the check and the registration.
+      await checkCollection(spec.model, spec.dimensions);
       return info(projectId, entry);
     },
 
@@ -371,6 +390,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       // Points first, registry entry last: a failure in between leaves a collection that can be deleted again.
       await ignoreMissing(call('delete', () => client.delete(entry.physical, { wait: true, filter: { must: tenant(projectId, name) } })));
       await call('delete', () => client.delete(registry, { wait: true, points: [registryPointId(projectId, name)] }));
+      await dropUnused([entry.physical]);
       return true;
     },
 
@@ -495,6 +515,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
         await ignoreMissing(call('delete', () => client.delete(name, { wait: true, filter: byProject })));
       }
       await call('delete', () => client.delete(registry, { wait: true, filter: byProject }));
+      await dropUnused(entries.map((e) => e.physical));
     },
 
     async health() {

@@ -8,7 +8,7 @@ import type { Embedder } from '../embeddings/port.js';
 import { AppError } from '../errors.js';
 import { validateFilter } from './filter.js';
 import { fuseReciprocalRank } from './fusion.js';
-import type { CollectionInfo, Filter, Metadata, ScrollPage, SearchHit, StoredDocument, VectorDocument, VectorStore } from './port.js';
+import type { CollectionInfo, CollectionSpec, Filter, Metadata, ScrollPage, SearchHit, StoredDocument, VectorDocument, VectorStore } from './port.js';
 
 export interface DocumentInput {
   id: string;
@@ -62,9 +62,37 @@ export interface VectorService {
 const HYBRID_OVERSAMPLE = 4;
 const HYBRID_MIN_CANDIDATES = 50;
 
-export function createVectorService(options: { store: VectorStore; embedder: Embedder; onProjectWrite?: (projectId: string) => Promise<void> }): VectorService {
+export interface CollectionLimits {
+  /** Embedding spaces a client may create collections in, beyond the embedder's (each may become a physical Qdrant collection). */
+  allowedModels: CollectionSpec[];
+  maxPerProject: number;
+}
+
+export interface VectorServiceOptions {
+  store: VectorStore;
+  embedder: Embedder;
+  limits?: CollectionLimits;
+  onProjectWrite?: (projectId: string) => Promise<void>;
+}
+
+export function createVectorService(options: VectorServiceOptions): VectorService {
   const { store, embedder } = options;
   const defaultSpec = { dimensions: embedder.dimensions, model: embedder.model };
+  const allowedModels = [defaultSpec, ...(options.limits?.allowedModels ?? [])];
+  const maxPerProject = options.limits?.maxPerProject ?? Infinity;
+
+  /** A client chooses among configured embedding spaces only: each may cost a physical collection shared by every project. */
+  function assertAllowed(spec: CollectionSpec): void {
+    if (allowedModels.some((allowed) => allowed.model === spec.model && allowed.dimensions === spec.dimensions)) return;
+    const list = allowedModels.map((allowed) => `${allowed.model}:${allowed.dimensions}`).join(', ');
+    throw new AppError('MODEL_NOT_ALLOWED', `model ${spec.model} with ${spec.dimensions} dimensions is not configured on this service (allowed: ${list}; an operator adds more with VECTOR_MODELS)`);
+  }
+
+  /** Checked before each new collection; concurrent creations may pass it together, so the cap can be exceeded by that many. */
+  async function assertRoom(projectId: string): Promise<void> {
+    if ((await store.listCollections(projectId)).length < maxPerProject) return;
+    throw new AppError('TOO_MANY_COLLECTIONS', `project ${JSON.stringify(projectId)} already has ${maxPerProject} collections, the most this service allows (MAX_COLLECTIONS_PER_PROJECT); delete one first`);
+  }
 
   async function requireCollection(projectId: string, name: string): Promise<CollectionInfo> {
     const collection = await store.getCollection(projectId, name);
@@ -92,6 +120,7 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
   }
 
   async function createDefault(projectId: string, name: string): Promise<CollectionInfo> {
+    await assertRoom(projectId);
     await options.onProjectWrite?.(projectId);
     return store.createCollection(projectId, name, defaultSpec);
   }
@@ -125,8 +154,11 @@ export function createVectorService(options: { store: VectorStore; embedder: Emb
           `collection ${JSON.stringify(name)} exists with model ${existing.model} (${existing.dimensions} dimensions); asked for ${wanted.model} (${wanted.dimensions} dimensions)`,
         );
       }
+      if (existing) return existing;
+      assertAllowed(wanted);
+      await assertRoom(projectId);
       await options.onProjectWrite?.(projectId);
-      return existing ?? store.createCollection(projectId, name, wanted);
+      return store.createCollection(projectId, name, wanted);
     },
 
     getCollection: requireCollection,

@@ -11,7 +11,7 @@ describe('client against a listening service', () => {
   let client: StorageClient;
   const counter = countingFetch();
   before(async () => {
-    target = await startListeningService();
+    target = await startListeningService({ VECTOR_MODELS: 'mine:3' });
     client = new StorageClient({ baseUrl: target.url, fetch: counter.fetch, retryBaseMs: 1 });
   });
   after(() => target.destroy());

@@ -10,8 +10,8 @@ export interface ListeningService {
   destroy(): Promise<void>;
 }
 
-export async function startListeningService(): Promise<ListeningService> {
-  const service = await startTestService();
+export async function startListeningService(env?: Record<string, string>): Promise<ListeningService> {
+  const service = await startTestService({ env });
   await service.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = service.app.server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, service, destroy: () => service.destroy() };

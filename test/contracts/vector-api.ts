@@ -22,6 +22,9 @@ const snippets = [
   { id: 'hashPassword', content: 'fn hash_password(password: &str) -> String { argon2::hash(password) }', metadata: { filePath: 'src/auth.rs', language: 'rust', complexity: 4 } },
 ];
 
+/** The service settings the contract expects: the embedding spaces its tests create collections in, and a small collection cap. */
+export const contractEnv = { VECTOR_MODELS: 'given:4,my-model:4', MAX_COLLECTIONS_PER_PROJECT: '3' };
+
 export function runVectorApiContract(name: string, start: () => Promise<VectorApiTarget>): void {
   describe(`vector API: ${name}`, () => {
     let target: VectorApiTarget;
@@ -49,6 +52,26 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       assert.equal((await call('DELETE', base('col', 'ext'))).statusCode, 204);
       assert.equal(json(await call('GET', base('col', 'ext'))).code, 'COLLECTION_NOT_FOUND');
       assert.equal((await call('DELETE', base('col', 'ext'))).statusCode, 404);
+    });
+
+    test('collections: only configured embedding spaces, at most MAX_COLLECTIONS_PER_PROJECT per project', async () => {
+      const junk = await call('PUT', base('limits', 'junk'), { dimensions: 4, model: 'junk-model' });
+      assert.equal(junk.statusCode, 400, junk.body);
+      assert.equal(json(junk).code, 'MODEL_NOT_ALLOWED');
+      assert.match(json(junk).message, /local-hash-v1:384, given:4, my-model:4/, 'names what is allowed');
+      assert.equal(json(await call('PUT', base('limits', 'sized'), { dimensions: 7 })).code, 'MODEL_NOT_ALLOWED', 'a size alone is an unconfigured "external" space');
+      assert.equal(json(await call('GET', base('limits', 'junk'))).code, 'COLLECTION_NOT_FOUND', 'nothing was created');
+
+      for (const name of ['a', 'b', 'c']) assert.equal((await call('PUT', base('limits', name), { dimensions: 4, model: 'given' })).statusCode, 200);
+      const fourth = await call('PUT', base('limits', 'd'), {});
+      assert.equal(fourth.statusCode, 409, fourth.body);
+      assert.equal(json(fourth).code, 'TOO_MANY_COLLECTIONS');
+      const implicit = await call('PUT', `${base('limits', 'd')}/documents/x`, { content: 'created on first write' });
+      assert.equal(json(implicit).code, 'TOO_MANY_COLLECTIONS', 'the first write to a new collection counts too');
+      assert.equal((await call('PUT', base('limits', 'a'), { dimensions: 4, model: 'given' })).statusCode, 200, 'an existing collection is still answered');
+      assert.equal((await call('PUT', base('other-project', 'd'), {})).statusCode, 200, 'the cap is per project');
+      assert.equal((await call('DELETE', base('limits', 'a'))).statusCode, 204);
+      assert.equal((await call('PUT', base('limits', 'd'), {})).statusCode, 200, 'room again after a delete');
     });
 
     test('server-side embedding: similar code ranks above unrelated code; re-upsert replaces', async () => {

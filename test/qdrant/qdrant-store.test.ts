@@ -79,6 +79,23 @@ test('physical layout: one collection per embedding space, dense Cosine + sparse
   for (const field of ['collection', 'doc_id', 'metadata.filePath', 'metadata.language']) assert.equal(schema[field]?.data_type, 'keyword', field);
 });
 
+test('a physical collection goes with the last logical collection using it, by delete or by project deletion', async () => {
+  const spec = { model: 'short-lived', dimensions: 3 };
+  const physical = physicalCollectionName(h.prefix, spec.model, spec.dimensions);
+  await store.createCollection('proj-drop-a', 'one', spec);
+  await store.createCollection('proj-drop-b', 'two', spec);
+  await store.upsert('proj-drop-b', 'two', [doc('x', [1, 0, 0])]);
+  assert.equal(await store.deleteCollection('proj-drop-a', 'one'), true);
+  assert.equal((await h.raw.collectionExists(physical)).exists, true, 'still used by proj-drop-b');
+  assert.equal((await store.search('proj-drop-b', 'two', { mode: 'vector', vector: Float32Array.from([1, 0, 0]), limit: 1 }))[0]?.id, 'x');
+  await store.deleteProject('proj-drop-b');
+  assert.equal((await h.raw.collectionExists(physical)).exists, false, 'dropped with its last user');
+  await store.createCollection('proj-drop-a', 'again', spec);
+  assert.equal((await h.raw.collectionExists(physical)).exists, true, 'created again on demand');
+  await store.deleteCollection('proj-drop-a', 'again');
+  assert.equal((await h.raw.collectionExists(physical)).exists, false);
+});
+
 test('checkCollection: an existing physical collection of another size is DIMENSION_MISMATCH naming both', async () => {
   const name = physicalCollectionName(h.prefix, 'odd-model', 8);
   await h.raw.createCollection(name, { vectors: { dense: { size: 5, distance: 'Cosine' } }, sparse_vectors: { bm25: { modifier: 'idf' } } });

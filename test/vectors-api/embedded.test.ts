@@ -1,10 +1,10 @@
 /** The vector API over HTTP on the embedded store (local mode), plus persistence across a restart. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runVectorApiContract } from '../contracts/vector-api.js';
+import { contractEnv, runVectorApiContract } from '../contracts/vector-api.js';
 import { makeDataDir, startTestService } from '../support/app.js';
 
-runVectorApiContract('embedded', () => startTestService());
+runVectorApiContract('embedded', () => startTestService({ env: contractEnv }));
 
 test('vectors survive a restart of the service on the same data directory', async () => {
   const dataDir = makeDataDir();
