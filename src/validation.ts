@@ -14,6 +14,23 @@ function createAjv(coerceTypes: Options['coerceTypes']): Ajv {
   return ajv;
 }
 
+/**
+ * A body schema's check outside a request (rows read from a backup): the same
+ * rules as a request body, so what the API refuses is refused there too.
+ * Returns null when valid, else where and why (`confidenceScore must be number`).
+ */
+export function compileBodyCheck(schema: object): (value: unknown) => string | null {
+  const validate = (bodyAjv ??= createAjv(false)).compile(schema);
+  return (value) => {
+    if (validate(value)) return null;
+    const issue = validate.errors![0]!;
+    const field = issue.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'the record';
+    const detail = issue.keyword === 'additionalProperties' ? `has unknown field ${JSON.stringify(issue.params.additionalProperty)}` : issue.message;
+    return `${field} ${detail ?? 'is invalid'}`;
+  };
+}
+let bodyAjv: Ajv | undefined;
+
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = createAjv(false);
   const coercing = createAjv('array');

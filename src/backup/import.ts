@@ -1,21 +1,31 @@
 /**
  * Import: reads the NDJSON of `exportBackup` back, idempotently (every write is
  * an upsert by key that keeps the exported timestamps), in batches, each batch
- * all or nothing. Nothing is written before the header is checked.
+ * all or nothing.
  *
- * A stream that stops before its trailer is an error naming the last complete
- * line. The batches committed before it are whole, so the store is consistent,
- * and importing the full backup again finishes the job (upserts replace).
- * The trailer's counts and checksums are compared with what was read: a
- * difference (an altered file) is an error too.
+ * Verified before anything is written: a first pass reads the whole backup
+ * and checks its header, every row against the schema its route validates
+ * with (so an import stores nothing the API would refuse), every vector's
+ * size, and the trailer's counts and checksums; only a backup that passes is
+ * read again and written. A failure in the writing pass (a provider outage)
+ * leaves whole batches, and importing the same backup again finishes the job.
+ *
+ * `singlePass` (migration, whose source is a live export of this service)
+ * validates each row before writing its batch but compares the checksums only
+ * at the end: a stream cannot be read twice.
  */
 import { AppError } from '../errors.js';
 import { entitiesByName } from '../entities/registry.js';
 import { PROJECT_ID_PATTERN } from '../entities/project-id.js';
+import { ProjectPutSchema } from '../entities/project-schemas.js';
+import { entitySchemas } from '../entities/schemas.js';
 import type { Item } from '../relational/codec.js';
 import { putProject } from '../relational/projects.js';
 import type { Services } from '../services.js';
+import { compileBodyCheck } from '../validation.js';
 import type { VectorDocument, Metadata } from '../vectors/port.js';
+import { CollectionNameSchema, DocumentIdSchema, MAX_CONTENT_LENGTH, MAX_DIMENSIONS, MetadataSchema } from '../vectors/schemas.js';
+import Type from 'typebox';
 import {
   BACKUP_FORMAT,
   BACKUP_VERSION,
@@ -32,11 +42,18 @@ import {
   type Summary,
   type TrailerRecord,
 } from './format.js';
+import { readLines, type LineLimits } from './lines.js';
+
+/** A backup that can be read from its start again (a file); the import reads it twice. */
+export type BackupSource = () => AsyncIterable<Buffer | string>;
 
 export interface ImportOptions {
   /** Embed documents again with the target's embedder instead of refusing vectors of another size or model. */
   reembed?: boolean;
-  onProgress?: (progress: { lines: number }) => void;
+  onProgress?: (progress: { lines: number; pass: 'verify' | 'write' }) => void;
+  limits?: Partial<LineLimits>;
+  /** Read the source once, writing as it is read (see above). */
+  singlePass?: boolean;
 }
 
 export interface ImportReport {
@@ -54,30 +71,36 @@ const DOCUMENT_BATCH = 256;
 
 type ImportServices = Pick<Services, 'relational' | 'vectors'>;
 
-/** Splits a byte stream into lines, numbered from 1; `complete` is false for a last line without its newline. */
-async function* readLines(source: AsyncIterable<Buffer | string>): AsyncGenerator<{ text: string; number: number; complete: boolean }> {
-  const decoder = new TextDecoder('utf-8', { fatal: false });
-  let rest = '';
-  let number = 0;
-  for await (const chunk of source) {
-    rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    let newline: number;
-    let start = 0;
-    while ((newline = rest.indexOf('\n', start)) !== -1) {
-      number++;
-      yield { text: rest.slice(start, newline), number, complete: true };
-      start = newline + 1;
-    }
-    rest = rest.slice(start);
-  }
-  rest += decoder.decode();
-  if (rest.length > 0) yield { text: rest, number: number + 1, complete: false };
+const defaultLimits: LineLimits = { maxLineBytes: 17 * 1024 * 1024, maxBytes: Number.MAX_SAFE_INTEGER };
+
+const DocumentRowSchema = Type.Object(
+  { id: DocumentIdSchema, content: Type.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }), metadata: MetadataSchema, vector: Type.String() },
+  { additionalProperties: false },
+);
+const CollectionSpecSchema = Type.Object({ name: CollectionNameSchema, dimensions: Type.Integer({ minimum: 1, maximum: MAX_DIMENSIONS }), model: Type.String({ minLength: 1, maxLength: 256 }) });
+
+/** The checks of each kind of row, compiled once. */
+const checks = {
+  project: compileBodyCheck(ProjectPutSchema),
+  document: compileBodyCheck(DocumentRowSchema),
+  collection: compileBodyCheck(CollectionSpecSchema),
+  entities: new Map([...entitiesByName].map(([name, entity]) => [name, compileBodyCheck(entitySchemas(entity).keyedInput)])),
+};
+
+export async function importBackup(services: ImportServices, source: BackupSource, options: ImportOptions = {}): Promise<ImportReport> {
+  if (options.singlePass) return readBackup(services, source(), options, 'write+verify');
+  await readBackup(services, source(), options, 'verify');
+  return readBackup(services, source(), options, 'write');
 }
 
-export async function importBackup(services: ImportServices, source: AsyncIterable<Buffer | string>, options: ImportOptions = {}): Promise<ImportReport> {
+/** One pass over a backup: `verify` writes nothing, `write` trusts a verified backup's checksums, `write+verify` does both. */
+async function readBackup(services: ImportServices, source: AsyncIterable<Buffer | string>, options: ImportOptions, pass: 'verify' | 'write' | 'write+verify'): Promise<ImportReport> {
   const store = services.relational.store;
   const vectorStore = services.vectors.store;
   const embedder = services.vectors.embedder;
+  const writing = pass !== 'verify';
+  const verifying = pass !== 'write';
+  const limits = { ...defaultLimits, ...options.limits };
   const tallies = new Tallies();
   const report: ImportReport = { lines: 0, projects: 0, entityRows: 0, collections: 0, documents: 0, reembedded: 0, summary: {} };
 
@@ -88,16 +111,16 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
   /** The rows read but not yet written: one entity of one project, or one collection's documents. */
   let entityBatch: { projectId: string; entity: string; items: Item[] } | undefined;
   let documentBatch: { projectId: string; collection: string; documents: DocumentRecord['document'][] } | undefined;
-  const collections = new Map<string, { reembed: boolean }>();
+  const collections = new Map<string, { reembed: boolean; dimensions: number }>();
 
   const invalid = (line: number, message: string) => new AppError('INVALID_BACKUP', `line ${line}: ${message}${committedSuffix()}`);
-  const committedSuffix = () => (committedThrough > 0 ? `; lines 1-${committedThrough} were imported, importing the whole backup again finishes the job` : '; nothing was imported');
+  const committedSuffix = () => (writing && committedThrough > 0 ? `; lines 1-${committedThrough} were imported, importing the whole backup again finishes the job` : '; nothing was imported');
 
   async function flushEntities(): Promise<void> {
     if (!entityBatch) return;
     const { projectId, entity, items } = entityBatch;
     entityBatch = undefined;
-    await services.relational.batch(entity, projectId, items, { keepTimestamps: true });
+    if (writing) await services.relational.batch(entity, projectId, items, { keepTimestamps: true });
     report.entityRows += items.length;
   }
 
@@ -106,6 +129,10 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
     const { projectId, collection, documents } = documentBatch;
     documentBatch = undefined;
     const reembed = collections.get(collectionKey(projectId, collection))?.reembed ?? false;
+    if (!writing) {
+      report.documents += documents.length;
+      return;
+    }
     const vectors = reembed ? await embedder.embed(documents.map((document) => document.content), projectId) : documents.map((document) => decodeVector(document.vector));
     const batch: VectorDocument[] = documents.map((document, index) => ({ id: document.id, content: document.content, metadata: document.metadata as Metadata, vector: vectors[index]! }));
     await vectorStore.upsert(projectId, collection, batch);
@@ -144,7 +171,8 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
   async function startCollection(record: CollectionRecord, line: number): Promise<void> {
     const projectId = checkProjectId(record.projectId, line);
     const spec = record.collection;
-    if (!spec || typeof spec.name !== 'string' || typeof spec.dimensions !== 'number' || typeof spec.model !== 'string') throw invalid(line, 'a collection needs name, dimensions and model');
+    const problem = checks.collection(spec);
+    if (problem) throw invalid(line, `collection: ${problem}`);
     const differs = spec.dimensions !== embedder.dimensions || spec.model !== embedder.model;
     if (spec.dimensions !== embedder.dimensions && !options.reembed) {
       throw new AppError(
@@ -155,9 +183,11 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
     }
     const reembed = Boolean(options.reembed && differs);
     const target = reembed ? { dimensions: embedder.dimensions, model: embedder.model } : { dimensions: spec.dimensions, model: spec.model };
-    await services.relational.ensureProject(projectId);
-    await vectorStore.createCollection(projectId, spec.name, target);
-    collections.set(collectionKey(projectId, spec.name), { reembed });
+    if (writing) {
+      await services.relational.ensureProject(projectId);
+      await vectorStore.createCollection(projectId, spec.name, target);
+    }
+    collections.set(collectionKey(projectId, spec.name), { reembed, dimensions: spec.dimensions });
     report.collections++;
   }
 
@@ -167,9 +197,11 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
         const project = record.project as Item | undefined;
         const projectId = checkProjectId(project?.projectId, line);
         await flushAll(line - 1);
+        if (verifying) tallies.add(PROJECTS_KEY, project);
+        const problem = checks.project(project);
+        if (problem) throw invalid(line, `project: ${problem}`);
         const { projectId: _id, ...metadata } = project!;
-        await putProject(store, projectId, metadata);
-        tallies.add(PROJECTS_KEY, project);
+        if (writing) await putProject(store, projectId, metadata);
         report.projects++;
         committedThrough = line;
         return;
@@ -179,13 +211,14 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
         checkProjectId(projectId, line);
         const definition = entitiesByName.get(entity);
         if (!definition) throw invalid(line, `unknown entity ${JSON.stringify(entity)}`);
-        if (!item || typeof item !== 'object' || typeof item[definition.key] !== 'string') throw invalid(line, `a ${entity} row needs its key ${definition.key}`);
+        if (verifying) tallies.add(entityKey(projectId, entity), item);
+        const problem = checks.entities.get(entity)!(item);
+        if (problem) throw invalid(line, `${entity} row: ${problem}`);
         if (!entityBatch || entityBatch.projectId !== projectId || entityBatch.entity !== entity || entityBatch.items.length >= ENTITY_BATCH) {
           await flushAll(line - 1);
           entityBatch = { projectId, entity, items: [] };
         }
         entityBatch.items.push(item);
-        tallies.add(entityKey(projectId, entity), item);
         return;
       }
       case 'collection':
@@ -195,14 +228,17 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
         return;
       case 'document': {
         const { projectId, collection, document } = record as unknown as DocumentRecord;
-        if (!collections.has(collectionKey(projectId, collection))) throw invalid(line, `document of collection ${JSON.stringify(collection)} before the collection's line`);
-        if (!document || typeof document.id !== 'string' || typeof document.content !== 'string' || typeof document.vector !== 'string') throw invalid(line, 'a document needs id, content and vector');
+        const target = collections.get(collectionKey(projectId, collection));
+        if (!target) throw invalid(line, `document of collection ${JSON.stringify(collection)} before the collection's line`);
+        if (verifying) tallies.add(collectionKey(projectId, collection), document);
+        const problem = checks.document(document);
+        if (problem) throw invalid(line, `document: ${problem}`);
+        if (!target.reembed) checkVector(document.vector, target.dimensions, line);
         if (!documentBatch || documentBatch.projectId !== projectId || documentBatch.collection !== collection || documentBatch.documents.length >= DOCUMENT_BATCH) {
           await flushAll(line - 1);
           documentBatch = { projectId, collection, documents: [] };
         }
         documentBatch.documents.push(document);
-        tallies.add(collectionKey(projectId, collection), document);
         return;
       }
       case 'trailer':
@@ -214,7 +250,8 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
     }
   }
 
-  for await (const { text, number, complete } of readLines(source)) {
+  const lines = readLines(source, limits);
+  for await (const { text, number, complete } of withSuffix(lines, committedSuffix)) {
     if (!complete) break; // a cut line: reported below as a truncated stream
     lastComplete = number;
     if (text.trim() === '') continue;
@@ -229,7 +266,7 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
     if (!header) header = checkHeader(record as Record<string, unknown>, number);
     else await handle(record as Record<string, unknown>, number);
     report.lines = number;
-    if (number % 5000 === 0) options.onProgress?.({ lines: number });
+    if (number % 5000 === 0) options.onProgress?.({ lines: number, pass: writing ? 'write' : 'verify' });
   }
 
   if (!header) throw new AppError('INVALID_BACKUP', 'the backup is empty: no header line');
@@ -239,15 +276,34 @@ export async function importBackup(services: ImportServices, source: AsyncIterab
       `the backup stops after line ${lastComplete} (the last complete line) without its trailer${committedSuffix()}`,
     );
   }
-  report.summary = tallies.summary();
+  report.summary = verifying ? tallies.summary() : (trailer.summary ?? {});
   const differences = compareSummaries(trailer.summary ?? {}, report.summary);
   if (differences.length > 0) {
     const first = differences[0]!;
     throw new AppError(
       'CHECKSUM_MISMATCH',
-      `the rows read do not match the trailer for ${differences.length} key(s), first ${first.key}: trailer ${JSON.stringify(first.source)}, read ${JSON.stringify(first.target)}; the file was altered`,
+      `the rows read do not match the trailer for ${differences.length} key(s), first ${first.key}: trailer ${JSON.stringify(first.source)}, read ${JSON.stringify(first.target)}; the file was altered${committedSuffix()}`,
     );
   }
-  options.onProgress?.({ lines: report.lines });
+  options.onProgress?.({ lines: report.lines, pass: writing ? 'write' : 'verify' });
   return report;
+}
+
+/** A vector must decode to exactly its collection's size, every component a finite float32. */
+function checkVector(encoded: string, dimensions: number, line: number): void {
+  const vector = decodeVector(encoded);
+  if (vector.length !== dimensions || Buffer.byteLength(encoded, 'base64') !== dimensions * 4) {
+    throw new AppError('INVALID_BACKUP', `line ${line}: the document's vector is not ${dimensions} float32 values in base64; nothing was imported`);
+  }
+  if (!vector.every(Number.isFinite)) throw new AppError('INVALID_BACKUP', `line ${line}: the document's vector has a component that is not finite; nothing was imported`);
+}
+
+/** Adds what was committed to a limit error raised while reading. */
+async function* withSuffix<T>(lines: AsyncIterable<T>, suffix: () => string): AsyncGenerator<T> {
+  try {
+    yield* lines;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'BODY_TOO_LARGE') throw new AppError('BODY_TOO_LARGE', `${error.message}${suffix()}`);
+    throw error;
+  }
 }

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { exportBackup, type ExportResult } from '../backup/export.js';
 import { compareSummaries, type Summary } from '../backup/format.js';
 import { importBackup } from '../backup/import.js';
+import { spool } from '../backup/spool.js';
 import { importInMemoria, type InMemoriaImportReport } from '../backup/in-memoria.js';
 import { streamSink } from '../backup/sink.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -95,23 +96,29 @@ export async function importCommand(argv: string[], env: Env): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { input: { type: 'string', short: 'i' }, reembed: { type: 'boolean', default: false } } });
   const input = need(values.input, '--input');
   return withServices(env, async (services) => {
-    const size = input === '-' ? 0 : statSync(input).size;
-    const progress = createProgress('import (bytes)', size);
+    // Stdin cannot be read twice (the import verifies, then writes): it is staged in a private temporary file first.
+    const staged = input === '-' ? await spool(process.stdin, services.config.imports.maxBytes) : undefined;
+    const file = input === '-' ? undefined : input;
+    const size = file ? statSync(file).size : 0;
+    const progress = createProgress('import (bytes; verified, then written)', size * 2);
     let read = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        read += chunk.length;
-        progress.update(read, '');
-        callback(null, chunk);
-      },
-    });
-    const source = (input === '-' ? process.stdin : createReadStream(input)).pipe(counter);
+    const open = () => {
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          read += chunk.length;
+          progress.update(read, '');
+          callback(null, chunk);
+        },
+      });
+      return (file ? createReadStream(file) : (staged!.open() as NodeJS.ReadableStream)).pipe(counter);
+    };
     try {
-      const report = await importBackup(services, source, { reembed: values.reembed });
+      const report = await importBackup(services, open, { reembed: values.reembed, limits: services.config.imports });
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return 0;
     } finally {
       progress.stop();
+      staged?.remove();
     }
   });
 }
@@ -156,7 +163,7 @@ export async function migrateCommand(argv: string[]): Promise<number> {
           throw error;
         },
       );
-      const importing = importBackup(target, pipe, { reembed: values.reembed });
+      const importing = importBackup(target, () => pipe, { reembed: values.reembed, singlePass: true, limits: target.config.imports });
       const [exported, imported] = await Promise.all([exporting, importing.catch((error: unknown) => {
         pipe.destroy();
         throw error;

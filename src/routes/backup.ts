@@ -9,6 +9,7 @@ import Type from 'typebox';
 import { exportBackup } from '../backup/export.js';
 import { importBackup } from '../backup/import.js';
 import { streamSink } from '../backup/sink.js';
+import { spool } from '../backup/spool.js';
 import { ErrorSchema } from '../entities/schemas.js';
 import { PROJECT_ID_PATTERN } from '../entities/project-id.js';
 import { AppError } from '../errors.js';
@@ -29,7 +30,7 @@ export const ImportReportSchema = Type.Object({
 });
 
 export const backupRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  // The import body is read as a stream, a batch at a time: no body limit, no buffering of the whole dump.
+  // The import body is read as a stream into a temporary file (IMPORT_MAX_BYTES, not BODY_LIMIT), verified whole, then written a batch at a time.
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
 
   app.get('/v1/export', {
@@ -67,17 +68,22 @@ export const backupRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     config: { role: 'admin' },
     schema: {
       tags,
-      summary: 'Import an NDJSON export, idempotently, in all-or-nothing batches (admin)',
+      summary: 'Import an NDJSON export, idempotently: verified whole (schemas, sizes, checksums) before anything is written, then written in all-or-nothing batches (admin)',
       querystring: Type.Object(
         { reembed: Type.Optional(Type.Boolean({ description: 'embed documents again with this service\'s embedder instead of refusing vectors of another size' })) },
         { additionalProperties: false },
       ),
       consumes: [NDJSON],
-      response: { 200: ImportReportSchema, 400: ErrorSchema, 415: ErrorSchema, 503: ErrorSchema },
+      response: { 200: ImportReportSchema, 400: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 503: ErrorSchema },
     },
   }, async (request) => {
     // Any other content type was parsed already (JSON): the import reads NDJSON only, as a stream.
     if (!(request.body instanceof Readable)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `POST /v1/import takes ${NDJSON}`);
-    return importBackup(services, request.body, { reembed: request.query.reembed ?? false });
+    const staged = await spool(request.body, services.config.imports.maxBytes);
+    try {
+      return await importBackup(services, staged.open, { reembed: request.query.reembed ?? false, limits: services.config.imports });
+    } finally {
+      staged.remove();
+    }
   });
 };

@@ -1,5 +1,7 @@
 /** GET /v1/export and POST /v1/import over HTTP, through app.inject and through the typed client on a real socket. */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { StorageClient, StorageError } from '../../packages/client/src/index.js';
 import { canonicalJson } from '../../src/backup/format.js';
@@ -70,6 +72,39 @@ test('the typed client exports from one service and imports into another', async
       assert.equal(error.code, 'UNSUPPORTED_BACKUP_VERSION');
       return true;
     });
+  } finally {
+    await source.destroy();
+    await target.destroy();
+  }
+});
+
+test('POST /v1/import on a real socket: a hostile row is a 400 and the project stays readable; over IMPORT_MAX_BYTES a 413 the client receives', async () => {
+  const source = await startTestService();
+  const target = await startListeningService({ IMPORT_MAX_BYTES: String(2 * 1024 * 1024) });
+  const post = (body: string) => fetch(`${target.url}/v1/import`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+  try {
+    await seed(source.services);
+    const backup = await exportText(source.services, ['beta']);
+    const hostile = backup.replace(/"confidenceScore":[0-9.]+/, '"confidenceScore":"not-a-number"');
+    assert.notEqual(hostile, backup);
+    const refused = await post(hostile);
+    assert.equal(refused.status, 400);
+    const error = (await refused.json()) as { code: string; message: string };
+    assert.equal(error.code, 'INVALID_BACKUP');
+    assert.match(error.message, /concepts row: confidenceScore must be number; nothing was imported/);
+    const concepts = await fetch(`${target.url}/v1/projects/beta/concepts`);
+    assert.equal(concepts.status, 200);
+    assert.deepEqual(((await concepts.json()) as { items: unknown[] }).items, [], 'nothing was written');
+
+    const imported = await post(backup);
+    assert.equal(imported.status, 200, await imported.clone().text());
+    const after = (await (await fetch(`${target.url}/v1/projects/beta/concepts`)).json()) as { items: unknown[] };
+    assert.equal(after.items.length, 3, 'the valid backup imports whole and reads back');
+
+    const huge = await post(backup + ' '.repeat(3 * 1024 * 1024));
+    assert.equal(huge.status, 413);
+    assert.equal(((await huge.json()) as { code: string }).code, 'BODY_TOO_LARGE');
+    assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('ims-import-')), [], 'the staged file is removed');
   } finally {
     await source.destroy();
     await target.destroy();

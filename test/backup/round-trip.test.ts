@@ -63,7 +63,7 @@ for (const [sourceRelational, sourceVectors] of pairs) {
       for (const [targetRelational, targetVectors] of pairs) {
         const target = await open(targetRelational, targetVectors);
         try {
-          const report = await importBackup(target, chunked(original));
+          const report = await importBackup(target, () => chunked(original));
           assert.equal(report.documents, 24);
           const again = await exportText(target);
           assert.deepEqual(contentOf(again), contentOf(original), `content differs into ${targetRelational}+${targetVectors}`);
