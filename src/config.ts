@@ -62,6 +62,7 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(Positive),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0 })),
   EXPORT_IDLE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 1 })),
+  MAX_RESPONSE_BYTES: Type.Optional(Type.Integer({ minimum: 1024 * 1024 })),
   IMPORT_MAX_BYTES: Type.Optional(Positive),
   IMPORT_MAX_LINE_BYTES: Type.Optional(Positive),
   VECTOR_MODELS: Type.Optional(Type.String()),
@@ -97,6 +98,8 @@ export interface Config {
     loadShedEventLoopDelayMs: number;
     /** How long an export client may read nothing before the export is cut. */
     exportIdleTimeoutMs: number;
+    /** Bytes one vector search answer or scroll page may hold. */
+    maxResponseBytes: number;
   };
   dataDir: string;
   relational:
@@ -199,6 +202,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       // cores, and app.inject() never lets a stale sample of a start-up stall expire.
       loadShedEventLoopDelayMs: env.LOAD_SHED_EVENT_LOOP_DELAY_MS ?? (env.NODE_ENV === 'test' ? 0 : 1000),
       exportIdleTimeoutMs: (env.EXPORT_IDLE_TIMEOUT_SECONDS ?? 60) * 1000,
+      maxResponseBytes: env.MAX_RESPONSE_BYTES ?? 32 * 1024 * 1024,
     },
     dataDir,
     relational:

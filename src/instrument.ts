@@ -9,7 +9,7 @@ import type { RelationalStore, Row, SqlClient, SqlValue } from './relational/por
 import type { VectorStore } from './vectors/port.js';
 
 const VECTOR_CALLS = [
-  'createCollection', 'getCollection', 'listCollections', 'deleteCollection', 'upsert', 'get', 'scroll',
+  'createCollection', 'getCollection', 'listCollections', 'deleteCollection', 'upsert', 'get', 'getMany', 'scroll',
   'search', 'count', 'deleteByIds', 'deleteByFilter', 'deleteProject', 'health',
 ] as const satisfies ReadonlyArray<keyof VectorStore>;
 

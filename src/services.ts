@@ -64,7 +64,7 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
     const rawVectorStore = await openVectorStore(config, embedder, log);
     opened.push(() => rawVectorStore.close());
     const vectorStore = instrumentVectorStore(rawVectorStore, metrics);
-    const vectors = createVectorService({ store: vectorStore, embedder, limits: config.collections, onProjectWrite: (projectId) => relational.ensureProject(projectId) });
+    const vectors = createVectorService({ store: vectorStore, embedder, limits: config.collections, maxResponseBytes: config.server.maxResponseBytes, onProjectWrite: (projectId) => relational.ensureProject(projectId) });
     const jobs = createJobRunner(vectors, log);
     metrics.readAtScrape({ embeddingCache: () => embedder.stats(), jobs: () => jobs.list(), pool: () => rawStore.poolStats?.() });
 

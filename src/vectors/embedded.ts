@@ -37,7 +37,8 @@ import {
 } from './embedded/storage.js';
 import { SubsetCache } from './embedded/subsets.js';
 import { compileFilter, isEmptyFilter, type MetadataPredicate } from './filter.js';
-import type { CollectionInfo, CollectionSpec, Filter, Metadata, ScrollPage, ScrollRequest, SearchHit, SearchRequest, StoredDocument, VectorDocument, VectorStore } from './port.js';
+import { ResponseBudget, documentBytes } from './budget.js';
+import type { CollectionInfo, CollectionSpec, Filter, Metadata, ReadOptions, ScrollPage, ScrollRequest, SearchHit, SearchRequest, StoredDocument, VectorDocument, VectorStore } from './port.js';
 
 export interface EmbeddedLog {
   info(object: object, message: string): void;
@@ -141,6 +142,12 @@ function writing<T>(what: string, write: () => T): T {
 }
 
 const LOAD_CHUNK = 4096;
+/**
+ * Rows one scroll page reads at most: a filter that few documents pass ends its
+ * page early (even empty) with a cursor, instead of reading the whole collection
+ * in one synchronous pass.
+ */
+export const SCROLL_EXAMINE_LIMIT = 10_000;
 
 function predicateFor(filter: Filter | undefined): MetadataPredicate | undefined {
   const predicate = compileFilter(filter); // validates even an empty one
@@ -253,15 +260,22 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     return collection;
   }
 
-  function materialize(collection: LoadedCollection, hits: ScoredSlot[], request: { includeContent?: boolean; includeVector?: boolean }): SearchHit[] {
+  /** Reads a document's content and vector, as asked, into `document`. */
+  function fill(document: StoredDocument, seq: number, dimensions: number, request: ReadOptions): void {
+    if (!request.includeContent && !request.includeVector) return;
+    const stored = sql.documentBySeq.get(BigInt(seq)) as { content: string; vector: Buffer };
+    if (request.includeContent) document.content = stored.content;
+    if (request.includeVector) document.vector = fromBlob(stored.vector, dimensions);
+  }
+
+  /** The hits as answered; with a byte budget, refused as soon as one goes over (nothing more is read). */
+  function materialize(collection: LoadedCollection, hits: ScoredSlot[], request: ReadOptions): SearchHit[] {
     const { memory, row } = collection;
+    const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
     return hits.map(({ slot, score }) => {
       const hit: SearchHit = { id: memory.idOf(slot), score, metadata: copyMetadata(memory.metadataOf(slot)) };
-      if (request.includeContent || request.includeVector) {
-        const stored = sql.documentBySeq.get(BigInt(memory.seqOf(slot))) as { content: string; vector: Buffer };
-        if (request.includeContent) hit.content = stored.content;
-        if (request.includeVector) hit.vector = fromBlob(stored.vector, row.dimensions);
-      }
+      fill(hit, memory.seqOf(slot), row.dimensions, request);
+      budget?.charge(documentBytes(hit));
       return hit;
     });
   }
@@ -391,13 +405,23 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     },
 
     async get(projectId, name, id, options = {}) {
-      const collection = await open(projectId, name);
-      const stored = sql.document.get(BigInt(collection.row.id), id) as { doc_id: string; content: string; metadata: string; vector: Buffer } | undefined;
-      if (!stored) return null;
-      const document: StoredDocument = { id: stored.doc_id, metadata: JSON.parse(stored.metadata) as Metadata };
-      if (options.includeContent ?? true) document.content = stored.content;
-      if (options.includeVector) document.vector = fromBlob(stored.vector, collection.row.dimensions);
-      return document;
+      return (await store.getMany(projectId, name, [id], options))[0] ?? null;
+    },
+
+    async getMany(projectId, name, ids, options = {}) {
+      const { row, memory } = await open(projectId, name);
+      const read = { ...options, includeContent: options.includeContent ?? true };
+      const budget = options.maxBytes === undefined ? undefined : new ResponseBudget(options.maxBytes);
+      const documents: StoredDocument[] = [];
+      for (const id of ids) {
+        const slot = memory.slotOfId(id);
+        if (slot === undefined) continue;
+        const document: StoredDocument = { id, metadata: copyMetadata(memory.metadataOf(slot)) };
+        fill(document, memory.seqOf(slot), row.dimensions, read);
+        budget?.charge(documentBytes(document));
+        documents.push(document);
+      }
+      return documents;
     },
 
     async scroll(projectId, name, request: ScrollRequest): Promise<ScrollPage> {
@@ -409,22 +433,39 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       const predicate = predicateFor(request.filter);
       const after = request.cursor === undefined ? '' : decodeCursor(request.cursor);
       const limit = Math.max(1, Math.floor(request.limit));
+      const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
       const items: StoredDocument[] = [];
-      let more = false;
+      let examined = 0;
+      let lastExamined = after;
+      let resumeAfter: string | null = null;
       // Ordered by id through the (collection_id, doc_id) index, so pages never overlap or skip.
-      for (const stored of sql.scrollFrom.iterate(BigInt(row.id), after) as IterableIterator<{ doc_id: string; content: string; metadata: string; vector: Buffer }>) {
+      for (const stored of sql.scrollFrom.iterate(BigInt(row.id), after) as IterableIterator<{ seq: number; doc_id: string; metadata: string }>) {
+        if (examined === SCROLL_EXAMINE_LIMIT) {
+          // A rare filter's page has read its share: it ends short (even empty), the next one goes on from here.
+          resumeAfter = lastExamined;
+          break;
+        }
+        examined++;
         const metadata = JSON.parse(stored.metadata) as Metadata;
-        if (predicate && !predicate(metadata)) continue;
+        if (predicate && !predicate(metadata)) {
+          lastExamined = stored.doc_id;
+          continue;
+        }
         if (items.length === limit) {
-          more = true;
+          resumeAfter = items[items.length - 1]!.id;
           break;
         }
         const document: StoredDocument = { id: stored.doc_id, metadata };
-        if (request.includeContent) document.content = stored.content;
-        if (request.includeVector) document.vector = fromBlob(stored.vector, row.dimensions);
+        fill(document, stored.seq, row.dimensions, request);
+        if (budget && !budget.tryCharge(documentBytes(document))) {
+          if (items.length === 0) items.push(document); // a page always moves on, even past one document over the budget
+          resumeAfter = items[items.length - 1]!.id;
+          break;
+        }
+        lastExamined = stored.doc_id;
         items.push(document);
       }
-      return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };
+      return { items, nextCursor: resumeAfter === null ? null : encodeCursor(resumeAfter) };
     },
 
     async search(projectId, name, request: SearchRequest) {

@@ -52,6 +52,8 @@ export interface ScrollRequest {
   cursor?: string;
   includeContent?: boolean;
   includeVector?: boolean;
+  /** Bytes the page may hold (see budget.ts): a page that would go over ends early, with a cursor; at least one document always. */
+  maxBytes?: number;
 }
 
 export interface ScrollPage {
@@ -70,6 +72,15 @@ export interface SearchOptions {
   filter?: Filter;
   includeContent?: boolean;
   includeVector?: boolean;
+  /** Bytes the hits may hold (see budget.ts): more is RESPONSE_TOO_LARGE, found before loading the rest. */
+  maxBytes?: number;
+}
+
+export interface ReadOptions {
+  includeContent?: boolean;
+  includeVector?: boolean;
+  /** As in SearchOptions. */
+  maxBytes?: number;
 }
 
 /** `score` always means higher is more similar (cosine similarity for vectors). */
@@ -86,7 +97,9 @@ export interface VectorStore {
   deleteCollection(projectId: string, name: string): Promise<boolean>;
   /** Upserts every document or none (atomic per call); an existing id is replaced. */
   upsert(projectId: string, collection: string, documents: VectorDocument[]): Promise<void>;
-  get(projectId: string, collection: string, id: string, options?: { includeContent?: boolean; includeVector?: boolean }): Promise<StoredDocument | null>;
+  get(projectId: string, collection: string, id: string, options?: ReadOptions): Promise<StoredDocument | null>;
+  /** The documents of `ids` that exist, in that order (content by default, as get). */
+  getMany(projectId: string, collection: string, ids: string[], options?: ReadOptions): Promise<StoredDocument[]>;
   scroll(projectId: string, collection: string, request: ScrollRequest): Promise<ScrollPage>;
   search(projectId: string, collection: string, request: SearchRequest): Promise<SearchHit[]>;
   count(projectId: string, collection: string, filter?: Filter): Promise<number>;

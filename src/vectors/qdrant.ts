@@ -32,9 +32,11 @@
 import { createHash } from 'node:crypto';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { AppError, isAppError } from '../errors.js';
+import { ResponseBudget, documentBytes, worstDocumentBytes } from './budget.js';
 import { documentSparseVector, querySparseVector } from './qdrant-bm25.js';
 import { createQdrantCaller, type QdrantLog } from './qdrant-calls.js';
 import { translateFilter } from './qdrant-filter.js';
+import { MAX_CONTENT_LENGTH } from './schemas.js';
 import type {
   CollectionInfo,
   CollectionSpec,
@@ -123,6 +125,9 @@ const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
   ['project_id', { type: 'keyword', is_tenant: true }],
   ['physical', { type: 'keyword' }],
 ];
+
+/** Documents per retrieve call when content is read apart from a listing. */
+const FILL_CHUNK = 256;
 
 export function createQdrantVectorStore(options: QdrantVectorStoreOptions): QdrantVectorStore {
   const prefix = options.collectionPrefix ?? 'in_memoria';
@@ -336,6 +341,59 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return includeVector ? [DENSE] : false;
   }
 
+  /**
+   * Reads content and vectors, as asked, into documents already listed (ids
+   * and metadata), a chunk at a time so that what one Qdrant answer carries is
+   * bounded, charging `budget` document by document. `refuse`: over the budget
+   * is RESPONSE_TOO_LARGE; `truncate`: returns how many documents fit (at
+   * least one). Without a budget, every document is filled.
+   */
+  async function fillDocuments(
+    projectId: string,
+    entry: RegistryEntry,
+    documents: StoredDocument[],
+    read: { includeContent: boolean; includeVector: boolean },
+    budget: ResponseBudget | undefined,
+    overflow: 'refuse' | 'truncate',
+  ): Promise<number> {
+    const worst = worstDocumentBytes(MAX_CONTENT_LENGTH, entry.dimensions, read.includeContent, read.includeVector);
+    const chunk = budget ? Math.max(1, Math.min(FILL_CHUNK, Math.floor(budget.maxBytes / worst))) : FILL_CHUNK;
+    for (let start = 0; start < documents.length; start += chunk) {
+      const part = documents.slice(start, start + chunk);
+      const points = await call('retrieve', () =>
+        client.retrieve(entry.physical, {
+          ids: part.map((document) => documentPointId(projectId, entry.name, document.id)),
+          with_payload: read.includeContent ? ['doc_id', 'vector_norm', 'content'] : ['doc_id', 'vector_norm'],
+          with_vector: vectorSelector(read.includeVector),
+        }),
+      );
+      const byId = new Map(points.map((point) => [String(point.payload?.doc_id), toDocument(point, read.includeContent, read.includeVector)]));
+      for (const [offset, document] of part.entries()) {
+        const loaded = byId.get(document.id);
+        if (read.includeContent) document.content = loaded?.content ?? '';
+        if (read.includeVector && loaded?.vector) document.vector = loaded.vector;
+        if (!budget) continue;
+        if (overflow === 'refuse') budget.charge(documentBytes(document));
+        else if (!budget.tryCharge(documentBytes(document))) return Math.max(1, start + offset);
+      }
+    }
+    return documents.length;
+  }
+
+  /** How many of `items`, from the first, fit the budget (at least one: a page always moves on). */
+  function fitting(items: StoredDocument[], budget: ResponseBudget): number {
+    for (const [index, item] of items.entries()) {
+      if (!budget.tryCharge(documentBytes(item))) return Math.max(1, index);
+    }
+    return items.length;
+  }
+
+  /** Whether an answer of `limit` documents could exceed the budget, so content must be read apart, a chunk at a time. */
+  function needsChunks(entry: RegistryEntry, limit: number, read: { includeContent: boolean; includeVector: boolean }, budget: ResponseBudget | undefined): boolean {
+    if (!budget || (!read.includeContent && !read.includeVector)) return false;
+    return limit * worstDocumentBytes(MAX_CONTENT_LENGTH, entry.dimensions, read.includeContent, read.includeVector) > budget.maxBytes;
+  }
+
   function checkLimit(limit: number): void {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new AppError('LIMIT_OUT_OF_RANGE', `limit must be a positive integer, got ${limit}`);
   }
@@ -428,6 +486,29 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       return toDocument(point, includeContent, includeVector);
     },
 
+    async getMany(projectId, collection, ids, opts) {
+      const entry = await requireEntry(projectId, collection);
+      const read = { includeContent: opts?.includeContent ?? true, includeVector: opts?.includeVector ?? false };
+      const budget = opts?.maxBytes === undefined ? undefined : new ResponseBudget(opts.maxBytes);
+      const found = new Map<string, StoredDocument>();
+      const unique = [...new Set(ids)];
+      for (let start = 0; start < unique.length; start += FILL_CHUNK) {
+        const points = await call('retrieve', () =>
+          client.retrieve(entry.physical, {
+            ids: unique.slice(start, start + FILL_CHUNK).map((id) => documentPointId(projectId, collection, id)),
+            with_payload: [...payloadFields(false), 'project_id', 'collection'],
+            with_vector: false,
+          }),
+        );
+        for (const point of points) {
+          if (point.payload?.project_id === projectId && point.payload?.collection === collection) found.set(String(point.payload.doc_id), toDocument(point, false, false));
+        }
+      }
+      const documents = ids.flatMap((id) => found.get(id) ?? []);
+      await fillDocuments(projectId, entry, documents, read, budget, 'refuse');
+      return documents;
+    },
+
     async scroll(projectId, collection, request: ScrollRequest): Promise<ScrollPage> {
       checkLimit(request.limit);
       const entry = await requireEntry(projectId, collection);
@@ -435,14 +516,22 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       const includeVector = request.includeVector ?? false;
       const filter = scoped(projectId, collection, request.filter);
       const offset = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+      const read = { includeContent, includeVector };
+      const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
+      const apart = needsChunks(entry, request.limit, read, budget);
       const page = await call('scroll', () =>
-        client.scroll(entry.physical, { filter, limit: request.limit, offset, with_payload: payloadFields(includeContent), with_vector: vectorSelector(includeVector) }),
+        client.scroll(entry.physical, { filter, limit: request.limit, offset, with_payload: payloadFields(includeContent && !apart), with_vector: vectorSelector(includeVector && !apart) }),
       );
+      const items = page.points.map((p) => toDocument(p, includeContent && !apart, includeVector && !apart));
+      let kept = items.length;
+      if (apart) kept = await fillDocuments(projectId, entry, items, read, budget, 'truncate');
+      else if (budget) kept = fitting(items, budget);
+      if (kept < items.length) {
+        // Over the budget: the page ends early; Qdrant's offset is inclusive, so the next page starts at the first left out.
+        return { items: items.slice(0, kept), nextCursor: encodeCursor(documentPointId(projectId, collection, items[kept]!.id)) };
+      }
       const next = page.next_page_offset;
-      return {
-        items: page.points.map((p) => toDocument(p, includeContent, includeVector)),
-        nextCursor: next === null || next === undefined ? null : encodeCursor(next as Schemas['ExtendedPointId']),
-      };
+      return { items, nextCursor: next === null || next === undefined ? null : encodeCursor(next as Schemas['ExtendedPointId']) };
     },
 
     async search(projectId, collection, request: SearchRequest): Promise<SearchHit[]> {
@@ -463,6 +552,9 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       }
       const includeContent = request.includeContent ?? false;
       const includeVector = request.includeVector ?? false;
+      const read = { includeContent, includeVector };
+      const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
+      const apart = needsChunks(entry, request.limit, read, budget);
       const result = await call('query', () =>
         client.query(entry.physical, {
           query,
@@ -470,11 +562,14 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
           filter,
           limit: request.limit,
           score_threshold: request.threshold,
-          with_payload: payloadFields(includeContent),
-          with_vector: vectorSelector(includeVector),
+          with_payload: payloadFields(includeContent && !apart),
+          with_vector: vectorSelector(includeVector && !apart),
         }),
       );
-      return result.points.map((p) => ({ ...toDocument(p, includeContent, includeVector), score: p.score }));
+      const hits: SearchHit[] = result.points.map((p) => ({ ...toDocument(p, includeContent && !apart, includeVector && !apart), score: p.score }));
+      if (apart) await fillDocuments(projectId, entry, hits, read, budget, 'refuse');
+      else for (const hit of hits) budget?.charge(documentBytes(hit));
+      return hits;
     },
 
     async count(projectId, collection, filter) {

@@ -6,6 +6,8 @@ export const MAX_DOCUMENT_BATCH = 1000;
 export const MAX_JOB_ITEMS = 100_000;
 export const MAX_CONTENT_LENGTH = 1_000_000;
 export const MAX_DIMENSIONS = 8192;
+/** Metadata is for filtering, and comes back with every hit: its JSON is bounded, so a listing's size is. */
+export const MAX_METADATA_LENGTH = 65_536;
 
 export const CollectionNameSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'collection name: [A-Za-z0-9][A-Za-z0-9._-]{0,127}' });
 export const DocumentIdSchema = Type.String({ minLength: 1, maxLength: 1024, description: "the caller's id, e.g. concept_123" });
@@ -16,7 +18,7 @@ export const DocumentParamsSchema = Type.Object({ projectId: ProjectIdSchema, co
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 export const MetadataSchema = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.Union([Scalar, Type.Null(), Type.Array(Scalar, { maxItems: 1000 })]), {
   maxProperties: 64,
-  description: 'a flat JSON object: scalars or arrays of scalars (In-Memoria sends filePath, language, functionName, className, complexity, lineCount, lastModified)',
+  description: 'a flat JSON object, at most 65,536 characters as JSON: scalars or arrays of scalars (In-Memoria sends filePath, language, functionName, className, complexity, lineCount, lastModified)',
 });
 
 // Finite doubles only (1e999 parses to Infinity); float32 overflow is checked after conversion, as INVALID_VECTOR.

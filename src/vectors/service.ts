@@ -7,6 +7,7 @@
 import type { Embedder } from '../embeddings/port.js';
 import { AppError } from '../errors.js';
 import { validateFilter } from './filter.js';
+import { MAX_METADATA_LENGTH } from './schemas.js';
 import { fuseReciprocalRank } from './fusion.js';
 import type { CollectionInfo, CollectionSpec, Filter, Metadata, ScrollPage, SearchHit, StoredDocument, VectorDocument, VectorStore } from './port.js';
 
@@ -72,6 +73,8 @@ export interface VectorServiceOptions {
   store: VectorStore;
   embedder: Embedder;
   limits?: CollectionLimits;
+  /** Bytes one search answer or scroll page may hold (budget.ts); unbounded when absent. */
+  maxResponseBytes?: number;
   onProjectWrite?: (projectId: string) => Promise<void>;
 }
 
@@ -119,6 +122,11 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     return vector;
   }
 
+  function checkMetadata(document: DocumentInput): void {
+    const length = document.metadata ? JSON.stringify(document.metadata).length : 0;
+    if (length > MAX_METADATA_LENGTH) throw new AppError('VALIDATION_FAILED', `metadata of document ${JSON.stringify(document.id)} is ${length} characters as JSON; at most ${MAX_METADATA_LENGTH}`);
+  }
+
   async function createDefault(projectId: string, name: string): Promise<CollectionInfo> {
     await assertRoom(projectId);
     await options.onProjectWrite?.(projectId);
@@ -139,6 +147,15 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     assertEmbeddable(await requireCollection(projectId, collection));
     const [vector] = await embedder.embed([input.query], projectId);
     return vector!;
+  }
+
+  /** The hits with their content and vectors read, as asked; a hit deleted meanwhile is dropped. */
+  async function withDocuments(projectId: string, collection: string, hits: SearchHit[], read: { includeContent: boolean; includeVector: boolean; maxBytes?: number }): Promise<SearchHit[]> {
+    const documents = new Map((await store.getMany(projectId, collection, hits.map((hit) => hit.id), read)).map((document) => [document.id, document]));
+    return hits.flatMap((hit) => {
+      const document = documents.get(hit.id);
+      return document ? [{ ...document, score: hit.score }] : [];
+    });
   }
 
   return {
@@ -171,6 +188,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     async upsert(projectId, collectionName, documents) {
       // Only text to embed needs the collection's spec here; the store checks sizes and existence itself,
       // which saves a round trip per batch on a remote store.
+      documents.forEach(checkMetadata);
       const missing = documents.filter((document) => !document.embedding);
       if (missing.length) assertEmbeddable((await store.getCollection(projectId, collectionName)) ?? (await createDefault(projectId, collectionName)));
       const given = new Map(documents.filter((document) => document.embedding).map((document) => [document, toVector(document.embedding!, `embedding of ${JSON.stringify(document.id)}`)]));
@@ -203,7 +221,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     async scroll(projectId, collection, request) {
       await requireCollection(projectId, collection);
       validateFilter(request.filter);
-      const page: ScrollPage = await store.scroll(projectId, collection, request);
+      const page: ScrollPage = await store.scroll(projectId, collection, { ...request, maxBytes: options.maxResponseBytes });
       return { items: page.items.map(view), nextCursor: page.nextCursor };
     },
 
@@ -223,7 +241,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
       validateFilter(input.filter);
       const mode = input.mode ?? (input.vector || input.query === undefined ? 'vector' : 'hybrid');
       const limit = input.limit ?? 10;
-      const common = { filter: input.filter, includeContent: input.includeContent ?? true, includeVector: input.includeVector ?? false };
+      const common = { filter: input.filter, includeContent: input.includeContent ?? true, includeVector: input.includeVector ?? false, maxBytes: options.maxResponseBytes };
       let hits: SearchHit[];
       if (mode === 'vector') {
         hits = await store.search(projectId, collectionName, { mode: 'vector', vector: await queryVector(projectId, collectionName, input), limit, threshold: input.threshold, ...common });
@@ -234,13 +252,16 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
           hits = (await keyword(limit)).filter((hit) => input.threshold === undefined || hit.score > input.threshold);
         } else {
           // Hybrid: reciprocal-rank fusion of both rankings; `threshold` bounds the vector side's cosine similarity.
+          // Both rankings without content: only the fused hits' is read, under the byte budget.
           const candidates = Math.max(limit * HYBRID_OVERSAMPLE, HYBRID_MIN_CANDIDATES);
           const vector = await queryVector(projectId, collectionName, input);
+          const bare = { ...common, includeContent: false, includeVector: false };
           const [byVector, byKeyword] = await Promise.all([
-            store.search(projectId, collectionName, { mode: 'vector', vector, limit: candidates, threshold: input.threshold, ...common }),
-            keyword(candidates),
+            store.search(projectId, collectionName, { mode: 'vector', vector, limit: candidates, threshold: input.threshold, ...bare }),
+            store.search(projectId, collectionName, { mode: 'keyword', text: input.query, limit: candidates, ...bare }),
           ]);
           hits = fuseReciprocalRank([byVector, byKeyword], { limit });
+          if (common.includeContent || common.includeVector) hits = await withDocuments(projectId, collectionName, hits, common);
         }
       }
       return hits.map((hit) => ({ ...view(hit), score: hit.score }));

@@ -23,7 +23,7 @@ const snippets = [
 ];
 
 /** The service settings the contract expects: the embedding spaces its tests create collections in, and a small collection cap. */
-export const contractEnv = { VECTOR_MODELS: 'given:4,my-model:4', MAX_COLLECTIONS_PER_PROJECT: '3' };
+export const contractEnv = { VECTOR_MODELS: 'given:4,my-model:4', MAX_COLLECTIONS_PER_PROJECT: '3', MAX_RESPONSE_BYTES: String(1024 * 1024) };
 
 export function runVectorApiContract(name: string, start: () => Promise<VectorApiTarget>): void {
   describe(`vector API: ${name}`, () => {
@@ -72,6 +72,28 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       assert.equal((await call('PUT', base('other-project', 'd'), {})).statusCode, 200, 'the cap is per project');
       assert.equal((await call('DELETE', base('limits', 'a'))).statusCode, 204);
       assert.equal((await call('PUT', base('limits', 'd'), {})).statusCode, 200, 'room again after a delete');
+    });
+
+    test('answers are bounded by MAX_RESPONSE_BYTES: a search is refused, a scroll page ends early, hybrid reads only the final hits', async () => {
+      const large = (i: number) => `function handler${i}() { return loadUser(${i}); } // ${'padding '.repeat(40_000)}`;
+      const items = Array.from({ length: 6 }, (_, i) => ({ id: `big-${i}`, content: large(i), metadata: { i } }));
+      assert.equal((await call('POST', `${base('budget')}/documents/batch`, { items })).statusCode, 200);
+      const refused = await call('POST', `${base('budget')}/search`, { query: 'load user handler', mode: 'vector', limit: 6 });
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal(json(refused).code, 'RESPONSE_TOO_LARGE');
+      assert.match(json(refused).message, /MAX_RESPONSE_BYTES.*includeContent=false/);
+      const bare = await call('POST', `${base('budget')}/search`, { query: 'load user handler', mode: 'vector', limit: 6, includeContent: false });
+      assert.equal(json(bare).results.length, 6);
+      // Hybrid ranks 50 candidates per side: reading their content would be ~16 MB; only the one answered is read.
+      const hybrid = await call('POST', `${base('budget')}/search`, { query: 'handler3 loadUser', mode: 'hybrid', limit: 1 });
+      assert.equal(hybrid.statusCode, 200, hybrid.body);
+      assert.equal(json(hybrid).results[0].content.length, large(0).length);
+      const first = json(await call('GET', `${base('budget')}/documents?limit=6`));
+      assert.ok(first.items.length >= 1 && first.items.length < 6, `one page of ~320 kB documents under 1 MiB holds ${first.items.length}`);
+      assert.ok(first.nextCursor, 'with a cursor to the rest');
+      const metadata = await call('PUT', `${base('budget')}/documents/fat`, { content: 'x', metadata: { tags: Array.from({ length: 1000 }, (_, i) => `tag-${i}-${'t'.repeat(60)}`) } });
+      assert.equal(metadata.statusCode, 400);
+      assert.match(json(metadata).message, /metadata of document "fat" is \d+ characters as JSON; at most 65536/);
     });
 
     test('server-side embedding: similar code ranks above unrelated code; re-upsert replaces', async () => {

@@ -336,6 +336,53 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
       });
     });
 
+    describe('answer size (maxBytes)', () => {
+      const big = (i: number) => `${String(i).padStart(4, '0')} ${'x'.repeat(100_000)}`;
+
+      it('getMany answers the documents that exist, in the order asked, content by default', async () => {
+        const documents = await seed('code', 5);
+        const got = await store.getMany(project, 'code', ['doc-003', 'missing', 'doc-001'], { includeVector: true });
+        assert.deepEqual(ids(got), ['doc-003', 'doc-001']);
+        assert.equal(got[0]!.content, 'content of doc-003');
+        assertSameVector(got[1]!.vector!, documents[1]!.vector);
+        assert.deepEqual(await store.getMany(other(), 'code', ['doc-001']).catch((error: unknown) => (isAppError(error) ? error.code : error)), 'COLLECTION_NOT_FOUND');
+      });
+
+      it('a search whose hits would exceed maxBytes is RESPONSE_TOO_LARGE; without content it answers', async () => {
+        await store.createCollection(project, 'big', { dimensions: DIMS, model: MODEL });
+        const random = seededRandom(7);
+        await store.upsert(project, 'big', Array.from({ length: 30 }, (_, i) => doc(`big-${i}`, randomVector(random, DIMS), { i }, big(i))));
+        const query = randomVector(random, DIMS);
+        await rejectsWith(store.search(project, 'big', { mode: 'vector', vector: query, limit: 30, includeContent: true, maxBytes: 1_000_000 }), 'RESPONSE_TOO_LARGE', ['1000000']);
+        await rejectsWith(store.getMany(project, 'big', ['big-1', 'big-2', 'big-3', 'big-4', 'big-5', 'big-6', 'big-7', 'big-8', 'big-9', 'big-10', 'big-11'], { maxBytes: 1_000_000 }), 'RESPONSE_TOO_LARGE');
+        assert.equal((await store.search(project, 'big', { mode: 'vector', vector: query, limit: 30, includeContent: false, maxBytes: 1_000_000 })).length, 30);
+        const few = await store.search(project, 'big', { mode: 'vector', vector: query, limit: 5, includeContent: true, maxBytes: 1_000_000 });
+        assert.equal(few.length, 5);
+        assert.ok(few.every((hit) => hit.content?.length === 100_005));
+      });
+
+      it('a scroll page ends early at maxBytes with a cursor, and the pages still cover every document once', async () => {
+        await store.createCollection(project, 'big', { dimensions: DIMS, model: MODEL });
+        const random = seededRandom(8);
+        await store.upsert(project, 'big', Array.from({ length: 25 }, (_, i) => doc(`big-${String(i).padStart(2, '0')}`, randomVector(random, DIMS), {}, big(i))));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.scroll(project, 'big', { limit: 20, cursor, includeContent: true, maxBytes: 1_000_000 });
+          assert.ok(page.items.length >= 1 && page.items.length <= 9, `a page of ${page.items.length} documents of ~100 kB fits 1 MB`);
+          assert.ok(page.items.every((item) => item.content?.length === 100_005));
+          seen.push(...ids(page.items));
+          cursor = page.nextCursor ?? undefined;
+          pages++;
+        } while (cursor !== undefined && pages < 20);
+        assert.deepEqual([...seen].sort(), Array.from({ length: 25 }, (_, i) => `big-${String(i).padStart(2, '0')}`), 'each once (in the provider\'s order)');
+        const tiny = await store.scroll(project, 'big', { limit: 5, includeContent: true, maxBytes: 1000 });
+        assert.equal(tiny.items.length, 1, 'a page always moves on, even past one document over the budget');
+        assert.ok(tiny.nextCursor);
+      });
+    });
+
     describe('deletes', () => {
       it('deletes by ids and by filter, returning counts, and never returns a deleted document', async () => {
         const documents = await seed('code', 20, 14, (i) => ({ filePath: `src/file${i % 4}.ts` }));

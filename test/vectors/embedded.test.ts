@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { createEmbeddedVectorStore, type EmbeddedVectorStore, type EmbeddedVectorStoreOptions } from '../../src/vectors/embedded.js';
+import { SCROLL_EXAMINE_LIMIT, createEmbeddedVectorStore, type EmbeddedVectorStore, type EmbeddedVectorStoreOptions } from '../../src/vectors/embedded.js';
 import type { Metadata, VectorDocument } from '../../src/vectors/port.js';
 import { exactTop, rejectsWith, runVectorStoreContract } from '../contracts/vector-store.js';
 
@@ -156,6 +156,35 @@ describe('embedded store: input checks', () => {
       const nested = { id: 'nested', content: '', metadata: { a: { b: 1 } } as never, vector: new Float32Array([0, 1]) };
       await rejectsWith(store.upsert('p', 'c', [good, nested]), 'VALIDATION_FAILED', ['nested', '`a`']);
       assert.equal(await store.count('p', 'c'), 0);
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('embedded store: scroll', () => {
+  it(`a page reads at most ${SCROLL_EXAMINE_LIMIT} rows: a rare filter's page ends short, even empty, with a cursor to the rest`, async () => {
+    const dataDir = temporaryDir();
+    const store = await createEmbeddedVectorStore({ dataDir, indexThreshold: 1_000_000 });
+    try {
+      await store.createCollection('p', 'c', { dimensions: 4, model: 'm' });
+      const total = SCROLL_EXAMINE_LIMIT + 50;
+      for (let start = 0; start < total; start += 1000) {
+        const batch = Array.from({ length: Math.min(1000, total - start) }, (_, i) => {
+          const n = start + i;
+          return { id: `d-${String(n).padStart(6, '0')}`, content: `c${n}`, metadata: { rare: n === total - 1 }, vector: Float32Array.from([1, n, 0, 1]) };
+        });
+        await store.upsert('p', 'c', batch);
+      }
+      const first = await store.scroll('p', 'c', { filter: { rare: true }, limit: 10 });
+      assert.deepEqual(first.items, [], 'nothing in the first rows read');
+      assert.ok(first.nextCursor);
+      const second = await store.scroll('p', 'c', { filter: { rare: true }, limit: 10, cursor: first.nextCursor });
+      assert.deepEqual(second.items.map((item) => item.id), [`d-${String(total - 1).padStart(6, '0')}`]);
+      assert.equal(second.nextCursor, null);
+      const unfiltered = await store.scroll('p', 'c', { limit: 3 });
+      assert.deepEqual(unfiltered.items.map((item) => item.id), ['d-000000', 'd-000001', 'd-000002']);
     } finally {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });

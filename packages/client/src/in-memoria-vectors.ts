@@ -86,8 +86,15 @@ export class RemoteSemanticVectorDB {
   async findSimilarCode(query: string, limit = 5, filters?: Filter): Promise<SemanticSearchResult[]> {
     const filter = filters && typeof filters.filePath === 'string' ? { ...filters, filePath: this.paths.toStored(filters.filePath) } : filters;
     if (!query || query.trim() === '') {
-      const page = await orNull(this.client.documents.scroll(this.projectId, this.collection, { filter, limit }));
-      return (page?.items ?? []).map((document) => this.toResult(document, UNRANKED_SIMILARITY));
+      // A page may end short (a rare filter, a large answer) with a cursor to the rest: follow it up to `limit`.
+      const found: StoredDocument[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await orNull(this.client.documents.scroll(this.projectId, this.collection, { filter, limit: limit - found.length, cursor }));
+        found.push(...(page?.items ?? []));
+        cursor = page?.nextCursor ?? undefined;
+      } while (cursor !== undefined && found.length < limit);
+      return found.map((document) => this.toResult(document, UNRANKED_SIMILARITY));
     }
     const response = await orNull(this.client.search(this.projectId, this.collection, { query, mode: this.searchMode, limit, filter }));
     return (response?.results ?? []).map((result) => this.toResult(result, result.score));

@@ -92,7 +92,8 @@ export function prepareStatements(db: Database.Database): Statements {
     deleteDocument: db.prepare('DELETE FROM vector_documents WHERE collection_id = ? AND doc_id = ? RETURNING seq').pluck(),
     document: db.prepare('SELECT doc_id, content, metadata, vector FROM vector_documents WHERE collection_id = ? AND doc_id = ?'),
     documentBySeq: db.prepare('SELECT content, vector FROM vector_documents WHERE seq = ?'),
-    scrollFrom: db.prepare('SELECT doc_id, content, metadata, vector FROM vector_documents WHERE collection_id = ? AND doc_id > ? ORDER BY doc_id'),
+    // Content and vector are read only for the documents a page keeps (documentBySeq).
+    scrollFrom: db.prepare('SELECT seq, doc_id, metadata FROM vector_documents WHERE collection_id = ? AND doc_id > ? ORDER BY doc_id'),
   };
 }
 
