@@ -16,7 +16,7 @@ let service: TestService;
 
 before(async () => {
   service = await startTestService({
-    env: { BODY_LIMIT: String(256 * 1024) },
+    env: { BODY_LIMIT: String(256 * 1024), MAX_RESPONSE_BYTES: String(8 * 1024 * 1024) },
     onRoute: (route: RouteOptions) => {
       for (const method of [route.method].flat()) if (method !== 'HEAD' && route.url.startsWith('/v1')) routes.push({ method, url: route.url });
     },
@@ -116,6 +116,28 @@ test('hostile bodies on every route with a body are refused with a 4xx and store
   assert.equal(stored.statusCode, 200, stored.body);
   assert.equal(JSON.parse(stored.body).vectors.documents, 0);
   for (const entity of Object.values(JSON.parse(stored.body).entities ?? {}) as Array<{ count: number }>) assert.equal(entity.count, 0);
+});
+
+test('one tenant abusing legitimate parameters: junk models, collection floods, long sorts, huge answers, hostile import lines', async () => {
+  const expect = async (method: string, url: string, payload: unknown, status: number, code: string, contentType?: string) => {
+    const response = await send(method, url, typeof payload === 'string' ? payload : JSON.stringify(payload), contentType);
+    assert.equal(response.statusCode, status, `${method} ${url}: ${response.body.slice(0, 200)}`);
+    assert.equal(JSON.parse(response.body).code, code);
+  };
+  for (let i = 0; i < 5; i++) await expect('PUT', `/v1/projects/abuser/collections/junk${i}`, { model: `junk-${i}`, dimensions: 3 + i }, 400, 'MODEL_NOT_ALLOWED');
+  for (let i = 0; i < 100; i++) assert.equal((await send('PUT', `/v1/projects/abuser/collections/c${i}`, '{}')).statusCode, 200);
+  await expect('PUT', '/v1/projects/abuser/collections/c100', {}, 409, 'TOO_MANY_COLLECTIONS');
+  await expect('GET', '/v1/projects/abuser/concepts?sort=conceptName,-conceptName', undefined, 400, 'INVALID_SORT');
+  await expect('GET', '/v1/projects/abuser/concepts?sort=id,conceptName,conceptType,createdAt', undefined, 400, 'INVALID_SORT');
+  const big = Array.from({ length: 100 }, (_, i) => ({ id: `big${i}`, content: `chunk ${i} ${'y'.repeat(200_000)}` }));
+  for (let start = 0; start < big.length; start += 1) assert.equal((await send('POST', '/v1/projects/abuser/collections/c0/documents/batch', JSON.stringify({ items: big.slice(start, start + 1) }))).statusCode, 200);
+  await expect('POST', '/v1/projects/abuser/collections/c0/search', { query: 'chunk', mode: 'hybrid', limit: 1000 }, 400, 'RESPONSE_TOO_LARGE');
+  const hostileLine = '{"type":"header","format":"in-memoria-storage-backup","version":1,"embedding":{"model":"local-hash-v1","dimensions":384}}\n{"type":"project","project":{"projectId":"proj-y"}}\n{"type":"entity","projectId":"proj-y","entity":"concepts","item":{"id":"c","conceptName":"n","conceptType":"t","confidenceScore":"not-a-number"}}\n';
+  await expect('POST', '/v1/import', hostileLine, 400, 'INVALID_BACKUP', 'application/x-ndjson');
+  await expect('POST', '/v1/import', `${'{"type":"x"'.repeat(200_000)}`, 413, 'BODY_TOO_LARGE', 'application/x-ndjson');
+  const concepts = await send('GET', '/v1/projects/proj-y/concepts');
+  assert.equal(concepts.statusCode, 200, 'the project of the refused import answers');
+  assert.deepEqual(JSON.parse(concepts.body).items, []);
 });
 
 test('afterwards: the service is healthy, the victim intact, and nothing was written outside the data directory', async () => {
