@@ -37,6 +37,9 @@ export interface SqliteOptions {
   file: string;
 }
 
+/** Pages (negative: KiB) of cache the main connection keeps while a snapshot copies the database. */
+const SNAPSHOT_CACHE_SIZE = -2048;
+
 export function createSqliteStore(options: SqliteOptions): RelationalStore {
   if (options.file !== ':memory:') mkdirSync(path.dirname(options.file), { recursive: true });
   const db = new Database(options.file);
@@ -92,7 +95,17 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
     const directory = options.file === ':memory:' ? tmpdir() : path.dirname(options.file);
     const copyFile = path.join(directory, `.snapshot-${randomUUID()}.db`);
     try {
-      await exclusive(() => db.backup(copyFile));
+      await exclusive(async () => {
+        // The backup reads every page through this connection's cache: kept small meanwhile, the copy does
+        // not fill 64 MiB of it (an export's peak memory), at the price of the hot pages being read again.
+        const cacheSize = db.pragma('cache_size', { simple: true }) as number;
+        db.pragma(`cache_size = ${SNAPSHOT_CACHE_SIZE}`);
+        try {
+          await db.backup(copyFile);
+        } finally {
+          db.pragma(`cache_size = ${cacheSize}`);
+        }
+      });
       const copy = new Database(copyFile);
       try {
         return await work(connectionClient(copy));
