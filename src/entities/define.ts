@@ -21,7 +21,7 @@ export interface FieldDefinition {
   default?: string | number;
   /** A timestamp filled with the time of the write when absent. */
   defaultNow?: boolean;
-  /** Longest accepted string, for keys and short text. */
+  /** Longest accepted string (keys only: nothing else is bounded but by the body limit). */
   maxLength?: number;
 }
 
@@ -92,6 +92,13 @@ export function columnName(field: string): string {
 }
 
 export const MAX_KEY_LENGTH = 1024;
+/**
+ * A key's UTF-8 bytes at most: PostgreSQL's btree entries hold at most 2,704 bytes, and an index holds
+ * a key whole beside the project id and up to two 128-character prefixes (4 bytes a character at most).
+ */
+export const MAX_KEY_BYTES = 1024;
+/** Characters of a non-key string PostgreSQL's indexes hold: it sorts and filters by the prefix, then by the whole value. */
+export const INDEXED_PREFIX_LENGTH = 128;
 
 /** The static TypeBox type `fieldSchema` returns for a field of kind `F['kind']`. */
 export type FieldSchema<F extends FieldDefinition> = F['kind'] extends 'string' | 'timestamp'

@@ -7,8 +7,11 @@
 import { defineEntity, MAX_KEY_LENGTH, type EntityDefinition, type FieldDefinition } from './define.js';
 
 // `as const` keeps the literal kinds, so the schemas (and the client's types) know each field's type.
+// Only keys are bounded (MAX_KEY_LENGTH, and MAX_KEY_BYTES on write): every index holds them whole. Any
+// other string takes any length a body can carry, as In-Memoria's TEXT columns do; PostgreSQL indexes
+// a prefix of those it indexes (migration 3).
 const key = { kind: 'string', required: true, maxLength: MAX_KEY_LENGTH } as const satisfies FieldDefinition;
-const name = { kind: 'string', required: true, maxLength: MAX_KEY_LENGTH } as const satisfies FieldDefinition;
+const name = { kind: 'string', required: true } as const satisfies FieldDefinition;
 const text = { kind: 'string' } as const satisfies FieldDefinition;
 const json = { kind: 'json' } as const satisfies FieldDefinition;
 const timestamp = { kind: 'timestamp' } as const satisfies FieldDefinition;
@@ -26,7 +29,7 @@ export const concepts = defineEntity({
     confidenceScore: confidence,
     relationships: json,
     evolutionHistory: json,
-    filePath: { kind: 'string', maxLength: MAX_KEY_LENGTH },
+    filePath: { kind: 'string' },
     lineRange: json,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -99,8 +102,8 @@ export const insights = defineEntity({
     insightType: name,
     insightContent: { kind: 'json', required: true },
     confidenceScore: confidence,
-    sourceAgent: { kind: 'string', maxLength: MAX_KEY_LENGTH },
-    validationStatus: { kind: 'string', default: 'pending', maxLength: 64 },
+    sourceAgent: { kind: 'string' },
+    validationStatus: { kind: 'string', default: 'pending' },
     impactPrediction: json,
     createdAt: timestamp,
   },
@@ -124,7 +127,7 @@ export const features = defineEntity({
     primaryFiles: { kind: 'json', required: true },
     relatedFiles: json,
     dependencies: json,
-    status: { kind: 'string', default: 'active', maxLength: 64 },
+    status: { kind: 'string', default: 'active' },
     createdAt: timestamp,
     updatedAt: timestamp,
   },
@@ -145,9 +148,9 @@ export const entryPoints = defineEntity({
   fields: {
     id: key,
     entryType: name,
-    filePath: { kind: 'string', required: true, maxLength: MAX_KEY_LENGTH },
+    filePath: { kind: 'string', required: true },
     description: text,
-    framework: { kind: 'string', maxLength: MAX_KEY_LENGTH },
+    framework: { kind: 'string' },
     createdAt: timestamp,
   },
   filters: ['entryType', 'filePath', 'framework'],
@@ -165,7 +168,7 @@ export const keyDirectories = defineEntity({
   key: 'id',
   fields: {
     id: key,
-    directoryPath: { kind: 'string', required: true, maxLength: MAX_KEY_LENGTH },
+    directoryPath: { kind: 'string', required: true },
     directoryType: name,
     fileCount: { kind: 'integer', default: 0 },
     description: text,
@@ -188,7 +191,7 @@ export const workSessions = defineEntity({
     id: key,
     sessionStart: timestamp,
     sessionEnd: timestamp,
-    lastFeature: { kind: 'string', maxLength: MAX_KEY_LENGTH },
+    lastFeature: { kind: 'string' },
     currentFiles: json,
     completedTasks: json,
     pendingTasks: json,
@@ -299,12 +302,12 @@ export const learnedEntities = {
 
 /** The project itself (In-Memoria's project_metadata): one row per project, keyed by projectId. */
 export const projectFieldDefinitions = {
-  projectPath: { kind: 'string', maxLength: 4096 },
-  projectName: { kind: 'string', maxLength: MAX_KEY_LENGTH },
-  languagePrimary: { kind: 'string', maxLength: 128 },
+  projectPath: { kind: 'string' },
+  projectName: { kind: 'string' },
+  languagePrimary: { kind: 'string' },
   languagesDetected: json,
   frameworkDetected: json,
-  intelligenceVersion: { kind: 'string', maxLength: 128 },
+  intelligenceVersion: { kind: 'string' },
   lastFullScan: timestamp,
   createdAt: timestamp,
   updatedAt: timestamp,

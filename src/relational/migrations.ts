@@ -207,6 +207,32 @@ export const migrations: readonly Migration[] = [
       ],
     },
   },
+  {
+    version: 3,
+    name: 'long_strings',
+    // Strings other than keys take any length (In-Memoria's columns are TEXT). A PostgreSQL btree entry holds
+    // at most 2,704 bytes, so its indexes on such columns hold a 128-character prefix (the expression
+    // postgresDialect.indexedPrefix writes); SQLite's indexes hold any length and stay as they are.
+    statements: () => [],
+    dialectStatements: {
+      postgres: [
+        ...[
+          'idx_semantic_concepts_type', 'idx_semantic_concepts_file', 'idx_semantic_concepts_name', 'idx_developer_patterns_type', 'idx_file_intelligence_hash',
+          'idx_ai_insights_type', 'idx_feature_map_status_name', 'idx_feature_map_name', 'idx_entry_points_type', 'idx_key_directories_path',
+        ].map((index) => `DROP INDEX IF EXISTS ${index}`),
+        `CREATE INDEX idx_semantic_concepts_type ON semantic_concepts (project_id, left(concept_type, 128), left(concept_name, 128), id)`,
+        `CREATE INDEX idx_semantic_concepts_file ON semantic_concepts (project_id, left(file_path, 128), left(concept_name, 128), id)`,
+        `CREATE INDEX idx_semantic_concepts_name ON semantic_concepts (project_id, left(concept_name, 128), id)`,
+        `CREATE INDEX idx_developer_patterns_type ON developer_patterns (project_id, left(pattern_type, 128))`,
+        `CREATE INDEX idx_file_intelligence_hash ON file_intelligence (project_id, left(file_hash, 128))`,
+        `CREATE INDEX idx_ai_insights_type ON ai_insights (project_id, left(insight_type, 128))`,
+        `CREATE INDEX idx_feature_map_status_name ON feature_map (project_id, left(status, 128), left(feature_name, 128), id)`,
+        `CREATE INDEX idx_feature_map_name ON feature_map (project_id, left(feature_name, 128), id)`,
+        `CREATE INDEX idx_entry_points_type ON entry_points (project_id, left(entry_type, 128), left(file_path, 128))`,
+        `CREATE INDEX idx_key_directories_path ON key_directories (project_id, left(directory_path, 128), id)`,
+      ],
+    },
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

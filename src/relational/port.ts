@@ -59,6 +59,12 @@ export interface Dialect {
   readonly types: { string: string; integer: string; number: string; json: string; timestamp: string };
   /** `column` contains `needle` (already lower-cased), ignoring case. */
   containsInsensitive(column: string): string;
+  /**
+   * The prefix of a long string column that the database's indexes hold, when they cannot hold it whole
+   * (PostgreSQL: btree entries of at most 2,704 bytes). Present: sorts and equality filters on non-key
+   * strings go through it first, so those indexes serve them. Absent: the column is indexed whole.
+   */
+  indexedPrefix?(expression: string): string;
   /** How a JSON value is bound, and how a timestamp is bound. */
   encodeJson(value: unknown): SqlValue;
   encodeTimestamp(iso: string): SqlValue;

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { INDEXED_PREFIX_LENGTH } from '../entities/define.js';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import { applyMigrations } from './migrate.js';
@@ -32,6 +33,8 @@ export const postgresDialect: Dialect = {
   // LIKE (with its metacharacters escaped) rather than strpos so the pg_trgm index of migration 2 serves it.
   containsInsensitive: (column) =>
     `${foldedColumn(column)} LIKE ('%' || replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`,
+  // The expression migration 3's indexes are built on, written alike (C collation: a prefix sorts as its string).
+  indexedPrefix: (expression) => `left(${expression}, ${INDEXED_PREFIX_LENGTH})`,
   encodeJson: (value) => JSON.stringify(value),
   encodeTimestamp: (iso) => iso,
   arrayParameter: (kind) => `?::${arrayTypes[kind]}`,

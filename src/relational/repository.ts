@@ -4,7 +4,7 @@
  * bound. Dialects differ only in what `Dialect` describes.
  */
 import { AppError } from '../errors.js';
-import { columnName, type EntityDefinition, type FieldDefinition } from '../entities/define.js';
+import { columnName, MAX_KEY_BYTES, type EntityDefinition, type FieldDefinition } from '../entities/define.js';
 import { decodeRow, decodeValue, encodeValue, placeholder, rejectNul, toIsoTimestamp, type Item } from './codec.js';
 import { AD_HOC_MARK, quoteIdent, type Dialect, type SqlClient, type SqlValue } from './port.js';
 
@@ -60,6 +60,9 @@ export type EntityStats = {
   latestUpdate: string | null;
 };
 
+/** Characters of sort values a cursor carries; longer ones make it carry the row's key instead. */
+const CURSOR_VALUES_LENGTH = 512;
+
 export function createEntityRepository(entity: EntityDefinition, dialect: Dialect): EntityRepository {
   const table = quoteIdent(entity.table);
   const fieldNames = Object.keys(entity.fields);
@@ -76,9 +79,19 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
   const arrayParameter = dialect.arrayParameter;
   const unnestRows = arrayParameter && `unnest(${['string' as const, ...fieldNames.map((field) => entity.fields[field]!.kind)].map((kind) => arrayParameter(kind)).join(', ')})`;
   const { created, touched } = entity.timestamps;
+  /** A non-key string the database indexes by prefix (dialect.indexedPrefix): compared on the prefix first, then whole. */
+  const prefixed = (field: string) => dialect.indexedPrefix !== undefined && field !== entity.key && entity.fields[field]!.kind === 'string';
+  const orderBy = (terms: SortTerm[]) =>
+    terms
+      .flatMap((term) => (prefixed(term.field) ? [dialect.indexedPrefix!(column(term.field)), column(term.field)] : [column(term.field)]).map((expression) => `${expression} ${term.descending ? 'DESC' : 'ASC'}`))
+      .join(', ');
 
   /** The row's bound values, with defaults and service-set timestamps filled in. */
   function rowValues(projectId: string, item: Item, now: string, options: WriteOptions): SqlValue[] {
+    const key = item[entity.key];
+    if (typeof key === 'string' && Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+      throw new AppError('VALIDATION_FAILED', `${entity.key} is ${Buffer.byteLength(key, 'utf8')} bytes in UTF-8; a key is at most ${MAX_KEY_BYTES} (every index holds it whole)`);
+    }
     const values: SqlValue[] = [projectId];
     const stamp = dialect.encodeTimestamp(now);
     for (const field of fieldNames) {
@@ -98,6 +111,10 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     for (const [field, value] of Object.entries(filters)) {
       if (!entity.filters.includes(field)) throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} cannot be filtered by ${field}`);
       rejectNul(value, field);
+      if (prefixed(field)) {
+        clauses.push(`${dialect.indexedPrefix!(column(field))} = ${dialect.indexedPrefix!('?')}`);
+        params.push(value);
+      }
       clauses.push(`${column(field)} = ?`);
       params.push(value);
     }
@@ -130,28 +147,50 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     return terms;
   }
 
+  /**
+   * The last row's sort values, or only its key when those are long (a string field can hold any length,
+   * and a cursor travels in a URL): the next page then reads the values from that row.
+   */
   function encodeCursor(terms: SortTerm[], item: Item): string {
-    const payload = { s: terms.map((term) => (term.descending ? '-' : '') + term.field).join(','), v: terms.map((term) => item[term.field] ?? null) };
+    const s = terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
+    const values = terms.map((term) => item[term.field] ?? null);
+    const payload = JSON.stringify(values).length > CURSOR_VALUES_LENGTH ? { s, k: item[entity.key] } : { s, v: values };
     return Buffer.from(JSON.stringify(payload)).toString('base64url');
   }
 
-  function decodeCursor(terms: SortTerm[], cursor: string): SqlValue[] {
+  /** The sort values to resume after: from the cursor, or from the row it names. */
+  async function cursorValues(db: SqlClient, projectId: string, terms: SortTerm[], cursor: string): Promise<SqlValue[]> {
+    const decoded = decodeCursor(terms, cursor);
+    if (!('key' in decoded)) return decoded.values;
+    const [row] = await db.query(`SELECT ${selectList} FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, decoded.key]);
+    if (!row) throw new AppError('INVALID_CURSOR', 'the row this cursor continues after was deleted meanwhile; start again without it');
+    const item = decodeRow(entity.fields, row);
+    return terms.map((term) => {
+      const value = item[term.field] as SqlValue;
+      return entity.fields[term.field]!.kind === 'timestamp' ? dialect.encodeTimestamp(toIsoTimestamp(value, 'cursor')) : value;
+    });
+  }
+
+  function decodeCursor(terms: SortTerm[], cursor: string): { values: SqlValue[] } | { key: string } {
     const invalid = () => new AppError('INVALID_CURSOR', 'cursor is not one this list returned; start again without it');
-    let payload: { s?: unknown; v?: unknown };
+    let payload: { s?: unknown; v?: unknown; k?: unknown };
     try {
       payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     } catch {
       throw invalid();
     }
     const expected = terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
-    if (!payload || payload.s !== expected || !Array.isArray(payload.v) || payload.v.length !== terms.length) throw invalid();
-    return terms.map((term, index) => {
+    if (!payload || payload.s !== expected) throw invalid();
+    if (typeof payload.k === 'string') return { key: payload.k };
+    if (!Array.isArray(payload.v) || payload.v.length !== terms.length) throw invalid();
+    const values = terms.map((term, index) => {
       const value = (payload.v as unknown[])[index];
       const spec = entity.fields[term.field]!;
       const numeric = spec.kind === 'integer' || spec.kind === 'number';
       if (numeric ? typeof value !== 'number' || !Number.isFinite(value) : typeof value !== 'string') throw invalid();
       return spec.kind === 'timestamp' ? dialect.encodeTimestamp(toIsoTimestamp(value, 'cursor')) : (value as SqlValue);
     });
+    return { values };
   }
 
   /** Rows strictly after the cursor row in the given order. */
@@ -181,11 +220,11 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       let sql = `SELECT ${selectList} FROM ${table} WHERE ${filter.sql}`;
       const params = [...filter.params];
       if (query.cursor !== undefined) {
-        const keyset = keysetClause(terms, decodeCursor(terms, query.cursor));
+        const keyset = keysetClause(terms, await cursorValues(db, projectId, terms, query.cursor));
         sql += ` AND ${keyset.sql}`;
         params.push(...keyset.params);
       }
-      sql += ` ORDER BY ${terms.map((term) => `${column(term.field)} ${term.descending ? 'DESC' : 'ASC'}`).join(', ')} LIMIT ?`;
+      sql += ` ORDER BY ${orderBy(terms)} LIMIT ?`;
       // A caller's own order is marked ad hoc: PostgreSQL then plans it without naming it on the connection (postgres.ts).
       if (query.sort !== undefined && query.sort !== '' && query.sort !== entity.defaultSort.join(',')) sql = `${AD_HOC_MARK} ${sql}`;
       params.push(query.limit + 1);

@@ -302,6 +302,49 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
       for (let index = 0; index < 7; index++) assert.ok(seen.includes(`page-${index}`));
     });
 
+    test('long strings in indexed columns: any length within the body limit, byte for byte, sorted, filtered and paged; keys bounded', async () => {
+      const base = '/v1/projects/long-strings/concepts';
+      // Incompressible (PostgreSQL compresses a long index entry first): 20,000 characters, many of them 3 and 4 UTF-8 bytes.
+      let state = 7;
+      const noise = (length: number) => Array.from({ length }, () => {
+        state = (state * 48271) % 2147483647;
+        return String.fromCodePoint([0x61, 0x4e00, 0x1f600][state % 3]! + (state >> 8) % 64);
+      }).join('');
+      const shared = noise(300);
+      const names = [`${shared}b${noise(20_000)}`, `${shared}a${noise(20_000)}`, `${shared}a`, 'short'];
+      for (const [index, conceptName] of names.entries()) {
+        const response = await put(`${base}/c${index}`, { conceptName, conceptType: noise(5_000), filePath: `${shared}/${index}/${noise(3_000)}` });
+        assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+        assert.equal(json(await get(`${base}/c${index}`)).conceptName, conceptName, 'byte for byte');
+      }
+      const expected = names.map((name, index) => ({ name, id: `c${index}` })).sort((a, b) => (Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))).map((row) => row.id);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const response = await get(`${base}?sort=conceptName&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+        const page = json(response);
+        seen.push(...page.items.map((item: { id: string }) => item.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      assert.deepEqual(seen, expected, 'sorted by the whole value (byte order) beyond a shared 300-character prefix, paged one by one');
+      const descendingResponse = await get(`${base}?sort=-conceptName`);
+      assert.equal(descendingResponse.statusCode, 200, descendingResponse.body.slice(0, 300));
+      const descending = json(descendingResponse).items.map((item: { id: string }) => item.id);
+      assert.deepEqual(descending, [...expected].reverse());
+      // Query strings stay bounded (1,024 characters a filter value): this value shares its 128-character index prefix with c0 and c1.
+      const byNameResponse = await get(`${base}?conceptName=${enc(names[2]!)}`);
+      assert.equal(byNameResponse.statusCode, 200, byNameResponse.body.slice(0, 300));
+      const byName = json(byNameResponse).items;
+      assert.deepEqual(byName.map((item: { id: string }) => item.id), ['c2'], 'an equality filter matches the whole value, not the rows sharing its indexed prefix');
+      const batch = await app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: [{ id: 'b1', conceptName: noise(30_000), conceptType: 't' }] } });
+      assert.equal(batch.statusCode, 200, batch.body.slice(0, 300));
+      const longKey = await put(`${base}/${enc('é'.repeat(600))}`, { conceptName: 'n', conceptType: 't' });
+      assert.equal(longKey.statusCode, 400, 'a key of 1,200 UTF-8 bytes');
+      assert.match(json(longKey).message, /1200 bytes in UTF-8; a key is at most 1024/);
+      assert.equal((await put(`${base}/${enc('é'.repeat(512))}`, { conceptName: 'n', conceptType: 't' })).statusCode, 200, 'a key of 1,024 bytes');
+    });
+
     test('awkward strings come back byte for byte', async () => {
       const base = '/v1/projects/strings/files';
       const values = [
