@@ -62,6 +62,8 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW_SECONDS: Type.Optional(Positive),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0 })),
   EXPORT_IDLE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 1 })),
+  JOBS_MAX_RUNNING: Type.Optional(Positive),
+  JOBS_MAX_RUNNING_PER_KEY: Type.Optional(Positive),
   MAX_RESPONSE_BYTES: Type.Optional(Type.Integer({ minimum: 1024 * 1024 })),
   IMPORT_MAX_BYTES: Type.Optional(Positive),
   IMPORT_MAX_LINE_BYTES: Type.Optional(Positive),
@@ -133,6 +135,8 @@ export interface Config {
   };
   /** Parsed from STORAGE_API_KEYS and STORAGE_API_KEYS_FILE; empty: no authentication (refused in production). */
   apiKeys: ApiKeySpec[];
+  /** Ingest jobs queued or running at once: in the service, and per API key (per client address without keys). */
+  jobs: { maxRunning: number; maxRunningPerOwner: number };
   imports: {
     /** The most bytes one import may send (an HTTP import is staged in a temporary file of at most this size). */
     maxBytes: number;
@@ -243,6 +247,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>, probe: De
       maxRetries: env.EMBEDDING_RETRY_ATTEMPTS ?? 3,
     },
     apiKeys,
+    jobs: { maxRunning: env.JOBS_MAX_RUNNING ?? 4, maxRunningPerOwner: env.JOBS_MAX_RUNNING_PER_KEY ?? 2 },
     // A line is one row or document: as long as the largest body that could have written it, and an envelope.
     imports: { maxBytes: env.IMPORT_MAX_BYTES ?? 4 * 1024 ** 3, maxLineBytes: env.IMPORT_MAX_LINE_BYTES ?? (env.BODY_LIMIT ?? 16 * 1024 * 1024) + 1024 * 1024 },
     collections: { allowedModels: parseModels(env.VECTOR_MODELS), maxPerProject: env.MAX_COLLECTIONS_PER_PROJECT ?? 100 },

@@ -65,7 +65,7 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
     opened.push(() => rawVectorStore.close());
     const vectorStore = instrumentVectorStore(rawVectorStore, metrics);
     const vectors = createVectorService({ store: vectorStore, embedder, limits: config.collections, maxResponseBytes: config.server.maxResponseBytes, onProjectWrite: (projectId) => relational.ensureProject(projectId) });
-    const jobs = createJobRunner(vectors, log);
+    const jobs = createJobRunner(vectors, log, config.jobs);
     metrics.readAtScrape({ embeddingCache: () => embedder.stats(), jobs: () => jobs.list(), pool: () => rawStore.poolStats?.() });
 
     return {

@@ -167,10 +167,10 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       summary: 'Ingest many documents in the background; poll GET /v1/jobs/{jobId}',
       params: CollectionParamsSchema,
       body: JobRequestSchema,
-      response: { 202: Type.Object({ jobId: Type.String() }), ...errors },
+      response: { 202: Type.Object({ jobId: Type.String() }), 429: ErrorSchema, ...errors },
     },
   }, async (request, reply) => {
-    const job = jobs.submit(request.params.projectId, request.params.collection, request.body.items);
+    const job = jobs.submit(request.params.projectId, request.params.collection, request.body.items, request.principal?.id ?? `address ${request.ip}`);
     return reply.status(202).send({ jobId: job.jobId });
   });
 

@@ -16,6 +16,8 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export interface Job {
   jobId: string;
+  /** Who submitted it (the API key's id, or the client address without keys): concurrent jobs are bounded per owner. */
+  owner?: string;
   projectId: string;
   collection: string;
   status: JobStatus;
@@ -28,8 +30,16 @@ export interface Job {
   finishedAt?: string;
 }
 
+export interface JobLimits {
+  /** Jobs queued or running at once, in this service. */
+  maxRunning: number;
+  /** Of those, per owner. */
+  maxRunningPerOwner: number;
+}
+
 export interface JobRunner {
-  submit(projectId: string, collection: string, items: DocumentInput[]): Job;
+  /** Starts a job, or refuses with 429 RATE_LIMITED (and Retry-After) when the owner or the service runs its most. */
+  submit(projectId: string, collection: string, items: DocumentInput[], owner?: string): Job;
   get(jobId: string): Job;
   /** Every job kept in memory (for metrics). */
   list(): readonly Job[];
@@ -37,15 +47,21 @@ export interface JobRunner {
   drain(): Promise<void>;
 }
 
-const BATCH_SIZE = 100;
+const BATCH_SIZE = 50;
 /** Finished jobs kept for polling; the oldest are forgotten first. */
 const KEPT_JOBS = 1000;
 /** Errors listed per job; the count in `failed` stays exact. */
 const KEPT_ERRORS = 100;
 
-export function createJobRunner(vectors: VectorService, log?: { warn(object: object, message: string): void }): JobRunner {
+const defaultLimits: JobLimits = { maxRunning: 4, maxRunningPerOwner: 2 };
+/** Seconds a refused submitter is told to wait: about one batch-heavy job's worth. */
+const RETRY_AFTER_SECONDS = 10;
+
+export function createJobRunner(vectors: VectorService, log?: { warn(object: object, message: string): void }, limits: JobLimits = defaultLimits): JobRunner {
   const jobs = new Map<string, Job>();
   const running = new Set<Promise<void>>();
+  /** Jobs queued or running, per owner. */
+  const active = new Map<string, number>();
   let stopping = false;
 
   function forgetOldJobs(): void {
@@ -87,6 +103,9 @@ export function createJobRunner(vectors: VectorService, log?: { warn(object: obj
       job.processed += batch.length;
       const perItem = (performance.now() - started) / 1000 / job.processed;
       job.etaSeconds = Math.round(perItem * (job.total - job.processed) * 10) / 10;
+      // An embedded store and the local embedder complete synchronously, so without this turn the whole
+      // job would run in one go and every other request (and /health) would wait for it.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const complete = job.processed === job.total;
     // Succeeded: every item was tried and at least one landed; the failures are listed.
@@ -97,10 +116,18 @@ export function createJobRunner(vectors: VectorService, log?: { warn(object: obj
   }
 
   return {
-    submit(projectId, collection, items) {
+    submit(projectId, collection, items, owner = 'anonymous') {
       if (stopping) throw new AppError('PROVIDER_UNAVAILABLE', 'the service is shutting down', { retryAfter: 5 });
+      const mine = active.get(owner) ?? 0;
+      if (mine >= limits.maxRunningPerOwner) {
+        throw new AppError('RATE_LIMITED', `this key already runs ${mine} ingest jobs, the most at once (JOBS_MAX_RUNNING_PER_KEY); retry when one has finished`, { retryAfter: RETRY_AFTER_SECONDS });
+      }
+      if (running.size >= limits.maxRunning) {
+        throw new AppError('RATE_LIMITED', `the service already runs ${running.size} ingest jobs, the most at once (JOBS_MAX_RUNNING); retry later`, { retryAfter: RETRY_AFTER_SECONDS });
+      }
       const job: Job = {
         jobId: randomUUID(),
+        owner,
         projectId,
         collection,
         status: 'queued',
@@ -116,7 +143,13 @@ export function createJobRunner(vectors: VectorService, log?: { warn(object: obj
       // Start on the next turn so the 202 answers first.
       const task = new Promise<void>((resolve) => setImmediate(resolve)).then(() => run(job, items));
       running.add(task);
-      void task.finally(() => running.delete(task));
+      active.set(owner, mine + 1);
+      void task.finally(() => {
+        running.delete(task);
+        const left = (active.get(owner) ?? 1) - 1;
+        if (left === 0) active.delete(owner);
+        else active.set(owner, left);
+      });
       return job;
     },
 
