@@ -9,6 +9,7 @@
  * embedder, which receives only the misses, each distinct text once.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Embedder } from './port.js';
 import type { EmbeddingLog } from './log.js';
 import type { EmbeddingCacheStore } from './sqlite-cache-store.js';
@@ -46,14 +47,12 @@ export function withEmbeddingCache(embedder: Embedder, options: EmbeddingCacheOp
   const { maxEntries, store, log } = options;
   if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new RangeError(`embedding cache maxEntries must be a non-negative integer, got ${maxEntries}`);
   const { model, dimensions } = embedder;
-  // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
-  const memory = new Map<string, Float32Array>();
+  // lru-cache needs a bound of at least one; a cache of no entries remembers nothing.
+  const memory = new LRUCache<string, Float32Array>({ max: Math.max(1, maxEntries) });
   const counters = { hits: 0, storeHits: 0, misses: 0 };
 
   const remember = (hash: string, vector: Float32Array): void => {
-    memory.delete(hash);
-    memory.set(hash, vector);
-    while (memory.size > maxEntries) memory.delete(memory.keys().next().value!);
+    if (maxEntries > 0) memory.set(hash, vector);
   };
 
   // The store is an optimisation: when it fails, embedding carries on without it.
@@ -88,8 +87,7 @@ export function withEmbeddingCache(embedder: Embedder, options: EmbeddingCacheOp
       for (const hash of new Set(hashes)) {
         const vector = memory.get(memoryKey(hash));
         if (vector) {
-          remember(memoryKey(hash), vector);
-          found.set(hash, vector);
+          found.set(hash, vector); // get() made it the most recently used
         } else {
           missing.push(hash);
         }

@@ -12,6 +12,7 @@
  * answers by exact scan of the matches.
  */
 import { createRequire } from 'node:module';
+import { LRUCache } from 'lru-cache';
 import { quantizeVector, type CollectionMemory } from './memory.js';
 
 const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
@@ -24,50 +25,33 @@ export interface PackedSubset {
 const SIGHTINGS_KEPT = 256;
 
 export class SubsetCache {
-  private readonly entries = new Map<string, { version: number; subset: PackedSubset }>();
+  /** Packed subsets by filter, the least recently used dropped first to stay within the byte budget. */
+  private readonly entries: LRUCache<string, { version: number; subset: PackedSubset }>;
   /** Filters seen once, so that a second sighting packs them. */
-  private readonly sightings = new Set<string>();
-  private bytes = 0;
+  private readonly sightings = new LRUCache<string, true>({ max: SIGHTINGS_KEPT });
 
-  constructor(private readonly budgetBytes: number) {}
+  constructor(budgetBytes: number) {
+    this.entries = new LRUCache({ maxSize: Math.max(1, budgetBytes), sizeCalculation: ({ subset }) => Math.max(1, subset.vectors.byteLength + subset.slots.byteLength) });
+  }
 
   /** The packed subset for a recurring filter, or null on a filter's first sighting. */
   get(key: string, memory: CollectionMemory, matching: () => number[]): PackedSubset | null {
     if (!this.entries.has(key) && !this.sightings.has(key)) {
-      if (this.sightings.size >= SIGHTINGS_KEPT) this.sightings.delete(this.sightings.values().next().value!);
-      this.sightings.add(key);
+      this.sightings.set(key, true);
       return null;
     }
     this.sightings.delete(key);
     const cached = this.entries.get(key);
-    if (cached && cached.version === memory.version) {
-      // Re-insert: Map order is the LRU order.
-      this.entries.delete(key);
-      this.entries.set(key, cached);
-      return cached.subset;
-    }
-    if (cached) this.drop(key);
+    if (cached && cached.version === memory.version) return cached.subset;
     const slots = Int32Array.from(matching());
     const subset = { slots, vectors: memory.quantize(slots) };
-    const size = subset.vectors.byteLength + slots.byteLength;
-    if (size <= this.budgetBytes) {
-      while (this.bytes + size > this.budgetBytes) this.drop(this.entries.keys().next().value!);
-      this.entries.set(key, { version: memory.version, subset });
-      this.bytes += size;
-    }
+    // A subset larger than the whole budget is used once and not kept (lru-cache refuses it).
+    this.entries.set(key, { version: memory.version, subset });
     return subset;
   }
 
   clear(): void {
     this.entries.clear();
-    this.bytes = 0;
-  }
-
-  private drop(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.bytes -= entry.subset.vectors.byteLength + entry.subset.slots.byteLength;
-    this.entries.delete(key);
   }
 }
 
