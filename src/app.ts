@@ -9,7 +9,7 @@ import { registerAuth } from './auth.js';
 import { registerProtections } from './protections.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { entities } from './entities/registry.js';
-import { ErrorSchema } from './entities/schemas.js';
+import { ErrorSchema } from './errors.js';
 import { AppError } from './errors.js';
 import { handleError, handleNotFound } from './http-errors.js';
 import type { Services } from './services.js';
@@ -27,7 +27,7 @@ import { vectorRoutes } from './routes/vectors.js';
  * Every route answers errors with the same body: the document names it once under
  * components and refers to it, instead of repeating it in some six hundred responses.
  */
-// ErrorSchema carries `title: 'Error'` (src/entities/schemas.ts): that is how its copies are found.
+// ErrorSchema carries `title: 'Error'` (src/errors.ts): that is how its copies are found.
 function shareErrorSchema<T extends object>(document: T): T {
   const isError = (node: unknown) => (node as { title?: unknown } | null)?.title === 'Error';
   const visit = (node: unknown): unknown => {

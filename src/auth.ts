@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 // config.ts calls parseApiKeys and this file throws its ConfigError: the cycle is safe, both are used only inside functions.
 import { ConfigError } from './config.js';
-import { ErrorSchema } from './entities/schemas.js';
+import { ErrorSchema } from './errors.js';
 import { AppError } from './errors.js';
 import { PROJECT_ID_PATTERN } from './entities/project-id.js';
 

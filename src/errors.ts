@@ -5,6 +5,7 @@
  * into `{statusCode, code, error, message}`.
  */
 import { STATUS_CODES } from 'node:http';
+import Type from 'typebox';
 
 export const errorTable = {
   VALIDATION_FAILED: 400,
@@ -54,6 +55,17 @@ export const errorTable = {
 } as const;
 
 export type ErrorCode = keyof typeof errorTable;
+
+/** Every error answer's body, in OpenAPI and for the client's types. */
+export const ErrorSchema = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String({ description: 'stable error code; the table is in README.md' }),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { title: 'Error' },
+);
 
 export class AppError extends Error {
   readonly code: ErrorCode;

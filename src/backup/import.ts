@@ -17,14 +17,14 @@
 import { AppError } from '../errors.js';
 import { entitiesByName } from '../entities/registry.js';
 import { PROJECT_ID_PATTERN } from '../entities/project-id.js';
-import { ProjectPutSchema } from '../entities/project-schemas.js';
-import { entitySchemas } from '../entities/schemas.js';
+import { ProjectPutSchema } from '../schemas/projects.js';
+import { entitySchemas } from '../schemas/entities.js';
 import type { Item } from '../relational/codec.js';
 import { putProject } from '../relational/projects.js';
 import type { Services } from '../services.js';
 import { compileBodyCheck } from '../validation.js';
 import type { VectorDocument, Metadata } from '../vectors/port.js';
-import { CollectionNameSchema, DocumentIdSchema, MAX_CONTENT_LENGTH, MAX_DIMENSIONS, MetadataSchema } from '../vectors/schemas.js';
+import { CollectionNameSchema, DocumentIdSchema, MAX_CONTENT_LENGTH, MAX_DIMENSIONS, MetadataSchema } from '../schemas/vectors.js';
 import Type from 'typebox';
 import {
   BACKUP_FORMAT,
@@ -43,6 +43,7 @@ import {
   type TrailerRecord,
 } from './format.js';
 import { readLines, type LineLimits } from './lines.js';
+import type { ImportReport } from '../schemas/backup.js';
 
 /** A backup that can be read from its start again (a file); the import reads it twice. */
 export type BackupSource = () => AsyncIterable<Buffer | string>;
@@ -56,15 +57,6 @@ export interface ImportOptions {
   singlePass?: boolean;
 }
 
-export interface ImportReport {
-  lines: number;
-  projects: number;
-  entityRows: number;
-  collections: number;
-  documents: number;
-  reembedded: number;
-  summary: Summary;
-}
 
 const ENTITY_BATCH = 1000;
 const DOCUMENT_BATCH = 256;

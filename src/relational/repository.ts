@@ -3,7 +3,10 @@
  * from the entity registry (identifiers quoted in one place) and every value is
  * bound. Dialects differ only in what `Dialect` describes.
  */
+import type { Static } from 'typebox';
 import { AppError } from '../errors.js';
+import type { CountSchema } from '../schemas/entities.js';
+import type { EntityStatsSchema } from '../schemas/projects.js';
 import { columnName, MAX_KEY_BYTES, type EntityDefinition, type FieldDefinition } from '../entities/define.js';
 import { decodeRow, decodeValue, encodeValue, placeholder, rejectNul, toIsoTimestamp, type Item } from './codec.js';
 import { AD_HOC_MARK, quoteIdent, type Dialect, type SqlClient, type SqlValue } from './port.js';
@@ -21,10 +24,7 @@ export type Page = {
   nextCursor: string | null;
 };
 
-export type CountResult = {
-  count: number;
-  groups?: Array<{ key: string | number | null; count: number }>;
-};
+export type CountResult = Static<typeof CountSchema>;
 
 interface SortTerm {
   field: string;
@@ -53,12 +53,7 @@ export interface WriteOptions {
   keepTimestamps?: boolean;
 }
 
-export type EntityStats = {
-  count: number;
-  byType?: Array<{ key: string | number | null; count: number }>;
-  confidence?: { high: number; medium: number; low: number; average: number | null };
-  latestUpdate: string | null;
-};
+export type EntityStats = Static<typeof EntityStatsSchema>;
 
 /** Characters of sort values a cursor carries; longer ones make it carry the row's key instead. */
 const CURSOR_VALUES_LENGTH = 512;

@@ -10,25 +10,14 @@ import { exportBackup } from '../backup/export.js';
 import { importBackup } from '../backup/import.js';
 import { streamSink } from '../backup/sink.js';
 import { spool } from '../backup/spool.js';
-import { ErrorSchema } from '../entities/schemas.js';
+import { ErrorSchema } from '../errors.js';
 import { PROJECT_ID_PATTERN } from '../entities/project-id.js';
 import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
+import { ImportReportSchema } from '../schemas/backup.js';
 
 const NDJSON = 'application/x-ndjson';
 const tags = ['admin'];
-const TallySchema = Type.Object({ count: Type.Integer(), checksum: Type.String() });
-
-export const ImportReportSchema = Type.Object({
-  lines: Type.Integer({ description: 'lines read, header and trailer included' }),
-  projects: Type.Integer(),
-  entityRows: Type.Integer(),
-  collections: Type.Integer(),
-  documents: Type.Integer(),
-  reembedded: Type.Integer({ description: 'documents embedded again by the target (reembed=true)' }),
-  summary: Type.Record(Type.String(), TallySchema, { description: 'count and checksum per `projects`, `<project>/<entity>` and `<project>/collections/<name>`' }),
-});
-
 export const backupRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   // The import body is read as a stream into a temporary file (IMPORT_MAX_BYTES, not BODY_LIMIT), verified whole, then written a batch at a time.
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));

@@ -5,7 +5,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { EntityDefinition } from '../entities/define.js';
-import { ErrorSchema, KeyParamsSchema, ProjectParamsSchema, entitySchemas } from '../entities/schemas.js';
+import { KeyParamsSchema, ProjectParamsSchema, entitySchemas } from '../schemas/entities.js';
+import { ErrorSchema } from '../errors.js';
 import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
 

@@ -1,7 +1,7 @@
 /** Liveness (no dependency touched) and readiness (every provider checked, with latency). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../services.js';
-import { HealthSchema, ReadySchema } from '../health-schemas.js';
+import { HealthSchema, ReadySchema } from '../schemas/health.js';
 
 const READY_TIMEOUT_MS = 2000;
 

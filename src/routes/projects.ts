@@ -5,8 +5,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type TObject } from 'typebox';
 import { workSessions } from '../entities/registry.js';
-import { DEFAULT_LIST_LIMIT, ErrorSchema, MAX_LIST_LIMIT, ProjectParamsSchema, entitySchemas } from '../entities/schemas.js';
-import { IntelligenceResultSchema, IntelligenceSchema, ProjectPatchSchema, ProjectPutSchema, ProjectSchema, StatsSchema } from '../entities/project-schemas.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, ProjectParamsSchema, entitySchemas } from '../schemas/entities.js';
+import { ErrorSchema } from '../errors.js';
+import { IntelligenceResultSchema, IntelligenceSchema, ProjectPatchSchema, ProjectPutSchema, ProjectSchema, StatsSchema } from '../schemas/projects.js';
 import type { Services } from '../services.js';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema };

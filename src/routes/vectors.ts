@@ -1,7 +1,8 @@
 /** The vector API (DESIGN.md section 4): collections, documents, search, ingest jobs. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { ErrorSchema, ProjectParamsSchema } from '../entities/schemas.js';
+import { ProjectParamsSchema } from '../schemas/entities.js';
+import { ErrorSchema } from '../errors.js';
 import { allowsProject } from '../auth.js';
 import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
@@ -21,7 +22,7 @@ import {
   ScrollQuerySchema,
   SearchRequestSchema,
   SearchResponseSchema,
-} from '../vectors/schemas.js';
+} from '../schemas/vectors.js';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema };
 const tags = ['vectors'];

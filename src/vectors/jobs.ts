@@ -10,25 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../errors.js';
+import type { Static } from 'typebox';
+import type { JobSchema } from '../schemas/vectors.js';
 import type { DocumentInput, VectorService } from './service.js';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
-
-export interface Job {
-  jobId: string;
-  /** Who submitted it (the API key's id, or the client address without keys): concurrent jobs are bounded per owner. */
-  owner?: string;
-  projectId: string;
-  collection: string;
-  status: JobStatus;
-  processed: number;
-  total: number;
-  failed: number;
-  etaSeconds: number | null;
-  errors: Array<{ id: string; code: string; message: string }>;
-  createdAt: string;
-  finishedAt?: string;
-}
+/** A job as `GET /v1/jobs/{jobId}` answers it. */
+export type Job = Static<typeof JobSchema>;
+export type JobStatus = Job['status'];
 
 export interface JobLimits {
   /** Jobs queued or running at once, in this service. */
@@ -127,7 +115,6 @@ export function createJobRunner(vectors: VectorService, log?: { warn(object: obj
       }
       const job: Job = {
         jobId: randomUUID(),
-        owner,
         projectId,
         collection,
         status: 'queued',

@@ -36,7 +36,7 @@ import { ResponseBudget, documentBytes, worstDocumentBytes } from './budget.js';
 import { documentSparseVector, querySparseVector } from './qdrant-bm25.js';
 import { createQdrantCaller, type QdrantLog } from './qdrant-calls.js';
 import { translateFilter } from './qdrant-filter.js';
-import { MAX_CONTENT_LENGTH } from './schemas.js';
+import { MAX_CONTENT_LENGTH } from '../schemas/vectors.js';
 import type {
   CollectionInfo,
   CollectionSpec,

@@ -7,29 +7,18 @@
 import type { Embedder } from '../embeddings/port.js';
 import { AppError } from '../errors.js';
 import { validateFilter } from './filter.js';
-import { MAX_METADATA_LENGTH } from './schemas.js';
+import type { Static } from 'typebox';
+import { MAX_METADATA_LENGTH, type KeyedDocumentInputSchema, type SearchRequestSchema } from '../schemas/vectors.js';
 import { fuseReciprocalRank } from './fusion.js';
 import type { CollectionInfo, CollectionSpec, Filter, Metadata, ScrollPage, SearchHit, StoredDocument, VectorDocument, VectorStore } from './port.js';
 
-export interface DocumentInput {
-  id: string;
-  content: string;
-  metadata?: Metadata;
-  embedding?: number[];
-}
+/** A document to upsert, as a batch item carries it. */
+export type DocumentInput = Static<typeof KeyedDocumentInputSchema>;
 
-export type SearchMode = 'vector' | 'keyword' | 'hybrid';
+export type SearchMode = NonNullable<SearchInput['mode']>;
 
-export interface SearchInput {
-  query?: string;
-  vector?: number[];
-  mode?: SearchMode;
-  limit?: number;
-  threshold?: number;
-  filter?: Filter;
-  includeContent?: boolean;
-  includeVector?: boolean;
-}
+/** A search as its route receives it; the filter's operators are checked here (validateFilter), not by the schema. */
+export type SearchInput = Omit<Static<typeof SearchRequestSchema>, 'filter'> & { filter?: Filter };
 
 /** What a client sees of a document: the vector as a plain array, under `embedding`. */
 export interface DocumentView {

@@ -21,6 +21,7 @@ import type {
   EntityPatch,
   Filter,
   Health,
+  ImportReport,
   IntelligenceInput,
   IntelligenceResult,
   Job,
@@ -224,7 +225,7 @@ export class StorageClient {
    * `reembed` embeds documents again with the service's embedder instead of
    * refusing vectors of another size. Answers the import report (counts, checksums).
    */
-  importStream(records: AsyncIterable<unknown> | Iterable<unknown>, options: CallOptions & { reembed?: boolean } = {}): Promise<Record<string, unknown>> {
+  importStream(records: AsyncIterable<unknown> | Iterable<unknown>, options: CallOptions & { reembed?: boolean } = {}): Promise<ImportReport> {
     const { reembed, ...callOptions } = options;
     return this.http.json({
       method: 'POST',

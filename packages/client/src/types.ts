@@ -6,7 +6,8 @@
 import type { Static } from 'typebox';
 import type { EntityDefinition } from '../../../src/entities/define.js';
 import type * as registry from '../../../src/entities/registry.js';
-import type { CountSchema, ErrorSchema, TypedEntitySchemas } from '../../../src/entities/schemas.js';
+import type { CountSchema, TypedEntitySchemas } from '../../../src/schemas/entities.js';
+import type { ErrorSchema } from '../../../src/errors.js';
 import type {
   IntelligenceResultSchema,
   IntelligenceSchema,
@@ -14,8 +15,9 @@ import type {
   ProjectPutSchema,
   ProjectSchema,
   StatsSchema,
-} from '../../../src/entities/project-schemas.js';
-import type { HealthSchema, ReadySchema } from '../../../src/health-schemas.js';
+} from '../../../src/schemas/projects.js';
+import type { ImportReportSchema } from '../../../src/schemas/backup.js';
+import type { HealthSchema, ReadySchema } from '../../../src/schemas/health.js';
 import type {
   CollectionSchema,
   CreateCollectionSchema,
@@ -25,7 +27,7 @@ import type {
   KeyedDocumentInputSchema,
   SearchRequestSchema,
   SearchResponseSchema,
-} from '../../../src/vectors/schemas.js';
+} from '../../../src/schemas/vectors.js';
 import type { Filter } from '../../../src/vectors/port.js';
 
 type Registry = typeof registry;
@@ -56,6 +58,8 @@ export interface Page<T> {
 }
 export type CountResult = Static<typeof CountSchema>;
 export type ErrorBody = Static<typeof ErrorSchema>;
+/** What `POST /v1/import` answers: counts, and count and checksum per key. */
+export type ImportReport = Static<typeof ImportReportSchema>;
 
 export type Concept = EntityItem<'concepts'>;
 export type Pattern = EntityItem<'patterns'>;

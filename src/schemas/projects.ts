@@ -4,9 +4,9 @@
  * without pulling in any server module.
  */
 import Type, { type TArray, type TNull, type TObject, type TOptional, type TSchema, type TUnion } from 'typebox';
-import { fieldSchema, type FieldSchema } from './define.js';
-import { learnedEntities, projectFieldDefinitions } from './registry.js';
-import { MAX_BATCH_ITEMS, ProjectIdSchema, entitySchemas, itemSchema, type TypedEntitySchemas } from './schemas.js';
+import { fieldSchema, type FieldSchema } from '../entities/define.js';
+import { learnedEntities, projectFieldDefinitions } from '../entities/registry.js';
+import { MAX_BATCH_ITEMS, ProjectIdSchema, entitySchemas, itemSchema, type TypedEntitySchemas } from './entities.js';
 
 type ProjectFields = typeof projectFieldDefinitions;
 type LearnedEntities = typeof learnedEntities;

@@ -1,6 +1,6 @@
 /** Request and response schemas of the vector API (DESIGN.md section 4), shared by routes, OpenAPI and the client. */
 import Type from 'typebox';
-import { ProjectIdSchema } from '../entities/schemas.js';
+import { ProjectIdSchema } from './entities.js';
 
 export const MAX_DOCUMENT_BATCH = 1000;
 export const MAX_JOB_ITEMS = 100_000;

@@ -4,22 +4,13 @@
  * they cannot drift apart.
  */
 import Type, { type TArray, type TInteger, type TNull, type TObject, type TOptional, type TSchema, type TString, type TUnion, type TUnknown } from 'typebox';
-import { MAX_KEY_LENGTH, fieldSchema, filterSchema, type EntityDefinition, type FieldDefinition, type FieldSchema, type FilterSchema } from './define.js';
-import { PROJECT_ID_SOURCE } from './project-id.js';
+import { MAX_KEY_LENGTH, fieldSchema, filterSchema, type EntityDefinition, type FieldDefinition, type FieldSchema, type FilterSchema } from '../entities/define.js';
+import { PROJECT_ID_SOURCE } from '../entities/project-id.js';
 
 export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_BATCH_ITEMS = 5000;
 
-export const ErrorSchema = Type.Object(
-  {
-    statusCode: Type.Integer(),
-    code: Type.String({ description: 'stable error code; the table is in README.md' }),
-    error: Type.String(),
-    message: Type.String(),
-  },
-  { title: 'Error' },
-);
 
 export const ProjectIdSchema = Type.String({ pattern: PROJECT_ID_SOURCE, description: 'project id: [a-z0-9][a-z0-9._-]{0,127}' });
 export const ProjectParamsSchema = Type.Object({ projectId: ProjectIdSchema });
