@@ -7,22 +7,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-// config.ts calls parseApiKeys and this file throws its ConfigError: the cycle is safe, both are used only inside functions.
-import { ConfigError } from './config.js';
+import type { ApiKeySpec, Role } from './config.js';
 import { ErrorSchema } from './errors.js';
 import { AppError } from './errors.js';
-import { PROJECT_ID_PATTERN } from './entities/project-id.js';
-
-export const roles = ['read', 'write', 'admin'] as const;
-export type Role = (typeof roles)[number];
-
-/** One configured key. The key text itself stays only here, never in a log line or an error. */
-export interface ApiKeySpec {
-  key: string;
-  role: Role;
-  /** Undefined: every project. */
-  projects?: string[];
-}
 
 /** What a request's key allows, attached to the request by the hook. */
 export interface Principal {
@@ -44,25 +31,6 @@ declare module 'fastify' {
 }
 
 const rank: Record<Role, number> = { read: 1, write: 2, admin: 3 };
-
-/** Parses `KEY:ROLE[:PROJECT|PROJECT...]` entries; a bad entry is a ConfigError naming its position, never its key. */
-export function parseApiKeys(text: string, source: string): ApiKeySpec[] {
-  const entries = text.split(/[,\n]/).map((entry) => entry.trim()).filter((entry) => entry !== '' && !entry.startsWith('#'));
-  const seen = new Set<string>();
-  return entries.map((entry, index) => {
-    const [key = '', role = '', projects, extra] = entry.split(':');
-    const where = `${source} entry ${index + 1}`;
-    if (extra !== undefined || key.length === 0) throw new ConfigError(`Invalid ${where}: expected KEY:ROLE[:PROJECT|PROJECT...]`);
-    if (!(roles as readonly string[]).includes(role)) throw new ConfigError(`Invalid ${where}: role must be one of ${roles.join(', ')}`);
-    if (seen.has(key)) throw new ConfigError(`Invalid ${where}: the same key appears twice`);
-    seen.add(key);
-    const list = projects?.split('|').map((project) => project.trim()).filter(Boolean);
-    if (projects !== undefined && (!list || list.length === 0 || list.some((project) => !PROJECT_ID_PATTERN.test(project)))) {
-      throw new ConfigError(`Invalid ${where}: projects must be project ids separated by |`);
-    }
-    return { key, role: role as Role, ...(list ? { projects: list } : {}) };
-  });
-}
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 

@@ -8,7 +8,8 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { parseApiKeys, type ApiKeySpec } from './auth.js';
+import { OPENAI_DEFAULT_MODEL, resolveDimensions } from './embeddings/openai.js';
+import { PROJECT_ID_PATTERN } from './entities/project-id.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Positive = Type.Integer({ minimum: 1 });
@@ -150,6 +151,36 @@ export interface Config {
   };
 }
 
+export const roles = ['read', 'write', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+/** One configured key. The key text itself stays only here and in the keyring (auth.ts), never in a log line or an error. */
+export interface ApiKeySpec {
+  key: string;
+  role: Role;
+  /** Undefined: every project. */
+  projects?: string[];
+}
+
+/** Parses `KEY:ROLE[:PROJECT|PROJECT...]` entries; a bad entry is a ConfigError naming its position, never its key. */
+export function parseApiKeys(text: string, source: string): ApiKeySpec[] {
+  const entries = text.split(/[,\n]/).map((entry) => entry.trim()).filter((entry) => entry !== '' && !entry.startsWith('#'));
+  const seen = new Set<string>();
+  return entries.map((entry, index) => {
+    const [key = '', role = '', projects, extra] = entry.split(':');
+    const where = `${source} entry ${index + 1}`;
+    if (extra !== undefined || key.length === 0) throw new ConfigError(`Invalid ${where}: expected KEY:ROLE[:PROJECT|PROJECT...]`);
+    if (!(roles as readonly string[]).includes(role)) throw new ConfigError(`Invalid ${where}: role must be one of ${roles.join(', ')}`);
+    if (seen.has(key)) throw new ConfigError(`Invalid ${where}: the same key appears twice`);
+    seen.add(key);
+    const list = projects?.split('|').map((project) => project.trim()).filter(Boolean);
+    if (projects !== undefined && (!list || list.length === 0 || list.some((project) => !PROJECT_ID_PATTERN.test(project)))) {
+      throw new ConfigError(`Invalid ${where}: projects must be project ids separated by |`);
+    }
+    return { key, role: role as Role, ...(list ? { projects: list } : {}) };
+  });
+}
+
 /** A configuration error: one line naming the variable and what is allowed. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -162,7 +193,54 @@ export interface DetectionProbe {
 
 const defaultProbe: DetectionProbe = { dockerEnvFile: '/.dockerenv' };
 
-export function loadConfig(rawEnv: Record<string, string | undefined>, probe: DetectionProbe = defaultProbe): Config {
+export interface LoadOptions {
+  /** The configuration will serve HTTP (the `serve` command): the rules about keys apply. */
+  serving?: boolean;
+}
+
+/** Production settings of keys that only serving needs (the CLI's export or import serves nothing). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+/** Keys a production service accepts: shorter ones are guessable. */
+export const MIN_PRODUCTION_KEY_LENGTH = 24;
+
+/**
+ * Reads and checks the environment: every rule, including those spanning several variables, is
+ * checked here, so a bad setting ends in one line naming the variable (ConfigError), never later.
+ */
+export function loadConfig(rawEnv: Record<string, string | undefined>, probe: DetectionProbe = defaultProbe, options: LoadOptions = {}): Config {
+  const config = buildConfig(rawEnv, probe);
+  checkRules(config, options);
+  return config;
+}
+
+function checkRules(config: Config, options: LoadOptions): void {
+  const embeddings = config.embeddings;
+  if (embeddings.provider === 'openai' || (embeddings.provider === 'auto' && embeddings.openaiApiKey)) {
+    if (!embeddings.openaiApiKey && !embeddings.openaiBaseUrl) {
+      throw new ConfigError('EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server that takes no key)');
+    }
+    try {
+      resolveDimensions(embeddings.model ?? OPENAI_DEFAULT_MODEL, embeddings.dimensions);
+    } catch (error) {
+      throw new ConfigError(`Invalid EMBEDDING_MODEL / EMBEDDING_DIMENSIONS: ${(error as Error).message} (EMBEDDING_DIMENSIONS)`);
+    }
+  }
+  const relational = config.relational;
+  if (relational.provider === 'postgres' && relational.sslMode === 'verify-ca' && relational.sslCaFile === undefined) {
+    throw new ConfigError('Invalid POSTGRES_SSL_MODE="verify-ca": needs POSTGRES_SSL_CERT, the CA file to verify the server against');
+  }
+  if (!options.serving || config.environment !== 'production') return;
+  const short = config.apiKeys.flatMap((spec, index) => (spec.key.length < MIN_PRODUCTION_KEY_LENGTH ? [index + 1] : []));
+  if (short.length > 0) {
+    throw new ConfigError(`STORAGE_API_KEYS: key ${short.join(', ')} is shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters, which production refuses: use long random keys (openssl rand -hex 32)`);
+  }
+  // A container alone makes the environment production, yet a keyless service inside one on loopback is reachable from nowhere else.
+  if (config.apiKeys.length === 0 && (config.productionDeclared || !LOOPBACK_HOSTS.has(config.server.host))) {
+    throw new ConfigError('STORAGE_API_KEYS (or STORAGE_API_KEYS_FILE) is required in production: KEY:ROLE[:PROJECT|PROJECT...],...');
+  }
+}
+
+function buildConfig(rawEnv: Record<string, string | undefined>, probe: DetectionProbe): Config {
   const env = parseEnv(rawEnv);
   const containerSignal = env.DOCKER_ENV ? 'DOCKER_ENV is set' : env.KUBERNETES_SERVICE_HOST ? 'KUBERNETES_SERVICE_HOST is set' : existsSync(probe.dockerEnvFile) ? `${probe.dockerEnvFile} exists` : undefined;
   const container = containerSignal !== undefined;

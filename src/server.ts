@@ -4,7 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, redactConfig, type Config } from './config.js';
+import { MIN_PRODUCTION_KEY_LENGTH, loadConfig, redactConfig, type Config } from './config.js';
 import { createServices } from './services.js';
 
 /**
@@ -33,34 +33,22 @@ export function createLogger(config: Config): Logger {
 }
 
 /**
- * Secure defaults: without keys the API is open, so it is only ever served on loopback. Production
- * refuses to start without keys when it is declared (NODE_ENV=production) or asked to listen beyond
- * loopback (the image's HOST=0.0.0.0); anywhere else HOST is forced to 127.0.0.1, with a warning.
- * (A container alone makes the environment production, yet a local service inside one, on loopback,
- * is reachable from nowhere else.)
+ * Secure defaults: without keys the API is open, so it is only ever served on loopback: HOST is
+ * forced to 127.0.0.1, with a warning. What production forbids (no keys when declared or beyond
+ * loopback, short keys) loadConfig has refused already, for `serve`.
  */
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-/** Keys a production service accepts: shorter ones are guessable (their number is counted from 1 in the message). */
-const MIN_PRODUCTION_KEY_LENGTH = 24;
-
 export function listenHost(config: Config, log: { warn(message: string): void }): string {
   if (config.apiKeys.length > 0) {
-    const short = config.apiKeys.flatMap((spec, index) => (spec.key.length < MIN_PRODUCTION_KEY_LENGTH ? [index + 1] : []));
-    if (short.length > 0 && config.environment === 'production') {
-      throw new ConfigError(`STORAGE_API_KEYS: key ${short.join(', ')} is shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters, which production refuses: use long random keys (openssl rand -hex 32)`);
-    }
-    if (short.length > 0) log.warn(`${short.length} API key(s) shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters: use long random keys (openssl rand -hex 32)`);
+    const short = config.apiKeys.filter((spec) => spec.key.length < MIN_PRODUCTION_KEY_LENGTH).length;
+    if (short > 0) log.warn(`${short} API key(s) shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters: use long random keys (openssl rand -hex 32)`);
     return config.server.host;
-  }
-  if (config.environment === 'production' && (config.productionDeclared || !LOOPBACK.has(config.server.host))) {
-    throw new ConfigError('STORAGE_API_KEYS (or STORAGE_API_KEYS_FILE) is required in production: KEY:ROLE[:PROJECT|PROJECT...],...');
   }
   log.warn(`no API keys configured (STORAGE_API_KEYS): the API is open, so it listens on 127.0.0.1 only${config.server.host === '127.0.0.1' ? '' : ` (HOST=${config.server.host} ignored)`}`);
   return '127.0.0.1';
 }
 
 export async function startServer(env: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(env);
+  const config = loadConfig(env, undefined, { serving: true });
   const logger = createLogger(config);
   const host = listenHost(config, { warn: (message) => logger.warn(message) });
   logger.info({ config: redactConfig(config) }, `starting in-memoria-storage: environment ${config.environment}, mode ${config.mode}, relational ${config.relational.provider}, vectors ${config.vectors.provider}`);

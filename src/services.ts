@@ -128,7 +128,7 @@ async function openVectorStore(config: Config, embedder: CachedEmbedder, log?: S
     return createEmbeddedVectorStore({ dataDir: vectors.dir, log });
   }
   const { createQdrantVectorStore } = await import('./vectors/qdrant.js');
-  const store = createQdrantVectorStore({ url: vectors.url, apiKey: vectors.apiKey, collectionPrefix: vectors.collectionPrefix, timeoutMs: vectors.timeoutMs, retryAttempts: vectors.retryAttempts, log });
+  const store = createQdrantVectorStore({ ...vectors, log });
   try {
     // A physical collection whose vector size differs from the embedder's is reported now, not by a failing upsert.
     await store.checkCollection(embedder.model, embedder.dimensions);

@@ -117,6 +117,11 @@ describe('bad values stop start-up with one line naming the variable', () => {
     [{ VECTOR_MODELS: 'text-embedding-3-large' }, /^VECTOR_MODELS: "text-embedding-3-large" is not model:dimensions/],
     [{ VECTOR_MODELS: 'm:0' }, /^VECTOR_MODELS: "m:0" is not model:dimensions/],
     [{ MAX_COLLECTIONS_PER_PROJECT: '0' }, /^Invalid MAX_COLLECTIONS_PER_PROJECT=/],
+    // Rules across variables are checked when the configuration is built, not when a provider opens.
+    [{ EMBEDDING_PROVIDER: 'openai' }, /^EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY \(or OPENAI_BASE_URL/],
+    [{ OPENAI_API_KEY: 'sk-test', EMBEDDING_MODEL: 'my-model' }, /^Invalid EMBEDDING_MODEL \/ EMBEDDING_DIMENSIONS: embedding model "my-model" has no known size/],
+    [{ OPENAI_API_KEY: 'sk-test', EMBEDDING_MODEL: 'text-embedding-ada-002', EMBEDDING_DIMENSIONS: '512' }, /only produces 1536 dimensions, not 512/],
+    [{ IN_MEMORIA_STORAGE_MODE: 'remote', DATABASE_URL: 'postgres://u@db/x', QDRANT_URL: 'http://q:6333', POSTGRES_SSL_MODE: 'verify-ca' }, /^Invalid POSTGRES_SSL_MODE="verify-ca": needs POSTGRES_SSL_CERT/],
   ];
   for (const [env, message] of cases) {
     test(JSON.stringify(env), () => {

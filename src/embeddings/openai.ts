@@ -128,7 +128,8 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
   };
 }
 
-function resolveDimensions(model: string, configured: number | undefined): number {
+/** The size a model's vectors have: its known one, or the configured one where the model allows it (RangeError otherwise). */
+export function resolveDimensions(model: string, configured: number | undefined): number {
   const known = KNOWN_MODEL_DIMENSIONS[model];
   if (configured === undefined) {
     if (known === undefined) throw new RangeError(`embedding model "${model}" has no known size: configure its dimensions`);

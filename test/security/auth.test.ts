@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
-import type { Role } from '../../src/auth.js';
+import type { Role } from '../../src/config.js';
 import { startTestService, type TestService } from '../support/app.js';
 
 const keys = {

@@ -38,9 +38,10 @@ test('without keys the API is served on loopback only; declared or reachable pro
   const local = { IN_MEMORIA_STORAGE_MODE: 'local' };
   assert.equal(listenHost(loadConfig(local, inside), log), '127.0.0.1', 'a container on loopback is reachable from nowhere else');
   assert.match(warnings.pop()!, /listens on 127\.0\.0\.1 only$/);
-  assert.throws(() => listenHost(loadConfig({ ...local, HOST: '0.0.0.0' }, inside), log), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
-  assert.throws(() => listenHost(loadConfig({ ...local, NODE_ENV: 'production' }, outside), log), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
+  assert.throws(() => loadConfig({ ...local, HOST: '0.0.0.0' }, inside, { serving: true }), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
+  assert.throws(() => loadConfig({ ...local, NODE_ENV: 'production' }, outside, { serving: true }), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
   assert.equal(listenHost(loadConfig({ ...local, NODE_ENV: 'production', HOST: '0.0.0.0', STORAGE_API_KEYS: `${key}:admin` }, outside), log), '0.0.0.0');
+  assert.equal(loadConfig({ ...local, NODE_ENV: 'production' }, outside).environment, 'production', 'the CLI (export, import) serves nothing: no keys needed');
   assert.deepEqual(warnings, []);
 });
 
@@ -51,7 +52,7 @@ test('production refuses keys shorter than 24 characters, naming which entry; el
   const warnings: string[] = [];
   const log = { warn: (message: string) => warnings.push(message) };
   const keys = `${key}:admin,short-key-23-characters:read`;
-  assert.throws(() => listenHost(loadConfig({ NODE_ENV: 'production', IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside), log), (error: Error) => {
+  assert.throws(() => loadConfig({ NODE_ENV: 'production', IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside, { serving: true }), (error: Error) => {
     assert.ok(error instanceof ConfigError);
     assert.equal(error.message, 'STORAGE_API_KEYS: key 2 is shorter than 24 characters, which production refuses: use long random keys (openssl rand -hex 32)');
     return true;
