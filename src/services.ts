@@ -13,6 +13,7 @@ import { createRelationalService, type RelationalService } from './relational/se
 import { createJobRunner, type JobRunner } from './vectors/jobs.js';
 import type { VectorStore } from './vectors/port.js';
 import { createVectorService, type VectorService } from './vectors/service.js';
+import type { Log } from './log.js';
 
 /** A dependency `/ready` checks. */
 export interface ProviderHealth {
@@ -22,11 +23,7 @@ export interface ProviderHealth {
 }
 
 /** What the services log through: pino in the server, nothing in tests. */
-export interface ServiceLog {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
+export type ServiceLog = Log;
 
 export interface Services {
   config: Config;

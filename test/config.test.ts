@@ -80,7 +80,7 @@ describe('environment and mode detection', () => {
   test('TLS settings: POSTGRES_SSL_* win over the URL\'s sslmode and sslrootcert, which win over POSTGRES_SSL', () => {
     const tls = (env: Record<string, string>) => {
       const relational = loadConfig({ IN_MEMORIA_STORAGE_MODE: 'remote', ...env }, noContainer).relational;
-      assert.ok(relational.provider === 'postgres');
+      assert.equal(relational.provider, 'postgres');
       return [relational.sslMode, relational.sslCaFile];
     };
     const url = 'postgres://u@db/x?sslmode=verify-ca&sslrootcert=/url/ca.pem';

@@ -8,7 +8,7 @@ import { renderOpenApi } from '../src/openapi.js';
 
 test('openapi.yaml is current (run `npm run openapi` after changing routes)', async () => {
   const committed = readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8');
-  assert.ok(committed === (await renderOpenApi()), 'openapi.yaml is stale: run `npm run openapi`');
+  assert.equal(committed, await renderOpenApi(), 'openapi.yaml is stale: run `npm run openapi`');
 });
 
 test('every route is documented with a tag, a summary and responses', async () => {

@@ -1,4 +1,4 @@
-/** The subset of a pino/Fastify logger the embedders use, so any of those can be passed in. */
-export interface EmbeddingLog {
-  warn(details: Record<string, unknown>, message: string): void;
-}
+import type { Log } from '../log.js';
+
+/** The part of the service's logger the embedders use. */
+export type EmbeddingLog = Pick<Log, 'warn'>;

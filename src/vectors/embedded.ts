@@ -20,6 +20,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { AppError } from '../errors.js';
+import type { Log } from '../log.js';
 import { defaultAnnParams, openAnnIndex, type AnnIndex, type AnnParams } from './embedded/ann.js';
 import { createIndexer } from './embedded/indexer.js';
 import { CollectionMemory, normalize, type ScoredSlot } from './embedded/memory.js';
@@ -40,10 +41,8 @@ import { compileFilter, isEmptyFilter, type MetadataPredicate } from './filter.j
 import { ResponseBudget, documentBytes } from './budget.js';
 import type { CollectionInfo, CollectionSpec, Filter, Metadata, ReadOptions, ScrollPage, ScrollRequest, SearchHit, SearchRequest, StoredDocument, VectorDocument, VectorStore } from './port.js';
 
-export interface EmbeddedLog {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-}
+/** The part of the service's logger this module uses. */
+export type EmbeddedLog = Pick<Log, 'info' | 'warn'>;
 
 export interface EmbeddedVectorStoreOptions {
   dataDir: string;

@@ -7,11 +7,10 @@
  * name the Qdrant origin and the reason, never the API key.
  */
 import { AppError, isAppError } from '../errors.js';
+import type { Log } from '../log.js';
 
-export interface QdrantLog {
-  warn(obj: object, msg: string): void;
-  info?(obj: object, msg: string): void;
-}
+/** The part of the service's logger the Qdrant store uses. */
+export type QdrantLog = Pick<Log, 'warn'> & Partial<Pick<Log, 'info'>>;
 
 export interface QdrantCallerOptions {
   /** Scheme, host and port only: safe to show. */

@@ -85,7 +85,7 @@ describe('client against a listening service', () => {
     await client.projects.put('proj-b', {});
     const listed = await collect(client.projects.iterate({ limit: 1 }));
     assert.ok(['proj-a', 'proj-b'].every((id) => listed.some((item) => item.projectId === id)));
-    assert.ok((await client.projects.list({ limit: 1 })).items.length === 1);
+    assert.equal((await client.projects.list({ limit: 1 })).items.length, 1);
 
     const replaced = await client.projects.replaceIntelligence('proj-a', {
       concepts: [{ id: 'x', conceptName: 'X', conceptType: 'class', confidenceScore: 0.9 }],

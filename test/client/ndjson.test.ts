@@ -66,7 +66,8 @@ describe('client NDJSON streams', () => {
       response.end(JSON.stringify({ statusCode: 404, code: 'ROUTE_NOT_FOUND', error: 'Not Found', message: 'no route GET /v1/export' }));
     });
     const missing = await collect(client.exportStream()).catch((caught: unknown) => caught);
-    assert.ok(missing instanceof StorageError && missing.code === 'ROUTE_NOT_FOUND');
+    assert.ok(missing instanceof StorageError);
+    assert.equal(missing.code, 'ROUTE_NOT_FOUND');
   });
 
   test('importStream uploads as it produces: the server reads line 1 before line 2 exists', { timeout: 5000 }, async () => {
@@ -109,7 +110,8 @@ describe('client NDJSON streams', () => {
       response.end(JSON.stringify({ statusCode: 503, code: 'PROVIDER_UNAVAILABLE', error: 'Service Unavailable', message: 'down' }));
     });
     const error = await client.importStream([{ a: 1 }]).catch((caught: unknown) => caught);
-    assert.ok(error instanceof StorageError && error.status === 503);
+    assert.ok(error instanceof StorageError);
+    assert.equal(error.status, 503);
     assert.equal(server.requests.length, 1);
   });
 });

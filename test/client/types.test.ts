@@ -1,35 +1,11 @@
 /**
- * The client's types come from the server's schemas (checked by tsc, which
- * `npm test` runs first), and the client loads no server module at run time.
+ * The client loads no server module at run time. (Its types come from the server's schemas:
+ * types-check.ts, checked by tsc, which `npm test` runs first.)
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Concept, EntityInput, EntityListQuery, EntityName, IntelligenceInput, Pattern, Project, WorkSessionItem } from '../../packages/client/src/index.js';
-
-test('request and response types follow the entity definitions', () => {
-  const names: EntityName[] = ['concepts', 'entry-points', 'key-directories', 'work-sessions', 'architecture-decisions', 'shared-patterns'];
-  // @ts-expect-error not an entity of the registry
-  const unknownEntity: EntityName = 'concept';
-  const concept: Concept = { id: 'c', conceptName: 'A', conceptType: 'class', confidenceScore: 0.5, createdAt: '', updatedAt: '' };
-  // @ts-expect-error conceptName is always present on a stored concept
-  const withoutName: Concept = { id: 'c', conceptType: 'class', confidenceScore: 0.5, createdAt: '', updatedAt: '' };
-  // @ts-expect-error frequency is an integer field: a number, not a string
-  const badFrequency: Partial<Pattern> = { frequency: '3' };
-  const input: EntityInput<'concepts'> = { conceptName: 'A', conceptType: 'class', filePath: null };
-  // @ts-expect-error a PUT body carries the required fields
-  const missingRequired: EntityInput<'concepts'> = { conceptName: 'A' };
-  const query: EntityListQuery<'patterns'> = { patternType: 'naming', limit: 10, sort: '-frequency' };
-  // @ts-expect-error patterns cannot be filtered by confidence
-  const badFilter: EntityListQuery<'patterns'> = { confidence: 1 };
-  const project: Project = { projectId: 'p', createdAt: '', updatedAt: '', languagesDetected: ['ts'] };
-  const session: WorkSessionItem = { id: 's', sessionStart: '', lastUpdated: '' };
-  // @ts-expect-error the intelligence replace takes only learned sections
-  const badSection: IntelligenceInput = { insights: [] };
-  const values = [names, unknownEntity, concept, withoutName, badFrequency, input, missingRequired, query, badFilter, project, session, badSection];
-  assert.equal(values.length, 12);
-});
 
 const clientSources = 'packages/client/src';
 const clientManifest = JSON.parse(readFileSync('packages/client/package.json', 'utf8')) as {

@@ -1,3 +1,4 @@
+import { captureLog } from '../support/log.js';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -133,14 +134,15 @@ describe('embedding cache', () => {
   });
 
   it('keeps embedding when the store fails, and says so', async () => {
-    const warnings: string[] = [];
+    const { log, lines } = captureLog('warn');
+    const warnings = lines;
     const store = createSqliteCacheStore(join(dir, 'broken.db'));
     store.close(); // every read and write now throws
-    const cached = withEmbeddingCache(openai(), { maxEntries: 10, store, log: { warn: (_details, message) => void warnings.push(message) } });
+    const cached = withEmbeddingCache(openai(), { maxEntries: 10, store, log });
 
     const [vector] = await cached.embed(['still works()']);
     assert.equal(vector!.length, 8);
-    assert.equal(warnings.length, 2, `${warnings.join('; ')}`);
+    assert.equal(warnings.length, 2, `${warnings.map((line) => line.msg).join('; ')}`);
   });
 
   it('prunes the oldest rows of the store past its cap', () => {

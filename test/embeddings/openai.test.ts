@@ -1,3 +1,4 @@
+import { captureLog, type CapturedLog } from '../support/log.js';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -11,7 +12,7 @@ const DIMENSIONS = 8;
 
 describe('openai embedder', () => {
   let server: OpenAITestServer;
-  let warnings: Array<{ details: Record<string, unknown>; message: string }>;
+  let captured: CapturedLog;
 
   before(async () => {
     // Reversed answers: the embedder must put vectors back in order by `index`.
@@ -20,7 +21,7 @@ describe('openai embedder', () => {
   after(() => server.close());
   beforeEach(() => {
     server.requests.length = 0;
-    warnings = [];
+    captured = captureLog('warn');
   });
 
   const embedder = (overrides: Partial<OpenAIEmbedderOptions> = {}) =>
@@ -31,7 +32,7 @@ describe('openai embedder', () => {
       timeoutMs: 2_000,
       maxRetries: 2,
       retryBaseDelayMs: 10,
-      log: { warn: (details, message) => void warnings.push({ details, message }) },
+      log: captured.log,
       ...overrides,
     });
 
@@ -86,15 +87,15 @@ describe('openai embedder', () => {
     assert.equal(server.requests.length, 2);
     assert.ok(elapsed >= 950, `waited ${elapsed} ms, Retry-After asked for 1000`);
     assertClose(vectors[0]!, expected('retry me'));
-    assert.equal(warnings.length, 1);
-    assert.equal(warnings[0]!.details.delayMs, 1000);
-    assert.match(String(warnings[0]!.details.reason), /429/);
+    assert.equal(captured.lines.length, 1);
+    assert.equal(captured.lines[0]!.delayMs, 1000);
+    assert.match(String(captured.lines[0]!.reason), /429/);
   });
 
   it('honours retry-after-ms too', async () => {
     server.failNext({ kind: 'status', status: 429, headers: { 'retry-after-ms': '50' } });
     await embedder().embed(['retry me']);
-    assert.equal(warnings[0]!.details.delayMs, 50);
+    assert.equal(captured.lines[0]!.delayMs, 50);
   });
 
   it('retries a 500 and then succeeds', async () => {
@@ -154,7 +155,7 @@ describe('openai embedder', () => {
     assert.equal(error.code, 'EMBEDDING_UNAVAILABLE');
     assert.match(error.message, /rejected the API key \(HTTP 401\)/);
     assert.equal(server.requests.length, 1, 'a wrong key is not retried');
-    const everything = JSON.stringify([error.message, error.stack, error.toJSON(), String(error.cause), warnings]);
+    const everything = JSON.stringify([error.message, error.stack, error.toJSON(), String(error.cause), captured.lines]);
     assert.ok(!everything.includes(wrongKey), 'the key never appears');
     assert.ok(!everything.includes('very-secret'), 'not even part of it');
   });
@@ -201,7 +202,7 @@ describe('openai embedder', () => {
     const error = await rejection(embedder({ baseUrl: `http://127.0.0.1:${closedPort}/v1`, maxRetries: 1 }).embed(['anyone?']));
     assert.equal(error.code, 'EMBEDDING_UNAVAILABLE');
     assert.match(error.message, /ECONNREFUSED/);
-    assert.equal(warnings.length, 1);
+    assert.equal(captured.lines.length, 1);
   });
 
   it('refuses configurations that cannot work', () => {

@@ -5,6 +5,7 @@
  * restart. These need the test server's fault switches, so they are skipped
  * when QDRANT_URL points at a real Qdrant.
  */
+import { captureLog } from '../support/log.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppError } from '../../src/errors.js';
@@ -14,11 +15,12 @@ import { createHarness, needsTestServer, type Harness } from './harness.js';
 const MODEL = 'fault-model';
 let h: Harness;
 let store: QdrantVectorStore;
-const logged: object[] = [];
+const captured = captureLog('warn');
+const logged = captured.lines;
 
 before(async () => {
   h = await createHarness();
-  store = h.open({ log: { warn: (obj, msg) => logged.push({ ...obj, msg }) } });
+  store = h.open({ log: captured.log });
 });
 after(async () => {
   await h.close();
@@ -115,7 +117,8 @@ test('401: PROVIDER_UNAVAILABLE at once, health names authentication, the key is
   const wrongKey = 'wrong-secret-key-987';
   const intruder = h.open({ apiKey: wrongKey });
   await assert.rejects(intruder.health(), (error: unknown) => {
-    assert.ok(error instanceof AppError && error.code === 'PROVIDER_UNAVAILABLE');
+    assert.ok(error instanceof AppError);
+    assert.equal(error.code, 'PROVIDER_UNAVAILABLE');
     assert.match(error.message, /authentication/);
     assert.ok(!error.message.includes(wrongKey));
     return true;
@@ -127,8 +130,8 @@ test('401: PROVIDER_UNAVAILABLE at once, health names authentication, the key is
 test('checkCollection checks the server version once, and 1.19 raises no warning', opts, async () => {
   const server = h.server!;
   server.clearLog();
-  const warnings: object[] = [];
-  const fresh = h.open({ log: { warn: (obj, msg) => warnings.push({ ...obj, msg }) } });
+  const { log, lines: warnings } = captureLog('warn');
+  const fresh = h.open({ log });
   await fresh.checkCollection(MODEL, 3);
   await fresh.checkCollection(MODEL, 3);
   assert.equal(server.requests.filter((r) => r.operationId === 'root').length, 1);

@@ -82,7 +82,8 @@ test("callers' own sorts do not pile up named statements on a connection; the de
     for (const sort of orders) await repository.list(store, 'p', { sort, limit: 10 });
     await repository.list(store, 'p', { limit: 10 });
     const [{ count }] = (await store.query<{ count: string }>(`SELECT COUNT(*) AS count FROM pg_prepared_statements WHERE name LIKE 'ims_%'`)) as [{ count: string }];
-    assert.ok(orders.length === 40 && Number(count) <= 3, `${count} named statements on the connection after ${orders.length} ad hoc orders`);
+    assert.equal(orders.length, 40);
+    assert.ok(Number(count) <= 3, `${count} named statements on the connection after ${orders.length} ad hoc orders`);
   } finally {
     await store.close();
   }

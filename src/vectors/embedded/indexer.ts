@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { openAnnIndex, runBuild, type AnnIndex, type AnnParams, type BuildRequest } from './ann.js';
 import type { CollectionMemory } from './memory.js';
+import type { Log } from '../../log.js';
 
 export interface IndexedCollection {
   row: { id: number; project_id: string; name: string; dimensions: number };
@@ -18,10 +19,8 @@ export interface IndexedCollection {
   ann: AnnIndex | null;
 }
 
-export interface IndexerLog {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-}
+/** The part of the service's logger this module uses. */
+export type IndexerLog = Pick<Log, 'info' | 'warn'>;
 
 export interface IndexerOptions {
   dbPath: string;
