@@ -18,14 +18,12 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createEmbeddedVectorStore, type EmbeddedVectorStore } from '../src/vectors/embedded.js';
-import { createRequire } from 'node:module';
 import type { Filter } from '../src/vectors/port.js';
 import { createVectorData, percentile, recall } from './vector-data.js';
 
 // Collect garbage before reading RSS, so that it measures what the store holds, not ingest's litter.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +42,7 @@ const Q = Number(values.queries);
 const BATCH = Number(values.batch);
 const PROJECT = 'bench';
 const COLLECTION = 'code';
-const { LANGUAGES, FILTER, documentsOf, queryVectors, groundTruth } = createVectorData({ n: N, dims: D, queries: Q });
+const { FILTER, documentsOf, queryVectors, groundTruth } = createVectorData({ n: N, dims: D, queries: Q });
 
 async function timeSearches(store: EmbeddedVectorStore, queries: Float32Array[], filter?: Filter | ((q: number) => Filter)): Promise<{ latencies: number[]; results: string[][] }> {
   const latencies: number[] = [];

@@ -70,7 +70,7 @@ export async function buildApp({ services, logger, onRoute }: AppOptions): Promi
     trustProxy: services.config.server.trustProxy,
     logController: new OneLinePerRequest(),
     // A malformed percent-encoding in the URL answers like every other error.
-    frameworkErrors: (error, request, reply) => handleError(new AppError('MALFORMED_URL', error.message), request, reply),
+    frameworkErrors: (error, request, reply) => void handleError(new AppError('MALFORMED_URL', error.message), request, reply),
     // Encoded ids (file paths with %2F) arrive as one path segment.
     routerOptions: { maxParamLength: 4096 },
   }).withTypeProvider<TypeBoxTypeProvider>();

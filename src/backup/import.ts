@@ -39,7 +39,6 @@ import {
   type DocumentRecord,
   type EntityRecord,
   type HeaderRecord,
-  type Summary,
   type TrailerRecord,
 } from './format.js';
 import { readLines, type LineLimits } from './lines.js';

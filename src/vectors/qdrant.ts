@@ -29,8 +29,8 @@
  * at once. No state is kept between calls (only that the server version was
  * checked), so the store recovers by itself when Qdrant comes back.
  */
-import { createHash } from 'node:crypto';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import { v5 } from 'uuid';
 import { AppError, isAppError } from '../errors.js';
 import { ResponseBudget, documentBytes, worstDocumentBytes } from './budget.js';
 import { documentSparseVector, querySparseVector } from './qdrant-bm25.js';
@@ -86,14 +86,8 @@ interface RegistryEntry {
 const DOCUMENT_NAMESPACE = '3f1c2b9e-6a4d-4e8f-9b1a-7c5d2e0f8a61';
 const REGISTRY_NAMESPACE = '8b6e4a2c-1d3f-4b5a-8c7e-9f0a1b2c3d4e';
 
-/** RFC 9562 UUID version 5 (SHA-1, name-based). */
-export function uuidV5(name: string, namespace: string): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+/** RFC 9562 UUID version 5 (SHA-1, name-based): the same name in the same namespace, the same id, on every replica. */
+export const uuidV5 = (name: string, namespace: string): string => v5(name, namespace);
 
 /** The Qdrant point id of a document: JSON keeps the three parts apart whatever they contain. */
 export function documentPointId(projectId: string, collection: string, id: string): string {

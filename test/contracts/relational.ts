@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { entities, features, patterns, workSessions, decisions, concepts } from '../../src/entities/registry.js';
-import type { EntityDefinition } from '../../src/entities/define.js';
 import { minimalItem, sampleItem } from '../support/samples.js';
 
 export interface ContractTarget {

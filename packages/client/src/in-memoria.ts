@@ -422,7 +422,7 @@ export class RemoteSQLiteDatabase {
    * Null until In-Memoria stores its metadata: a write to any entity creates the
    * project row too, but without the path In-Memoria's insertProjectMetadata always sets.
    */
-  async getProjectMetadata(projectPath: string): Promise<ProjectMetadata | null> {
+  async getProjectMetadata(_projectPath: string): Promise<ProjectMetadata | null> {
     const project = await orNull(this.client.projects.get(this.projectId));
     if (!project || project.projectPath == null) return null;
     return {
