@@ -14,7 +14,8 @@ import { AppError } from '../errors.js';
 import type { Embedder } from './port.js';
 import { assertEmbeddableTexts, normaliseInPlace } from './input.js';
 import type { EmbeddingLog } from './log.js';
-import { classifyFailure } from './openai-failures.js';
+import { classifyFailure, type Failure } from './openai-failures.js';
+import { backoffMs, withRetries } from '../retry.js';
 
 export const OPENAI_DEFAULT_MODEL = 'text-embedding-3-small';
 const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -78,40 +79,44 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
 
   async function embedBatch(batch: string[]): Promise<Float32Array[]> {
     const { client, errors } = await sdk();
-    for (let attempt = 0; ; attempt++) {
-      // Our own deadline covers the body too: the SDK's timeout stops once headers arrive.
-      const deadline = AbortSignal.timeout(options.timeoutMs);
-      let data: EmbeddingItem[];
-      try {
-        const response = await client.embeddings.create(
-          {
-            model,
-            input: batch,
-            // `float` is the API default and every compatible server knows it; the
-            // SDK would otherwise ask for base64, which some servers ignore.
-            encoding_format: 'float',
-            ...(sendDimensions ? { dimensions } : {}),
-          },
-          { signal: deadline, timeout: options.timeoutMs },
-        );
-        data = response.data;
-      } catch (error) {
-        const failure = classifyFailure(error, { timedOut: deadline.aborted, sdk: errors, timeoutMs: options.timeoutMs, redact, model });
-        if (!failure.retryable) throw failure.error;
-        const retriesLeft = options.maxRetries - attempt;
-        const tooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > MAX_RETRY_AFTER_MS;
-        if (retriesLeft <= 0 || tooLong) {
-          const retryAfter = failure.retryAfterMs !== undefined ? Math.max(1, Math.ceil(failure.retryAfterMs / 1000)) : DEFAULT_RETRY_AFTER_SECONDS;
-          throw new AppError('EMBEDDING_UNAVAILABLE', `embedding provider unavailable after ${attempt + 1} attempt(s): ${failure.reason}`, { retryAfter });
+    const data = await withRetries(
+      async () => {
+        // Our own deadline covers the body too: the SDK's timeout stops once headers arrive.
+        const deadline = AbortSignal.timeout(options.timeoutMs);
+        try {
+          const response = await client.embeddings.create(
+            {
+              model,
+              input: batch,
+              // `float` is the API default and every compatible server knows it; the
+              // SDK would otherwise ask for base64, which some servers ignore.
+              encoding_format: 'float',
+              ...(sendDimensions ? { dimensions } : {}),
+            },
+            { signal: deadline, timeout: options.timeoutMs },
+          );
+          return response.data;
+        } catch (error) {
+          // The attempt's own facts (did our deadline fire?) go with the failure to the decision below.
+          throw classifyFailure(error, { timedOut: deadline.aborted, sdk: errors, timeoutMs: options.timeoutMs, redact, model });
         }
-        const delayMs = failure.retryAfterMs ?? backoffMs(attempt, retryBaseDelayMs);
-        options.log?.warn({ model, attempt: attempt + 1, retriesLeft, delayMs: Math.round(delayMs), reason: failure.reason }, 'embedding request failed, retrying');
-        await sleep(delayMs);
-        continue;
-      }
-      // A malformed answer is not retried: the same server would most likely answer the same.
-      return readVectors(data, batch.length, dimensions, model);
-    }
+      },
+      (failure, attempt) => {
+        const classified = failure as Failure;
+        if (!classified.retryable) throw classified.error;
+        const { reason, retryAfterMs } = classified;
+        const retriesLeft = options.maxRetries - attempt;
+        if (retriesLeft <= 0 || (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS)) {
+          const retryAfter = retryAfterMs !== undefined ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : DEFAULT_RETRY_AFTER_SECONDS;
+          throw new AppError('EMBEDDING_UNAVAILABLE', `embedding provider unavailable after ${attempt + 1} attempt(s): ${reason}`, { retryAfter });
+        }
+        const delayMs = retryAfterMs ?? backoffMs(attempt, retryBaseDelayMs, MAX_BACKOFF_MS);
+        options.log?.warn({ model, attempt: attempt + 1, retriesLeft, delayMs: Math.round(delayMs), reason }, 'embedding request failed, retrying');
+        return delayMs;
+      },
+    );
+    // A malformed answer is not retried: the same server would most likely answer the same.
+    return readVectors(data, batch.length, dimensions, model);
   }
 
   return {
@@ -212,12 +217,3 @@ function readVectors(data: readonly EmbeddingItem[] | undefined, expectedCount: 
   return vectors as Float32Array[];
 }
 
-/** Exponential backoff with "equal jitter": half fixed, half random. */
-function backoffMs(attempt: number, baseMs: number): number {
-  const ceiling = Math.min(baseMs * 2 ** attempt, MAX_BACKOFF_MS);
-  return ceiling / 2 + (Math.random() * ceiling) / 2;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -8,6 +8,10 @@
  */
 import { AppError, isAppError } from '../errors.js';
 import type { Log } from '../log.js';
+import { backoffMs, withRetries } from '../retry.js';
+
+const RETRY_BASE_MS = 150;
+const RETRY_MAX_MS = 2000;
 
 /** The part of the service's logger the Qdrant store uses. */
 export type QdrantLog = Pick<Log, 'warn'> & Partial<Pick<Log, 'info'>>;
@@ -27,7 +31,6 @@ interface Failure {
 
 export type QdrantCall = <T>(op: string, fn: () => Promise<T>, retries?: number) => Promise<T>;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createQdrantCaller(options: QdrantCallerOptions): QdrantCall {
   const { origin } = options;
@@ -66,18 +69,13 @@ export function createQdrantCaller(options: QdrantCallerOptions): QdrantCall {
 
   /** Runs one client call, retrying transient failures `retries` times (default: the configured count). */
   async function call<T>(op: string, fn: () => Promise<T>, retries = options.retryAttempts): Promise<T> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (isAppError(error)) throw error;
-        const failure = classify(error);
-        if (!failure.transient || attempt >= retries) throw failure.error;
-        const delay = Math.min(100 * 2 ** attempt, 2000) * (0.75 + Math.random() * 0.5);
-        options.log?.warn({ op, attempt: attempt + 1, reason: failure.error.message }, 'qdrant call failed, retrying');
-        await sleep(delay);
-      }
-    }
+    return withRetries(fn, (error, attempt) => {
+      if (isAppError(error)) throw error;
+      const failure = classify(error);
+      if (!failure.transient || attempt >= retries) throw failure.error;
+      options.log?.warn({ op, attempt: attempt + 1, reason: failure.error.message }, 'qdrant call failed, retrying');
+      return backoffMs(attempt, RETRY_BASE_MS, RETRY_MAX_MS);
+    });
   }
 
   return call;
