@@ -3,11 +3,11 @@
  * has metadata or any data: writing an entity creates its project row.
  */
 import { columnName } from '../entities/define.js';
-import { AppError } from '../errors.js';
 import { PROJECT_ID_PATTERN } from '../entities/project-id.js';
 import { projectFields } from '../entities/registry.js';
 import { decodeRow, encodeValue, placeholder, type Item } from './codec.js';
 import { quoteIdent, type SqlClient, type SqlValue } from './port.js';
+import { decodeCursor, encodeCursor, isObject } from '../cursor.js';
 
 const table = quoteIdent('projects');
 const PROJECT = quoteIdent('project_id');
@@ -62,8 +62,7 @@ export async function listProjects(db: SqlClient, limit: number, cursor?: string
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   if (cursor !== undefined) {
-    const after = Buffer.from(cursor, 'base64url').toString('utf8');
-    if (!PROJECT_ID_PATTERN.test(after)) throw new AppError('INVALID_CURSOR', 'cursor is not one this list returned; start again without it');
+    const { after } = decodeCursor(cursor, (value): value is { after: string } => isObject(value) && typeof value.after === 'string' && PROJECT_ID_PATTERN.test(value.after));
     clauses.push(`${PROJECT} > ?`);
     params.push(after);
   }
@@ -76,7 +75,7 @@ export async function listProjects(db: SqlClient, limit: number, cursor?: string
   const rows = await db.query(`SELECT ${selectList} FROM ${table} ${whereSql} ORDER BY ${PROJECT} LIMIT ?`, [...params, limit + 1]);
   const items = rows.slice(0, limit).map(decodeProject);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? Buffer.from(String(last.projectId)).toString('base64url') : null };
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ after: last.projectId }) : null };
 }
 
 export async function removeProjectRow(db: SqlClient, projectId: string): Promise<boolean> {

@@ -4,6 +4,7 @@
  * bound. Dialects differ only in what `Dialect` describes.
  */
 import type { Static } from 'typebox';
+import { decodeCursor, encodeCursor, isObject } from '../cursor.js';
 import { AppError } from '../errors.js';
 import type { CountSchema } from '../schemas/entities.js';
 import type { EntityStatsSchema } from '../schemas/projects.js';
@@ -146,16 +147,15 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
    * The last row's sort values, or only its key when those are long (a string field can hold any length,
    * and a cursor travels in a URL): the next page then reads the values from that row.
    */
-  function encodeCursor(terms: SortTerm[], item: Item): string {
+  function cursorAfter(terms: SortTerm[], item: Item): string {
     const s = terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
     const values = terms.map((term) => item[term.field] ?? null);
-    const payload = JSON.stringify(values).length > CURSOR_VALUES_LENGTH ? { s, k: item[entity.key] } : { s, v: values };
-    return Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return encodeCursor(JSON.stringify(values).length > CURSOR_VALUES_LENGTH ? { s, k: item[entity.key] } : { s, v: values });
   }
 
   /** The sort values to resume after: from the cursor, or from the row it names. */
   async function cursorValues(db: SqlClient, projectId: string, terms: SortTerm[], cursor: string): Promise<SqlValue[]> {
-    const decoded = decodeCursor(terms, cursor);
+    const decoded = readCursor(terms, cursor);
     if (!('key' in decoded)) return decoded.values;
     const [row] = await db.query(`SELECT ${selectList} FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, decoded.key]);
     if (!row) throw new AppError('INVALID_CURSOR', 'the row this cursor continues after was deleted meanwhile; start again without it');
@@ -166,24 +166,24 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     });
   }
 
-  function decodeCursor(terms: SortTerm[], cursor: string): { values: SqlValue[] } | { key: string } {
-    const invalid = () => new AppError('INVALID_CURSOR', 'cursor is not one this list returned; start again without it');
-    let payload: { s?: unknown; v?: unknown; k?: unknown };
-    try {
-      payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    } catch {
-      throw invalid();
-    }
-    const expected = terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
-    if (!payload || payload.s !== expected) throw invalid();
-    if (typeof payload.k === 'string') return { key: payload.k };
-    if (!Array.isArray(payload.v) || payload.v.length !== terms.length) throw invalid();
+  /** The cursor's position: the last row's sort values, or its key; either for this very order. */
+  function readCursor(terms: SortTerm[], cursor: string): { values: SqlValue[] } | { key: string } {
+    const order = terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
+    const fits = (value: unknown, term: SortTerm) => {
+      const kind = entity.fields[term.field]!.kind;
+      return kind === 'integer' || kind === 'number' ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string';
+    };
+    const position = decodeCursor(
+      cursor,
+      (value): value is { s: string; k?: string; v?: unknown[] } =>
+        isObject(value) &&
+        value.s === order &&
+        (typeof value.k === 'string' || (Array.isArray(value.v) && value.v.length === terms.length && terms.every((term, index) => fits((value.v as unknown[])[index], term)))),
+    );
+    if (typeof position.k === 'string') return { key: position.k };
     const values = terms.map((term, index) => {
-      const value = (payload.v as unknown[])[index];
-      const spec = entity.fields[term.field]!;
-      const numeric = spec.kind === 'integer' || spec.kind === 'number';
-      if (numeric ? typeof value !== 'number' || !Number.isFinite(value) : typeof value !== 'string') throw invalid();
-      return spec.kind === 'timestamp' ? dialect.encodeTimestamp(toIsoTimestamp(value, 'cursor')) : (value as SqlValue);
+      const value = position.v![index] as SqlValue;
+      return entity.fields[term.field]!.kind === 'timestamp' ? dialect.encodeTimestamp(toIsoTimestamp(value as string, 'cursor')) : value;
     });
     return { values };
   }
@@ -226,7 +226,7 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       const rows = await db.query(sql, params);
       const items = rows.slice(0, query.limit).map((row) => decodeRow(entity.fields, row));
       const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(terms, last) : null };
+      return { items, nextCursor: rows.length > query.limit && last ? cursorAfter(terms, last) : null };
     },
 
     async count(db, projectId, query) {

@@ -19,6 +19,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { decodeCursor, encodeCursor, isObject } from '../cursor.js';
 import { AppError } from '../errors.js';
 import type { Log } from '../log.js';
 import { defaultAnnParams, openAnnIndex, type AnnIndex, type AnnParams } from './embedded/ann.js';
@@ -87,21 +88,8 @@ function copyMetadata(metadata: Metadata): Metadata {
   return copy;
 }
 
-function encodeCursor(afterId: string): string {
-  return Buffer.from(JSON.stringify({ after: afterId }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { after?: unknown }).after === 'string') {
-      return (parsed as { after: string }).after;
-    }
-  } catch {
-    // fall through: any undecodable cursor is the caller's error
-  }
-  throw new AppError('INVALID_CURSOR', 'cursor is not one this service issued');
-}
+/** A scroll position: after this document id (pages are in id order). */
+const isScrollPosition = (value: unknown): value is { after: string } => isObject(value) && typeof value.after === 'string';
 
 function checkVector(vector: Float32Array, dimensions: number, collection: string, what: string): void {
   if (!(vector instanceof Float32Array)) throw new AppError('INVALID_VECTOR', `${what} must be a Float32Array`);
@@ -430,7 +418,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       const row = findRow(projectId, name);
       if (!row) throw new AppError('COLLECTION_NOT_FOUND', `collection \`${name}\` does not exist in project \`${projectId}\``);
       const predicate = predicateFor(request.filter);
-      const after = request.cursor === undefined ? '' : decodeCursor(request.cursor);
+      const after = request.cursor === undefined ? '' : decodeCursor(request.cursor, isScrollPosition, 'cursor is not one this service issued').after;
       const limit = Math.max(1, Math.floor(request.limit));
       const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
       const items: StoredDocument[] = [];
@@ -464,7 +452,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         lastExamined = stored.doc_id;
         items.push(document);
       }
-      return { items, nextCursor: resumeAfter === null ? null : encodeCursor(resumeAfter) };
+      return { items, nextCursor: resumeAfter === null ? null : encodeCursor({ after: resumeAfter }) };
     },
 
     async search(projectId, name, request: SearchRequest) {

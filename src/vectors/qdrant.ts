@@ -31,6 +31,7 @@
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { v5 } from 'uuid';
+import { decodeCursor, encodeCursor, isObject } from '../cursor.js';
 import { AppError, isAppError } from '../errors.js';
 import { ResponseBudget, documentBytes, worstDocumentBytes } from './budget.js';
 import { documentSparseVector, querySparseVector } from './qdrant-bm25.js';
@@ -119,6 +120,10 @@ const REGISTRY_INDEXES: Array<[string, Schemas['PayloadFieldSchema']]> = [
   ['project_id', { type: 'keyword', is_tenant: true }],
   ['physical', { type: 'keyword' }],
 ];
+
+/** A scroll position: Qdrant's next offset, a point id (UUIDs only: every point id this service writes is one). */
+const isScrollPosition = (value: unknown): value is { o: string } =>
+  isObject(value) && typeof value.o === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value.o);
 
 /** Documents per retrieve call when content is read apart from a listing. */
 const FILL_CHUNK = 256;
@@ -316,20 +321,6 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return doc;
   }
 
-  function encodeCursor(offset: Schemas['ExtendedPointId']): string {
-    return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
-  }
-
-  function decodeCursor(cursor: string): string {
-    try {
-      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
-      if (typeof parsed.o === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.o)) return parsed.o;
-    } catch {
-      // fall through to the error below
-    }
-    throw new AppError('INVALID_CURSOR', 'cursor is not one this collection handed out');
-  }
-
   /** Reads ask for the dense vector only: the sparse one is an index, not the caller's data. */
   function vectorSelector(includeVector: boolean): string[] | false {
     return includeVector ? [DENSE] : false;
@@ -509,7 +500,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       const includeContent = request.includeContent ?? false;
       const includeVector = request.includeVector ?? false;
       const filter = scoped(projectId, collection, request.filter);
-      const offset = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+      const offset = request.cursor === undefined ? undefined : decodeCursor(request.cursor, isScrollPosition, 'cursor is not one this collection handed out').o;
       const read = { includeContent, includeVector };
       const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
       const apart = needsChunks(entry, request.limit, read, budget);
@@ -522,10 +513,10 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       else if (budget) kept = fitting(items, budget);
       if (kept < items.length) {
         // Over the budget: the page ends early; Qdrant's offset is inclusive, so the next page starts at the first left out.
-        return { items: items.slice(0, kept), nextCursor: encodeCursor(documentPointId(projectId, collection, items[kept]!.id)) };
+        return { items: items.slice(0, kept), nextCursor: encodeCursor({ o: documentPointId(projectId, collection, items[kept]!.id) }) };
       }
       const next = page.next_page_offset;
-      return { items, nextCursor: next === null || next === undefined ? null : encodeCursor(next as Schemas['ExtendedPointId']) };
+      return { items, nextCursor: next === null || next === undefined ? null : encodeCursor({ o: next }) };
     },
 
     async search(projectId, collection, request: SearchRequest): Promise<SearchHit[]> {
