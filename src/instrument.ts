@@ -10,7 +10,7 @@ import type { VectorStore } from './vectors/port.js';
 
 const VECTOR_CALLS = [
   'createCollection', 'getCollection', 'listCollections', 'deleteCollection', 'upsert', 'get', 'getMany', 'scroll',
-  'search', 'count', 'deleteByIds', 'deleteByFilter', 'deleteProject', 'health',
+  'search', 'deleteByIds', 'deleteByFilter', 'deleteProject', 'health',
 ] as const satisfies ReadonlyArray<keyof VectorStore>;
 
 export function instrumentVectorStore<T extends VectorStore>(store: T, metrics: Metrics): T {

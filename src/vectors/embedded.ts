@@ -474,13 +474,6 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode \`${(request as { mode: string }).mode}\` is not one this store answers; use vector or keyword`);
     },
 
-    async count(projectId, name, filter) {
-      const collection = await open(projectId, name);
-      const predicate = predicateFor(filter);
-      if (!predicate) return collection.memory.liveCount;
-      return collection.memory.matching(predicate).length;
-    },
-
     async deleteByIds(projectId, name, ids) {
       return deleteIds(await open(projectId, name), ids);
     },

@@ -102,7 +102,6 @@ export interface VectorStore {
   getMany(projectId: string, collection: string, ids: string[], options?: ReadOptions): Promise<StoredDocument[]>;
   scroll(projectId: string, collection: string, request: ScrollRequest): Promise<ScrollPage>;
   search(projectId: string, collection: string, request: SearchRequest): Promise<SearchHit[]>;
-  count(projectId: string, collection: string, filter?: Filter): Promise<number>;
   /** Returns how many documents were deleted. */
   deleteByIds(projectId: string, collection: string, ids: string[]): Promise<number>;
   deleteByFilter(projectId: string, collection: string, filter: Filter): Promise<number>;

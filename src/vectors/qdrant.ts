@@ -557,11 +557,6 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       return hits;
     },
 
-    async count(projectId, collection, filter) {
-      const entry = await requireEntry(projectId, collection);
-      return countIn(entry, projectId, filter);
-    },
-
     async deleteByIds(projectId, collection, ids) {
       const entry = await requireEntry(projectId, collection);
       const pointIds = [...new Set(ids.map((id) => documentPointId(projectId, collection, id)))];

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isAppError, type ErrorCode } from '../../src/errors.js';
 import type { Filter, Metadata, SearchHit, VectorDocument, VectorStore } from '../../src/vectors/port.js';
 import { cosine, randomVector, seededRandom } from '../support/random.js';
+import { countDocuments } from '../support/count.js';
 
 export interface OpenedStore {
   store: VectorStore;
@@ -106,7 +107,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         const vector = randomVector(seededRandom(2), DIMS);
         await rejectsWith(store.upsert(project, 'missing', [doc('a', vector)]), 'COLLECTION_NOT_FOUND');
         await rejectsWith(store.search(project, 'missing', { mode: 'vector', vector, limit: 5 }), 'COLLECTION_NOT_FOUND');
-        await rejectsWith(store.count(project, 'missing'), 'COLLECTION_NOT_FOUND');
+        await rejectsWith(countDocuments(store, project, 'missing'), 'COLLECTION_NOT_FOUND');
         await rejectsWith(store.scroll(project, 'missing', { limit: 5 }), 'COLLECTION_NOT_FOUND');
       });
     });
@@ -133,7 +134,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         const moved = randomVector(seededRandom(99), DIMS);
         await store.upsert(project, 'code', [doc('doc-003', moved, { version: 2 }, 'new content')]);
 
-        assert.equal(await store.count(project, 'code'), 10);
+        assert.equal(await countDocuments(store, project, 'code'), 10);
         const got = await store.get(project, 'code', 'doc-003', { includeContent: true, includeVector: true });
         assert.equal(got?.content, 'new content');
         assert.deepEqual(got?.metadata, { version: 2 });
@@ -150,7 +151,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         await store.createCollection(project, 'code', { dimensions: DIMS, model: MODEL });
         const random = seededRandom(4);
         await store.upsert(project, 'code', [doc('a', randomVector(random, DIMS), { n: 1 }), doc('a', randomVector(random, DIMS), { n: 2 })]);
-        assert.equal(await store.count(project, 'code'), 1);
+        assert.equal(await countDocuments(store, project, 'code'), 1);
         assert.deepEqual((await store.get(project, 'code', 'a'))?.metadata, { n: 2 });
       });
 
@@ -165,7 +166,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         const infinite = randomVector(random, DIMS);
         infinite[0] = Number.POSITIVE_INFINITY;
         await rejectsWith(store.upsert(project, 'code', [good, doc('inf', infinite)]), 'INVALID_VECTOR');
-        assert.equal(await store.count(project, 'code'), 2);
+        assert.equal(await countDocuments(store, project, 'code'), 2);
         assert.equal(await store.get(project, 'code', 'new-good'), null);
       });
 
@@ -254,7 +255,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
       for (const [title, filter, expected] of cases) {
         it(`${title}: ${JSON.stringify(filter)}`, async () => {
           const documents = await seed('code', 6, 11, metadataOf);
-          assert.equal(await store.count(project, 'code', filter), expected.length, 'count');
+          assert.equal(await countDocuments(store, project, 'code', filter), expected.length, 'count');
           const page = await store.scroll(project, 'code', { filter, limit: 100 });
           // Scroll order is the provider's own (Qdrant pages by point UUID); the set is the contract.
           assert.deepEqual(ids(page.items).sort(), [...expected].sort(), 'scroll');
@@ -270,9 +271,9 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         await rejectsWith(search({ language: {} }), 'INVALID_FILTER', ['language']);
         await rejectsWith(search({ complexity: { gt: true } }), 'INVALID_FILTER', ['complexity', 'gt']);
         await rejectsWith(search({ language: { in: 'typescript' } }), 'INVALID_FILTER', ['language', 'in']);
-        await rejectsWith(store.count(project, 'code', { tags: ['a'] } as unknown as Filter), 'INVALID_FILTER', ['tags']);
+        await rejectsWith(countDocuments(store, project, 'code', { tags: ['a'] } as unknown as Filter), 'INVALID_FILTER', ['tags']);
         await rejectsWith(store.deleteByFilter(project, 'code', { language: { regex: '.*' } } as unknown as Filter), 'INVALID_FILTER', ['regex']);
-        assert.equal(await store.count(project, 'code'), 2, 'a rejected delete deletes nothing');
+        assert.equal(await countDocuments(store, project, 'code'), 2, 'a rejected delete deletes nothing');
       });
     });
 
@@ -326,8 +327,8 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
           cursor = page.nextCursor ?? undefined;
         } while (cursor);
         assert.deepEqual([...evens].sort(), ids(documents.filter((_, i) => i % 2 === 0)).sort());
-        assert.equal(await store.count(project, 'code', { even: true }), 12);
-        assert.equal(await store.count(project, 'code'), 23);
+        assert.equal(await countDocuments(store, project, 'code', { even: true }), 12);
+        assert.equal(await countDocuments(store, project, 'code'), 23);
       });
 
       it('rejects a cursor it did not issue', async () => {
@@ -396,8 +397,8 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         // Every chunk of one file: 5 documents had file0, one of them is already gone.
         assert.equal(await store.deleteByFilter(project, 'code', { filePath: 'src/file0.ts' }), 4);
         assert.equal(await store.deleteByFilter(project, 'code', { filePath: 'src/file0.ts' }), 0);
-        assert.equal(await store.count(project, 'code'), 14);
-        assert.equal(await store.count(project, 'code', { filePath: 'src/file0.ts' }), 0);
+        assert.equal(await countDocuments(store, project, 'code'), 14);
+        assert.equal(await countDocuments(store, project, 'code', { filePath: 'src/file0.ts' }), 0);
         const keyword = await store.search(project, 'code', { mode: 'keyword', text: 'content', limit: 50 });
         assert.equal(keyword.length, 14);
       });
@@ -418,13 +419,13 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         assert.equal((await store.get(other(), 'code', 'shared-id', { includeContent: true }))?.content, `code of ${other()}`);
 
         await store.deleteByIds(project, 'code', ['shared-id']);
-        assert.equal(await store.count(other(), 'code'), 1, 'a delete in one project leaves the other');
+        assert.equal(await countDocuments(store, other(), 'code'), 1, 'a delete in one project leaves the other');
 
         await store.deleteProject(project);
         assert.deepEqual(await store.listCollections(project), []);
         assert.equal(await store.getCollection(project, 'notes'), null);
         assert.deepEqual((await store.listCollections(other())).map((c) => c.name).sort(), ['code', 'notes']);
-        assert.equal(await store.count(other(), 'notes'), 1);
+        assert.equal(await countDocuments(store, other(), 'notes'), 1);
         await store.deleteProject(other());
       });
     });

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { AppError } from '../../src/errors.js';
 import type { QdrantVectorStore } from '../../src/vectors/qdrant.js';
 import { createHarness, needsTestServer, type Harness } from './harness.js';
+import { countDocuments } from '../support/count.js';
 
 const MODEL = 'fault-model';
 let h: Harness;
@@ -65,10 +66,10 @@ test('transient 5xx answers are retried with backoff', opts, async () => {
   await store.createCollection('retry', 'c', { model: MODEL, dimensions: 2 });
   server.clearLog();
   server.failNext(2, 503);
-  assert.equal(await store.count('retry', 'c'), 0);
+  assert.equal(await countDocuments(store, 'retry', 'c'), 0);
   assert.equal(server.requests.filter((r) => r.status === 503).length, 2);
   server.failNext(10, 502);
-  await assert.rejects(store.count('retry', 'c'), unavailable(/502/));
+  await assert.rejects(countDocuments(store, 'retry', 'c'), unavailable(/502/));
   server.failNext(0);
   assert.ok(logged.length >= 2, 'retries are logged');
   assert.ok(!JSON.stringify(logged).includes(h.apiKey!), 'the API key is never logged');
@@ -80,12 +81,12 @@ test('outage: PROVIDER_UNAVAILABLE quickly, then the same store works again', op
   await store.upsert('outage', 'c', [{ id: 'kept', content: 'k', metadata: {}, vector: vector(1, 1) }]);
   await server.stop();
   const started = Date.now();
-  await assert.rejects(store.count('outage', 'c'), unavailable(/unreachable/));
+  await assert.rejects(countDocuments(store, 'outage', 'c'), unavailable(/unreachable/));
   assert.ok(Date.now() - started < 3000, `failed within ${Date.now() - started} ms`);
   await assert.rejects(store.health(), unavailable(/unreachable/));
   await server.start();
   await store.health();
-  assert.equal(await store.count('outage', 'c'), 1, 'data survived, and no broken state was cached');
+  assert.equal(await countDocuments(store, 'outage', 'c'), 1, 'data survived, and no broken state was cached');
 });
 
 test('a slow Qdrant times out into PROVIDER_UNAVAILABLE', opts, async () => {
@@ -106,13 +107,13 @@ test('401: PROVIDER_UNAVAILABLE at once, health names authentication, the key is
   server.setUnauthorized(true);
   server.clearLog();
   try {
-    await assert.rejects(store.count('auth', 'c'), unavailable(/authentication failed \(401\)/));
+    await assert.rejects(countDocuments(store, 'auth', 'c'), unavailable(/authentication failed \(401\)/));
     assert.equal(server.requests.length, 1, 'a refused key is not retried');
     await assert.rejects(store.health(), unavailable(/authentication/));
   } finally {
     server.setUnauthorized(false);
   }
-  assert.equal(await store.count('auth', 'c'), 0);
+  assert.equal(await countDocuments(store, 'auth', 'c'), 0);
 
   const wrongKey = 'wrong-secret-key-987';
   const intruder = h.open({ apiKey: wrongKey });

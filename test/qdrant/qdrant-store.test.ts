@@ -11,6 +11,7 @@ import { documentPointId, physicalCollectionName, uuidV5, type QdrantVectorStore
 import type { Filter, VectorDocument } from '../../src/vectors/port.js';
 import { createHarness, openQdrantForContract, needsTestServer, type Harness } from './harness.js';
 import { cosine, randomVector, seededRandom } from '../support/random.js';
+import { countDocuments } from '../support/count.js';
 
 const MODEL = 'text-embedding-3-small';
 const DIMS = 4;
@@ -61,7 +62,7 @@ test('collections: create, get, idempotent create, conflict, list, delete', asyn
   assert.equal(await store.deleteCollection('proj-a', 'alpha'), false);
   assert.equal(await store.getCollection('proj-a', 'alpha'), null);
   await assert.rejects(store.upsert('proj-a', 'alpha', [doc('x', [1, 0, 0])]), rejectsWith('COLLECTION_NOT_FOUND'));
-  await assert.rejects(store.count('proj-a', 'alpha'), rejectsWith('COLLECTION_NOT_FOUND'));
+  await assert.rejects(countDocuments(store, 'proj-a', 'alpha'), rejectsWith('COLLECTION_NOT_FOUND'));
 });
 
 test('physical layout: one collection per embedding space, dense Cosine + sparse idf vectors, tenant and field indexes', async () => {
@@ -111,7 +112,7 @@ test('upsert replaces by caller id; ids map to UUIDv5 and come back unchanged', 
   await store.createCollection('proj-ids', 'code', { model: MODEL, dimensions: DIMS });
   const ids = ['concept_123', 'src/a file.ts#L1-20', 'ünïcödé', '42'];
   await store.upsert('proj-ids', 'code', ids.map((id, i) => doc(id, [i + 1, 1, 0, 2], { filePath: `f${i}.ts`, tags: ['a', 'b'], n: i, none: null })));
-  assert.equal(await store.count('proj-ids', 'code'), 4);
+  assert.equal(await countDocuments(store, 'proj-ids', 'code'), 4);
   for (const [i, id] of ids.entries()) {
     const got = await store.get('proj-ids', 'code', id, { includeVector: true });
     assert.ok(got);
@@ -127,7 +128,7 @@ test('upsert replaces by caller id; ids map to UUIDv5 and come back unchanged', 
   assert.equal(raw[0]?.payload?.project_id, 'proj-ids');
   // Re-upsert replaces content, metadata and vector.
   await store.upsert('proj-ids', 'code', [doc('concept_123', [0, 0, 1, 0], { replaced: true }, 'new')]);
-  assert.equal(await store.count('proj-ids', 'code'), 4);
+  assert.equal(await countDocuments(store, 'proj-ids', 'code'), 4);
   const replaced = await store.get('proj-ids', 'code', 'concept_123', { includeContent: false });
   assert.deepEqual(replaced, { id: 'concept_123', metadata: { replaced: true } });
   assert.equal(await store.get('proj-ids', 'code', 'absent'), null);
@@ -227,7 +228,7 @@ test('filters: every operator, on search, scroll, count and delete', async () =>
     const fromScroll = page.items.map((d) => d.id).sort();
     const fromSearch = (await store.search('proj-filter', 'code', { mode: 'vector', vector: Float32Array.from([1, 1, 1, 1]), limit: 100, filter })).map((d) => d.id).sort();
     assert.deepEqual(fromSearch, fromScroll, `search and scroll agree on ${JSON.stringify(filter)}`);
-    assert.equal(await store.count('proj-filter', 'code', filter), fromScroll.length);
+    assert.equal(await countDocuments(store, 'proj-filter', 'code', filter), fromScroll.length);
     return fromScroll.join('');
   };
   assert.equal(await ids({}), 'abcde');
@@ -268,7 +269,7 @@ test('filters: every operator, on search, scroll, count and delete', async () =>
     { 'say "hi"': 1 },
     { n: { gt: true } },
   ] as unknown as Filter[]) {
-    await assert.rejects(store.count('proj-filter', 'code', bad), rejectsWith('INVALID_FILTER'), JSON.stringify(bad));
+    await assert.rejects(countDocuments(store, 'proj-filter', 'code', bad), rejectsWith('INVALID_FILTER'), JSON.stringify(bad));
   }
 
   assert.equal(await store.deleteByFilter('proj-filter', 'code', { language: 'ts' }), 2);
@@ -314,9 +315,9 @@ test('deleteByIds and deleteByFilter return how many were deleted', async () => 
   assert.equal(await store.deleteByIds('proj-del', 'code', ['f2#0']), 0);
   assert.equal(await store.deleteByIds('proj-del', 'code', []), 0);
   assert.equal(await store.deleteByFilter('proj-del', 'code', { filePath: 'src/one.ts' }), 3);
-  assert.equal(await store.count('proj-del', 'code'), 1);
+  assert.equal(await countDocuments(store, 'proj-del', 'code'), 1);
   assert.equal(await store.deleteByFilter('proj-del', 'code', {}), 1);
-  assert.equal(await store.count('proj-del', 'code'), 0);
+  assert.equal(await countDocuments(store, 'proj-del', 'code'), 0);
 });
 
 test('tenant isolation: two projects, two logical collections, same ids', async () => {
@@ -330,7 +331,7 @@ test('tenant isolation: two projects, two logical collections, same ids', async 
   }
   for (const p of projects) {
     for (const c of collections) {
-      assert.equal(await store.count(p, c), 2);
+      assert.equal(await countDocuments(store, p, c), 2);
       assert.equal((await store.get(p, c, 'same-id'))?.content, `${p}/${c}`);
       const hits = await store.search(p, c, { mode: 'vector', vector: Float32Array.from([1, 1, 0, 0]), limit: 10 });
       assert.deepEqual(new Set(hits.map((h) => h.metadata.owner)), new Set([`${p}/${c}`]));
@@ -341,8 +342,8 @@ test('tenant isolation: two projects, two logical collections, same ids', async 
   assert.equal(await store.get('tenant-1', 'code', 'only-tenant-2-code'), null);
   assert.equal(await store.deleteByIds('tenant-1', 'code', ['only-tenant-2-code', 'only-tenant-1-notes']), 0);
   assert.equal(await store.deleteByFilter('tenant-1', 'code', {}), 2);
-  assert.equal(await store.count('tenant-1', 'notes'), 2);
-  assert.equal(await store.count('tenant-2', 'code'), 2);
+  assert.equal(await countDocuments(store, 'tenant-1', 'notes'), 2);
+  assert.equal(await countDocuments(store, 'tenant-2', 'code'), 2);
   await store.deleteProject('tenant-1');
   assert.deepEqual(await store.listCollections('tenant-1'), []);
   assert.deepEqual((await store.listCollections('tenant-2')).map((c) => [c.name, c.count]), [
