@@ -14,6 +14,7 @@ import { createJobRunner, type JobRunner } from './vectors/jobs.js';
 import type { VectorStore } from './vectors/port.js';
 import { createVectorService, type VectorService } from './vectors/service.js';
 import type { Log } from './log.js';
+import { createProjectsService, type ProjectsService } from './projects.js';
 
 /** A dependency `/ready` checks. */
 export interface ProviderHealth {
@@ -33,8 +34,7 @@ export interface Services {
   embedder: CachedEmbedder;
   providers: ProviderHealth[];
   metrics: Metrics;
-  /** Deletes every row and vector of the project; 404 when it holds nothing. */
-  deleteProject(projectId: string): Promise<void>;
+  projects: ProjectsService;
   /** Stops jobs after their current batch, then closes every store. */
   close(): Promise<void>;
 }
@@ -76,15 +76,7 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
         { name: 'relational', provider: store.provider, check: () => store.health() },
         { name: 'vectors', provider: vectorStore.provider, check: () => vectorStore.health() },
       ],
-      async deleteProject(projectId) {
-        // Vectors first: if their store is down the request fails with nothing deleted, and a retry finishes the job.
-        const hadVectors = (await vectorStore.listCollections(projectId)).length > 0;
-        await vectorStore.deleteProject(projectId);
-        const hadRows = await relational.deleteProject(projectId);
-        // The project's cached embeddings go with it: none of its texts stays behind, even as a hash.
-        embedder.forget(projectId);
-        if (!hadRows && !hadVectors) throw new AppError('PROJECT_NOT_FOUND', `project ${JSON.stringify(projectId)} not found`);
-      },
+      projects: createProjectsService(relational, vectors),
       async close() {
         await jobs.drain();
         for (const close of opened.reverse()) await close();

@@ -76,7 +76,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       response: { 204: Type.Null(), ...errors },
     },
   }, async (request, reply) => {
-    await services.deleteProject(request.params.projectId);
+    await services.projects.delete(request.params.projectId);
     return reply.status(204).send(null);
   });
 

@@ -4,7 +4,7 @@
  * vector is sent, and search in vector, keyword and hybrid modes. The store
  * never sees text to embed; the embedder never sees the store.
  */
-import type { Embedder } from '../embeddings/port.js';
+import type { CachedEmbedder } from '../embeddings/cache.js';
 import { AppError } from '../errors.js';
 import { validateFilter } from './filter.js';
 import type { Static } from 'typebox';
@@ -34,7 +34,7 @@ export interface SearchResult extends DocumentView {
 
 export interface VectorService {
   readonly store: VectorStore;
-  readonly embedder: Embedder;
+  readonly embedder: CachedEmbedder;
   createCollection(projectId: string, name: string, spec: { dimensions?: number; model?: string }): Promise<CollectionInfo>;
   getCollection(projectId: string, name: string): Promise<CollectionInfo>;
   listCollections(projectId: string): Promise<CollectionInfo[]>;
@@ -46,6 +46,8 @@ export interface VectorService {
   deleteById(projectId: string, collection: string, id: string): Promise<number>;
   deleteByFilter(projectId: string, collection: string, filter: Filter): Promise<number>;
   search(projectId: string, collection: string, input: SearchInput): Promise<SearchResult[]>;
+  /** Deletes every collection of the project and forgets its cached embeddings; true when it had collections. */
+  deleteProject(projectId: string): Promise<boolean>;
 }
 
 /** How many candidates each ranking contributes to a hybrid fusion, per result asked for. */
@@ -60,7 +62,7 @@ export interface CollectionLimits {
 
 export interface VectorServiceOptions {
   store: VectorStore;
-  embedder: Embedder;
+  embedder: CachedEmbedder;
   limits?: CollectionLimits;
   /** Bytes one search answer or scroll page may hold (budget.ts); unbounded when absent. */
   maxResponseBytes?: number;
@@ -224,6 +226,14 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
       validateFilter(filter);
       if (Object.keys(filter).length === 0) throw new AppError('INVALID_FILTER', 'an empty filter would delete every document: delete the collection instead');
       return store.deleteByFilter(projectId, collection, filter);
+    },
+
+    async deleteProject(projectId) {
+      const had = (await store.listCollections(projectId)).length > 0;
+      await store.deleteProject(projectId);
+      // None of the project's texts stays behind, even as a hash in the embedding cache.
+      embedder.forget(projectId);
+      return had;
     },
 
     async search(projectId, collectionName, input) {
