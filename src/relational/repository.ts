@@ -143,32 +143,20 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     return terms;
   }
 
+  /** The order a cursor belongs to, as `sort` names it: a cursor of another order is refused. */
+  const orderOf = (terms: SortTerm[]) => terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
+
   /**
    * The last row's sort values, or only its key when those are long (a string field can hold any length,
    * and a cursor travels in a URL): the next page then reads the values from that row.
    */
   function cursorAfter(terms: SortTerm[], item: Item): string {
-    const s = terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
     const values = terms.map((term) => item[term.field] ?? null);
-    return encodeCursor(JSON.stringify(values).length > CURSOR_VALUES_LENGTH ? { s, k: item[entity.key] } : { s, v: values });
+    return encodeCursor(JSON.stringify(values).length > CURSOR_VALUES_LENGTH ? { s: orderOf(terms), k: item[entity.key] } : { s: orderOf(terms), v: values });
   }
 
-  /** The sort values to resume after: from the cursor, or from the row it names. */
+  /** The sort values to resume after: the cursor's own, or those of the row whose key it carries. */
   async function cursorValues(db: SqlClient, projectId: string, terms: SortTerm[], cursor: string): Promise<SqlValue[]> {
-    const decoded = readCursor(terms, cursor);
-    if (!('key' in decoded)) return decoded.values;
-    const [row] = await db.query(`SELECT ${selectList} FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, decoded.key]);
-    if (!row) throw new AppError('INVALID_CURSOR', 'the row this cursor continues after was deleted meanwhile; start again without it');
-    const item = decodeRow(entity.fields, row);
-    return terms.map((term) => {
-      const value = item[term.field] as SqlValue;
-      return entity.fields[term.field]!.kind === 'timestamp' ? dialect.encodeTimestamp(toIsoTimestamp(value, 'cursor')) : value;
-    });
-  }
-
-  /** The cursor's position: the last row's sort values, or its key; either for this very order. */
-  function readCursor(terms: SortTerm[], cursor: string): { values: SqlValue[] } | { key: string } {
-    const order = terms.map((term) => (term.descending ? '-' : '') + term.field).join(',');
     const fits = (value: unknown, term: SortTerm) => {
       const kind = entity.fields[term.field]!.kind;
       return kind === 'integer' || kind === 'number' ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string';
@@ -177,15 +165,25 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       cursor,
       (value): value is { s: string; k?: string; v?: unknown[] } =>
         isObject(value) &&
-        value.s === order &&
+        value.s === orderOf(terms) &&
         (typeof value.k === 'string' || (Array.isArray(value.v) && value.v.length === terms.length && terms.every((term, index) => fits((value.v as unknown[])[index], term)))),
     );
-    if (typeof position.k === 'string') return { key: position.k };
-    const values = terms.map((term, index) => {
-      const value = position.v![index] as SqlValue;
-      return entity.fields[term.field]!.kind === 'timestamp' ? dialect.encodeTimestamp(toIsoTimestamp(value as string, 'cursor')) : value;
+    let values = position.v;
+    if (typeof position.k === 'string') {
+      const row = await getItem(db, projectId, position.k);
+      if (!row) throw new AppError('INVALID_CURSOR', 'the row this cursor continues after was deleted meanwhile; start again without it');
+      values = terms.map((term) => row[term.field]);
+    }
+    return terms.map((term, index) => {
+      const value = values![index];
+      return entity.fields[term.field]!.kind === 'timestamp' ? dialect.encodeTimestamp(toIsoTimestamp(value as string, 'cursor')) : (value as SqlValue);
     });
-    return { values };
+  }
+
+  async function getItem(db: SqlClient, projectId: string, key: string): Promise<Item | null> {
+    rejectNul(key, entity.key);
+    const [row] = await db.query(`SELECT ${selectList} FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, key]);
+    return row ? decodeRow(entity.fields, row) : null;
   }
 
   /** Rows strictly after the cursor row in the given order. */
@@ -242,11 +240,7 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       return result;
     },
 
-    async get(db, projectId, key) {
-      rejectNul(key, entity.key);
-      const [row] = await db.query(`SELECT ${selectList} FROM ${table} WHERE ${PROJECT} = ? AND ${keyColumn} = ?`, [projectId, key]);
-      return row ? decodeRow(entity.fields, row) : null;
-    },
+    get: getItem,
 
     async upsertMany(db, projectId, items, options = {}) {
       const byKey = new Map<string, Item>();
