@@ -365,6 +365,22 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return documents.length;
   }
 
+  /**
+   * Completes an answer that is refused whole when over the budget (search, getMany): its content read
+   * apart when the listing left it out (`apart`), else what came charged as it is.
+   */
+  async function settleAnswer(
+    projectId: string,
+    entry: RegistryEntry,
+    documents: StoredDocument[],
+    read: { includeContent: boolean; includeVector: boolean },
+    budget: ResponseBudget | undefined,
+    apart: boolean,
+  ): Promise<void> {
+    if (apart) await fillDocuments(projectId, entry, documents, read, budget, 'refuse');
+    else for (const document of documents) budget?.charge(documentBytes(document));
+  }
+
   /** How many of `items`, from the first, fit the budget (at least one: a page always moves on). */
   function fitting(items: StoredDocument[], budget: ResponseBudget): number {
     for (const [index, item] of items.entries()) {
@@ -456,41 +472,31 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     },
 
     async get(projectId, collection, id, opts) {
-      const entry = await requireEntry(projectId, collection);
-      const includeContent = opts?.includeContent ?? true;
-      const includeVector = opts?.includeVector ?? false;
-      const points = await call('retrieve', () =>
-        client.retrieve(entry.physical, {
-          ids: [documentPointId(projectId, collection, id)],
-          with_payload: [...payloadFields(includeContent), 'project_id', 'collection'],
-          with_vector: vectorSelector(includeVector),
-        }),
-      );
-      const point = points[0];
-      if (!point || point.payload?.project_id !== projectId || point.payload?.collection !== collection) return null;
-      return toDocument(point, includeContent, includeVector);
+      return (await store.getMany(projectId, collection, [id], opts))[0] ?? null;
     },
 
     async getMany(projectId, collection, ids, opts) {
       const entry = await requireEntry(projectId, collection);
       const read = { includeContent: opts?.includeContent ?? true, includeVector: opts?.includeVector ?? false };
       const budget = opts?.maxBytes === undefined ? undefined : new ResponseBudget(opts.maxBytes);
-      const found = new Map<string, StoredDocument>();
       const unique = [...new Set(ids)];
+      const apart = needsChunks(entry, unique.length, read, budget);
+      const found = new Map<string, StoredDocument>();
       for (let start = 0; start < unique.length; start += FILL_CHUNK) {
         const points = await call('retrieve', () =>
           client.retrieve(entry.physical, {
             ids: unique.slice(start, start + FILL_CHUNK).map((id) => documentPointId(projectId, collection, id)),
-            with_payload: [...payloadFields(false), 'project_id', 'collection'],
-            with_vector: false,
+            with_payload: [...payloadFields(read.includeContent && !apart), 'project_id', 'collection'],
+            with_vector: vectorSelector(read.includeVector && !apart),
           }),
         );
         for (const point of points) {
-          if (point.payload?.project_id === projectId && point.payload?.collection === collection) found.set(String(point.payload.doc_id), toDocument(point, false, false));
+          if (point.payload?.project_id !== projectId || point.payload?.collection !== collection) continue;
+          found.set(String(point.payload.doc_id), toDocument(point, read.includeContent && !apart, read.includeVector && !apart));
         }
       }
       const documents = ids.flatMap((id) => found.get(id) ?? []);
-      await fillDocuments(projectId, entry, documents, read, budget, 'refuse');
+      await settleAnswer(projectId, entry, documents, read, budget, apart);
       return documents;
     },
 
@@ -552,8 +558,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
         }),
       );
       const hits: SearchHit[] = result.points.map((p) => ({ ...toDocument(p, includeContent && !apart, includeVector && !apart), score: p.score }));
-      if (apart) await fillDocuments(projectId, entry, hits, read, budget, 'refuse');
-      else for (const hit of hits) budget?.charge(documentBytes(hit));
+      await settleAnswer(projectId, entry, hits, read, budget, apart);
       return hits;
     },
 

@@ -246,7 +246,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
         hits = await store.search(projectId, collectionName, { mode: 'vector', vector: await queryVector(projectId, collectionName, input), limit, threshold: input.threshold, ...common });
       } else {
         if (!input.query?.trim()) throw new AppError('VALIDATION_FAILED', `${mode} search needs a non-empty \`query\``);
-        const keyword = (candidates: number) => store.search(projectId, collectionName, { mode: 'keyword', text: input.query!, limit: candidates, ...common });
+        const keyword = (candidates: number, read = common) => store.search(projectId, collectionName, { mode: 'keyword', text: input.query!, limit: candidates, ...read });
         if (mode === 'keyword') {
           hits = (await keyword(limit)).filter((hit) => input.threshold === undefined || hit.score > input.threshold);
         } else {
@@ -257,7 +257,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
           const bare = { ...common, includeContent: false, includeVector: false };
           const [byVector, byKeyword] = await Promise.all([
             store.search(projectId, collectionName, { mode: 'vector', vector, limit: candidates, threshold: input.threshold, ...bare }),
-            store.search(projectId, collectionName, { mode: 'keyword', text: input.query, limit: candidates, ...bare }),
+            keyword(candidates, bare),
           ]);
           hits = fuseReciprocalRank([byVector, byKeyword], { limit });
           if (common.includeContent || common.includeVector) hits = await withDocuments(projectId, collectionName, hits, common);

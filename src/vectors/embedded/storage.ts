@@ -72,7 +72,6 @@ export interface Statements {
   deleteDocuments: Database.Statement;
   insertDocument: Database.Statement;
   deleteDocument: Database.Statement;
-  document: Database.Statement;
   documentBySeq: Database.Statement;
   scrollFrom: Database.Statement;
 }
@@ -90,7 +89,6 @@ export function prepareStatements(db: Database.Database): Statements {
     deleteDocuments: db.prepare('DELETE FROM vector_documents WHERE collection_id = ?'),
     insertDocument: db.prepare('INSERT INTO vector_documents (collection_id, doc_id, content, metadata, vector) VALUES (?, ?, ?, ?, ?)'),
     deleteDocument: db.prepare('DELETE FROM vector_documents WHERE collection_id = ? AND doc_id = ? RETURNING seq').pluck(),
-    document: db.prepare('SELECT doc_id, content, metadata, vector FROM vector_documents WHERE collection_id = ? AND doc_id = ?'),
     documentBySeq: db.prepare('SELECT content, vector FROM vector_documents WHERE seq = ?'),
     // Content and vector are read only for the documents a page keeps (documentBySeq).
     scrollFrom: db.prepare('SELECT seq, doc_id, metadata FROM vector_documents WHERE collection_id = ? AND doc_id > ? ORDER BY doc_id'),
