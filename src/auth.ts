@@ -7,6 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { ApiKeySpec, Role } from './config.js';
 import { ErrorSchema } from './errors.js';
 import { AppError } from './errors.js';
@@ -76,27 +77,19 @@ const AUTH_FAILURE_ADDRESSES = 10_000;
  * is slowed to `limit` tries a minute (the per-key rate limit cannot see callers without a
  * valid key). 0: unlimited.
  */
-function createFailureCounter(limit: number, now: () => number = Date.now) {
-  const windows = new Map<string, { started: number; failures: number }>();
-  const current = (address: string) => {
-    const entry = windows.get(address);
-    return entry && now() - entry.started < AUTH_FAILURE_WINDOW_MS ? entry : undefined;
-  };
+function createFailureCounter(limit: number) {
+  // An entry lives as long as its window (set once, never refreshed); the least recently seen addresses go first beyond the bound.
+  const windows = new LRUCache<string, { started: number; failures: number }>({ max: AUTH_FAILURE_ADDRESSES, ttl: AUTH_FAILURE_WINDOW_MS });
   return {
     /** Seconds until the address may try again, or 0 when it may now. */
     blockedFor(address: string): number {
-      const entry = current(address);
-      return limit > 0 && entry && entry.failures >= limit ? Math.ceil((entry.started + AUTH_FAILURE_WINDOW_MS - now()) / 1000) : 0;
+      const entry = windows.get(address);
+      return limit > 0 && entry && entry.failures >= limit ? Math.max(0, Math.ceil((entry.started + AUTH_FAILURE_WINDOW_MS - Date.now()) / 1000)) : 0;
     },
     fail(address: string): void {
-      const entry = current(address);
-      if (entry) {
-        entry.failures++;
-        return;
-      }
-      windows.delete(address);
-      if (windows.size >= AUTH_FAILURE_ADDRESSES) windows.delete(windows.keys().next().value!);
-      windows.set(address, { started: now(), failures: 1 });
+      const entry = windows.get(address);
+      if (entry) entry.failures++;
+      else windows.set(address, { started: Date.now(), failures: 1 });
     },
   };
 }

@@ -198,8 +198,8 @@ export interface LoadOptions {
   serving?: boolean;
 }
 
-/** Production settings of keys that only serving needs (the CLI's export or import serves nothing). */
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+/** Host names of this machine's loopback: what a keyless service listens on, and the only Host headers it answers. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '::1']);
 /** Keys a production service accepts: shorter ones are guessable. */
 export const MIN_PRODUCTION_KEY_LENGTH = 24;
 

@@ -10,14 +10,12 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { LOOPBACK_HOSTS, type Config } from './config.js';
 import { AppError } from './errors.js';
 
 const SHED_RETRY_AFTER_SECONDS = 2;
 const MIN_SAMPLE_INTERVAL_MS = 100;
 
-/** Host names a keyless (loopback-only) service answers to. */
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
 
 /** The host name of a Host header, without its port or IPv6 brackets, lower-cased. */
 function hostName(header: string): string {
