@@ -5,6 +5,7 @@
  */
 import type { StorageClient } from './client.js';
 import { orNull } from './errors.js';
+import { collect } from './pagination.js';
 import type { CodeMetadata, SemanticSearchResult } from './in-memoria-types.js';
 import type { Filter, KeyedDocumentInput, StoredDocument } from './types.js';
 import { unchangedPaths, type PathCodec } from './in-memoria/paths.js';
@@ -87,14 +88,8 @@ export class RemoteSemanticVectorDB {
     const filter = filters && typeof filters.filePath === 'string' ? { ...filters, filePath: this.paths.toStored(filters.filePath) } : filters;
     if (!query || query.trim() === '') {
       // A page may end short (a rare filter, a large answer) with a cursor to the rest: follow it up to `limit`.
-      const found: StoredDocument[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await orNull(this.client.documents.scroll(this.projectId, this.collection, { filter, limit: limit - found.length, cursor }));
-        found.push(...(page?.items ?? []));
-        cursor = page?.nextCursor ?? undefined;
-      } while (cursor !== undefined && found.length < limit);
-      return found.map((document) => this.toResult(document, UNRANKED_SIMILARITY));
+      const found = await orNull(collect(this.client.documents.iterate(this.projectId, this.collection, { filter, limit }), limit));
+      return (found ?? []).map((document) => this.toResult(document, UNRANKED_SIMILARITY));
     }
     const response = await orNull(this.client.search(this.projectId, this.collection, { query, mode: this.searchMode, limit, filter }));
     return (response?.results ?? []).map((result) => this.toResult(result, result.score));
