@@ -1,5 +1,8 @@
 /** Shared helpers of the benchmark scripts: child processes, autocannon runs, tables. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
 import { freePort } from '../test/support/ports.js';
 import autocannon from 'autocannon';
@@ -21,10 +24,27 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+const hasCommand = (command: string) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * On two or more cores, servers run on core 1 and wrk on core 0 (`taskset`): left to the scheduler, the
+ * same build's cost per request moved between two values twice apart from one load to the next on this VM.
+ */
+export const pinned = cpus().length >= 2 && hasCommand('taskset') && hasCommand('wrk');
+const onCore = (core: number, command: string, args: string[]): [string, string[]] => (pinned ? ['taskset', ['-c', String(core), command, ...args]] : [command, args]);
+
 /** Starts a node process listening on a free port and waits until `readyPath` answers. */
 export async function startChild(args: string[], env: Record<string, string> = {}, readyPath = '/health'): Promise<Child> {
   const port = await freePort();
-  const child = spawn(process.execPath, args, { env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const [command, commandArgs] = onCore(1, process.execPath, args);
+  const child = spawn(command, commandArgs, { env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -55,8 +75,46 @@ export interface LoadResult {
   errors: number;
 }
 
-/** autocannon against one URL (or a rotating list of paths) for `seconds`. */
+/** The load generator `load` uses: wrk (C, Debian's package, one thread) when installed, else autocannon in this process. */
+export const loadGenerator = hasCommand('wrk') ? 'wrk' : 'autocannon';
+
+/** Load against one URL (or a rotating list of paths) for `seconds`, with the API key: wrk when installed, else autocannon. */
 export async function load(url: string, options: { paths?: string[]; seconds?: number; connections?: number } = {}): Promise<LoadResult> {
+  return loadGenerator === 'wrk' ? wrk(url, options) : autocannonLoad(url, options);
+}
+
+/** wrk -t1 with a Lua script that sends the paths in turn; latency percentiles from `--latency`. */
+async function wrk(url: string, options: { paths?: string[]; seconds?: number; connections?: number }): Promise<LoadResult> {
+  const directory = mkdtempSync(path.join(tmpdir(), 'ims-wrk-'));
+  try {
+    const script = path.join(directory, 'paths.lua');
+    const paths = options.paths ?? [new URL(url).pathname];
+    writeFileSync(script, `local paths = ${JSON.stringify(paths).replace(/^\[/, '{').replace(/\]$/, '}')}\nlocal next = 0\nrequest = function()\n  next = next % #paths + 1\n  return wrk.format("GET", paths[next])\nend\n`);
+    const [command, args] = onCore(0, 'wrk', ['-t1', `-c${options.connections ?? 10}`, `-d${options.seconds ?? 10}s`, '--latency', '-s', script, '-H', `authorization: ${authHeaders.authorization}`, new URL(url).origin]);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`wrk exited with ${code}: ${output}`);
+    const milliseconds = (label: string) => {
+      const match = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(output);
+      if (!match) return NaN;
+      return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2] as 'us' | 'ms' | 's'];
+    };
+    const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+    return {
+      requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]),
+      p50: milliseconds('50'),
+      p99: milliseconds('99'),
+      non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0),
+      errors: errors ? errors.slice(1).reduce((sum, count) => sum + Number(count), 0) : 0,
+    };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+async function autocannonLoad(url: string, options: { paths?: string[]; seconds?: number; connections?: number } = {}): Promise<LoadResult> {
   const paths = options.paths;
   let next = 0;
   const result = await autocannon({

@@ -2,6 +2,7 @@
  * buildApp: the Fastify application over ready services. It never listens;
  * server.ts owns the logger, listen and shutdown, tests use `inject()`.
  */
+import { levels } from 'pino';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -53,10 +54,16 @@ export const API_VERSION = '0.1.0';
 
 /** One log line per request, when it completes (Fastify's default writes two). */
 class OneLinePerRequest extends LogController {
+  /** Whether the level writes request lines (info or finer); checked once, not on every request. */
+  constructor(private readonly lines: boolean) {
+    super();
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     // `ip` is the client's address: the proxy's X-Forwarded-For only when the proxy is trusted (TRUST_PROXY).
+    if (!error && !this.lines) return;
     const line = { method: request.method, url: request.url, ip: request.ip, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request');
@@ -68,7 +75,7 @@ export async function buildApp({ services, logger, onRoute }: AppOptions): Promi
     loggerInstance: logger,
     bodyLimit: services.config.server.bodyLimit,
     trustProxy: services.config.server.trustProxy,
-    logController: new OneLinePerRequest(),
+    logController: new OneLinePerRequest(logger !== undefined && (levels.values[logger.level] ?? Infinity) <= levels.values.info!),
     // A malformed percent-encoding in the URL answers like every other error.
     frameworkErrors: (error, request, reply) => void handleError(new AppError('MALFORMED_URL', error.message), request, reply),
     // Encoded ids (file paths with %2F) arrive as one path segment.

@@ -5,7 +5,7 @@
  * (`config: { role: 'read' }`); one onRequest hook checks the bearer key.
  * No keys configured (allowed outside production only): everything is open.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { ApiKeySpec, Role } from './config.js';
@@ -33,7 +33,8 @@ declare module 'fastify' {
 
 const rank: Record<Role, number> = { read: 1, write: 2, admin: 3 };
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+// One-shot hashing: half the cost of createHash().update().digest() on every authenticated request.
+const digest = (text: string) => hash('sha256', text, 'buffer');
 
 /**
  * Finds the key a token matches. Both sides are hashed first so every comparison has the same
@@ -109,9 +110,22 @@ export function registerAuth(app: FastifyInstance, specs: ApiKeySpec[], authFail
   if (specs.length === 0) return;
   const keyring = createKeyring(specs);
   const failures = createFailureCounter(authFailureLimit);
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise and no extra microtask on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     const required = request.routeOptions.config.role;
-    if (!required) return;
+    if (!required) return done();
+    let failure: AppError | undefined;
+    try {
+      request.principal = authenticate(request, required);
+      reply.header('cache-control', 'no-store');
+    } catch (error) {
+      failure = error as AppError;
+    }
+    done(failure);
+  });
+
+  /** The request's principal, or the AppError that refuses it (401, 403, or 429 after too many failures). */
+  function authenticate(request: FastifyRequest, required: Role): Principal {
     const blocked = failures.blockedFor(request.ip);
     if (blocked > 0) throw new AppError('RATE_LIMITED', `too many failed authentications from this address: retry in ${blocked} s`, { retryAfter: blocked });
     const token = bearerToken(request);
@@ -134,7 +148,6 @@ export function registerAuth(app: FastifyInstance, specs: ApiKeySpec[], authFail
     if (required === 'admin' && projectId === undefined && principal.projects) {
       throw new AppError('FORBIDDEN', 'this route reaches every project; the API key is limited to some');
     }
-    request.principal = principal;
-    reply.header('cache-control', 'no-store');
-  });
+    return principal;
+  }
 }

@@ -117,13 +117,12 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
     }
   }
 
-  const whenIdle = <T>(work: () => Promise<T>): Promise<T> => (pending === 0 ? work() : exclusive(work));
-
   return {
     provider: 'sqlite',
     dialect: sqliteDialect,
-    query: (sql, params) => whenIdle(() => direct.query(sql, params)),
-    run: (sql, params) => whenIdle(() => direct.run(sql, params)),
+    // Straight to the connection unless a transaction or snapshot holds it; then after it.
+    query: (sql, params) => (pending === 0 ? direct.query(sql, params) : exclusive(() => direct.query(sql, params))),
+    run: (sql, params) => (pending === 0 ? direct.run(sql, params) : exclusive(() => direct.run(sql, params))),
     transaction,
     snapshot,
     migrate: () => applyMigrations({ dialect: sqliteDialect, query: direct.query, run: direct.run, transaction }),

@@ -11,8 +11,9 @@ import type { Services } from '../services.js';
  * (`/v1/projects/:projectId/files/:id`), never the raw URL: ids must not become label values.
  */
 export function measureRequests(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 }
 
