@@ -130,6 +130,22 @@ test('rate limits are per key: 429 with Retry-After, other keys and probes unaff
   }
 });
 
+test('rate limits are counted per replica, as the scaling guide says: two replicas give a key twice the budget', async () => {
+  const env = { STORAGE_API_KEYS: `${key}:read`, RATE_LIMIT_MAX: '3' };
+  const first = await startTestService({ env });
+  const second = await startTestService({ env, dataDir: makeDataDir() });
+  try {
+    const get = (replica: TestService) => replica.app.inject({ method: 'GET', url: '/v1/projects', headers: { authorization: `Bearer ${key}` } });
+    const statuses: number[] = [];
+    // Round robin, as Nginx spreads one key's requests.
+    for (let i = 0; i < 4; i++) for (const replica of [first, second]) statuses.push((await get(replica)).statusCode);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429]);
+  } finally {
+    await first.destroy();
+    await second.destroy();
+  }
+});
+
 /** Blocks the event loop for `ms` (synchronous work, as a large parse would), lets timers run, then asks for a route that can be shed. */
 async function stallThenRequest(service: TestService, ms: number) {
   const until = Date.now() + ms;
