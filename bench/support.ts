@@ -1,4 +1,4 @@
-/** Shared helpers of the benchmark scripts: child processes, autocannon runs, tables. */
+/** Shared helpers of the benchmark scripts: child processes, loads (wrk or autocannon), tables. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 /**
  * The service as production runs it: NODE_ENV=production refuses to start without an API key, so
  * the benches run with one and send it. The per-key rate limit is a policy, not a capacity, and would
- * cap every figure at its budget: the benches turn it off.
+ * cap every figure at its budget: the benches turn it off (bench/run.ts keeps it on, with a budget no load reaches).
  */
 export const BENCH_API_KEY = 'bench-admin-key-0123456789abcdef';
 /** The benchmarks' collections use their own synthetic embedding spaces, allowed here like any operator would. */
@@ -33,11 +33,15 @@ const hasCommand = (command: string) => {
   }
 };
 
+/** The load generator `load` uses: wrk (C, Debian's package, one thread) when installed, else autocannon in this process. */
+export const loadGenerator = hasCommand('wrk') ? 'wrk' : 'autocannon';
+
 /**
  * On two or more cores, servers run on core 1 and wrk on core 0 (`taskset`): left to the scheduler, the
  * same build's cost per request moved between two values twice apart from one load to the next on this VM.
+ * Only with wrk: autocannon runs in this process, which cannot be kept off the servers' core.
  */
-export const pinned = cpus().length >= 2 && hasCommand('taskset') && hasCommand('wrk');
+export const pinned = cpus().length >= 2 && loadGenerator === 'wrk' && hasCommand('taskset');
 const onCore = (core: number, command: string, args: string[]): [string, string[]] => (pinned ? ['taskset', ['-c', String(core), command, ...args]] : [command, args]);
 
 /** Starts a node process listening on a free port and waits until `readyPath` answers. */
@@ -74,9 +78,6 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
 }
-
-/** The load generator `load` uses: wrk (C, Debian's package, one thread) when installed, else autocannon in this process. */
-export const loadGenerator = hasCommand('wrk') ? 'wrk' : 'autocannon';
 
 /** Load against one URL (or a rotating list of paths) for `seconds`, with the API key: wrk when installed, else autocannon. */
 export async function load(url: string, options: { paths?: string[]; seconds?: number; connections?: number } = {}): Promise<LoadResult> {

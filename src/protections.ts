@@ -16,7 +16,6 @@ import { AppError } from './errors.js';
 const SHED_RETRY_AFTER_SECONDS = 2;
 const MIN_SAMPLE_INTERVAL_MS = 100;
 
-
 /** The host name of a Host header, without its port or IPv6 brackets, lower-cased. */
 function hostName(header: string): string {
   const name = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.split(':')[0]!;

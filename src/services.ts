@@ -23,9 +23,6 @@ export interface ProviderHealth {
   check(): Promise<void>;
 }
 
-/** What the services log through: pino in the server, nothing in tests. */
-export type ServiceLog = Log;
-
 export interface Services {
   config: Config;
   relational: RelationalService;
@@ -39,7 +36,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config, log?: ServiceLog): Promise<Services> {
+export async function createServices(config: Config, log?: Log): Promise<Services> {
   const opened: Array<() => Promise<void> | void> = [];
   const metrics = createMetrics();
   try {
@@ -62,7 +59,7 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
     opened.push(() => rawVectorStore.close());
     const vectorStore = instrumentVectorStore(rawVectorStore, metrics);
     const vectors = createVectorService({ store: vectorStore, embedder, limits: config.collections, maxResponseBytes: config.server.maxResponseBytes, onProjectWrite: (projectId) => relational.ensureProject(projectId) });
-    const jobs = createJobRunner(vectors, log, config.jobs);
+    const jobs = createJobRunner(vectors, config.jobs, log);
     metrics.readAtScrape({ embeddingCache: () => embedder.stats(), jobs: () => jobs.list(), pool: () => rawStore.poolStats?.() });
 
     return {
@@ -88,7 +85,7 @@ export async function createServices(config: Config, log?: ServiceLog): Promise<
   }
 }
 
-async function migrateOrDefer(store: RelationalStore, log?: ServiceLog): Promise<void> {
+async function migrateOrDefer(store: RelationalStore, log?: Log): Promise<void> {
   try {
     await store.migrate();
   } catch (error) {
@@ -100,7 +97,7 @@ async function migrateOrDefer(store: RelationalStore, log?: ServiceLog): Promise
   }
 }
 
-async function openRelationalStore(config: Config, log?: ServiceLog): Promise<RelationalStore> {
+async function openRelationalStore(config: Config, log?: Log): Promise<RelationalStore> {
   const relational = config.relational;
   if (relational.provider === 'postgres') {
     const { createPostgresStore } = await import('./relational/postgres.js');
@@ -110,7 +107,7 @@ async function openRelationalStore(config: Config, log?: ServiceLog): Promise<Re
   return createSqliteStore({ file: relational.file });
 }
 
-async function openVectorStore(config: Config, embedder: CachedEmbedder, log?: ServiceLog): Promise<VectorStore> {
+async function openVectorStore(config: Config, embedder: CachedEmbedder, log?: Log): Promise<VectorStore> {
   const vectors = config.vectors;
   if (vectors.provider === 'embedded') {
     const { createEmbeddedVectorStore } = await import('./vectors/embedded.js');

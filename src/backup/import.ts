@@ -51,18 +51,16 @@ export interface ImportOptions {
   /** Embed documents again with the target's embedder instead of refusing vectors of another size or model. */
   reembed?: boolean;
   onProgress?: (progress: { lines: number; pass: 'verify' | 'write' }) => void;
+  /** Overrides of the configured IMPORT_MAX_LINE_BYTES / IMPORT_MAX_BYTES (tests). */
   limits?: Partial<LineLimits>;
   /** Read the source once, writing as it is read (see above). */
   singlePass?: boolean;
 }
 
-
 const ENTITY_BATCH = 1000;
 const DOCUMENT_BATCH = 256;
 
-type ImportServices = Pick<Services, 'relational' | 'vectors'>;
-
-const defaultLimits: LineLimits = { maxLineBytes: 17 * 1024 * 1024, maxBytes: Number.MAX_SAFE_INTEGER };
+type ImportServices = Pick<Services, 'relational' | 'vectors' | 'config'>;
 
 const DocumentRowSchema = Type.Object(
   { id: DocumentIdSchema, content: Type.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }), metadata: MetadataSchema, vector: Type.String() },
@@ -91,7 +89,7 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
   const embedder = services.vectors.embedder;
   const writing = pass !== 'verify';
   const verifying = pass !== 'write';
-  const limits = { ...defaultLimits, ...options.limits };
+  const limits = { ...services.config.imports, ...options.limits };
   const tallies = new Tallies();
   const report: ImportReport = { lines: 0, projects: 0, entityRows: 0, collections: 0, documents: 0, reembedded: 0, summary: {} };
 

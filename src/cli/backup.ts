@@ -113,7 +113,7 @@ export async function importCommand(argv: string[], env: Env): Promise<number> {
       return (file ? createReadStream(file) : (staged!.open() as NodeJS.ReadableStream)).pipe(counter);
     };
     try {
-      const report = await importBackup(services, open, { reembed: values.reembed, limits: services.config.imports });
+      const report = await importBackup(services, open, { reembed: values.reembed });
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return 0;
     } finally {
@@ -163,7 +163,7 @@ export async function migrateCommand(argv: string[]): Promise<number> {
           throw error;
         },
       );
-      const importing = importBackup(target, () => pipe, { reembed: values.reembed, singlePass: true, limits: target.config.imports });
+      const importing = importBackup(target, () => pipe, { reembed: values.reembed, singlePass: true });
       const [exported, imported] = await Promise.all([exporting, importing.catch((error: unknown) => {
         pipe.destroy();
         throw error;

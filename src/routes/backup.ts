@@ -70,7 +70,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     if (!(request.body instanceof Readable)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `POST /v1/import takes ${NDJSON}`);
     const staged = await spool(request.body, services.config.imports.maxBytes);
     try {
-      return await importBackup(services, staged.open, { reembed: request.query.reembed ?? false, limits: services.config.imports });
+      return await importBackup(services, staged.open, { reembed: request.query.reembed ?? false });
     } finally {
       staged.remove();
     }

@@ -11,7 +11,6 @@ export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_BATCH_ITEMS = 5000;
 
-
 export const ProjectIdSchema = Type.String({ pattern: PROJECT_ID_SOURCE, description: 'project id: [a-z0-9][a-z0-9._-]{0,127}' });
 export const ProjectParamsSchema = Type.Object({ projectId: ProjectIdSchema });
 export const KeyParamsSchema = Type.Object({

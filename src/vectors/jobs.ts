@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../errors.js';
 import type { Static } from 'typebox';
 import type { JobSchema } from '../schemas/vectors.js';
+import type { Log } from '../log.js';
 import type { DocumentInput, VectorService } from './service.js';
 
 /** A job as `GET /v1/jobs/{jobId}` answers it. */
@@ -41,11 +42,10 @@ const KEPT_JOBS = 1000;
 /** Errors listed per job; the count in `failed` stays exact. */
 const KEPT_ERRORS = 100;
 
-const defaultLimits: JobLimits = { maxRunning: 4, maxRunningPerOwner: 2 };
 /** Seconds a refused submitter is told to wait: about one batch-heavy job's worth. */
 const RETRY_AFTER_SECONDS = 10;
 
-export function createJobRunner(vectors: VectorService, log?: { warn(object: object, message: string): void }, limits: JobLimits = defaultLimits): JobRunner {
+export function createJobRunner(vectors: VectorService, limits: JobLimits, log?: Pick<Log, 'warn'>): JobRunner {
   const jobs = new Map<string, Job>();
   const running = new Set<Promise<void>>();
   /** Jobs queued or running, per owner. */

@@ -31,7 +31,6 @@ interface Failure {
 
 export type QdrantCall = <T>(op: string, fn: () => Promise<T>, retries?: number) => Promise<T>;
 
-
 export function createQdrantCaller(options: QdrantCallerOptions): QdrantCall {
   const { origin } = options;
 
