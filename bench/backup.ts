@@ -57,10 +57,9 @@ async function seed(dataDir: string, env: Record<string, string>): Promise<void>
     for (let start = 0; start < ROWS; start += 5000) {
       await services.relational.batch('concepts', PROJECT, Array.from({ length: 5000 }, (_unused, offset) => concept(start + offset)), { keepTimestamps: true });
     }
-    const store = services.vectors.store;
-    await store.createCollection(PROJECT, 'code', { dimensions: DIMENSIONS, model: services.embedder.model });
+    await services.vectors.importCollection(PROJECT, 'code', { dimensions: DIMENSIONS, model: services.embedder.model });
     for (let start = 0; start < VECTORS; start += 1000) {
-      await store.upsert(
+      await services.vectors.importDocuments(
         PROJECT,
         'code',
         Array.from({ length: 1000 }, (_unused, offset) => {

@@ -12,8 +12,6 @@
  * keyset-ordered by id. Export while writers are quiet for an exact copy.
  */
 import { entities } from '../entities/registry.js';
-import { listProjects } from '../relational/projects.js';
-import { createEntityRepository } from '../relational/repository.js';
 import type { Services } from '../services.js';
 import {
   BACKUP_FORMAT,
@@ -51,9 +49,7 @@ const DOCUMENT_PAGE = 64;
 const FLUSH_CHARS = 64 * 1024;
 
 export async function exportBackup(services: Pick<Services, 'relational' | 'vectors'>, sink: ExportSink, options: ExportOptions = {}): Promise<ExportResult> {
-  const store = services.relational.store;
-  const vectorStore = services.vectors.store;
-  const embedder = services.vectors.embedder;
+  const { relational, vectors } = services;
   const only = options.projects && options.projects.length > 0 ? [...new Set(options.projects)].sort() : undefined;
   const tallies = new Tallies();
   const exported: string[] = [];
@@ -81,41 +77,40 @@ export async function exportBackup(services: Pick<Services, 'relational' | 'vect
     format: BACKUP_FORMAT,
     version: BACKUP_VERSION,
     createdAt: new Date().toISOString(),
-    providers: { relational: store.provider, vectors: vectorStore.provider },
-    embedding: { model: embedder.model, dimensions: embedder.dimensions },
+    providers: { relational: relational.provider, vectors: vectors.provider },
+    embedding: { model: vectors.embedding.model, dimensions: vectors.embedding.dimensions },
     projects: only ?? null,
     vectorEncoding: 'float32-le-base64',
   });
 
-  await store.snapshot(async (db) => {
-    const repositories = entities.map((entity) => createEntityRepository(entity, db.dialect));
+  await relational.snapshot(async (snapshot) => {
     let projectCursor: string | undefined;
     do {
-      const page = await listProjects(db, 100, projectCursor, only);
+      const page = await snapshot.listProjects(100, projectCursor, only);
       for (const project of page.items) {
         const projectId = project.projectId;
         exported.push(projectId);
         tallies.add(PROJECTS_KEY, project);
         await emit({ type: 'project', project });
 
-        for (const repository of repositories) {
+        for (const { name: entity } of entities) {
           let cursor: string | undefined;
           do {
-            const rows = await repository.list(db, projectId, { limit: PAGE, cursor });
+            const rows = await snapshot.list(entity, projectId, { limit: PAGE, cursor });
             for (const item of rows.items) {
-              tallies.add(entityKey(projectId, repository.entity.name), item);
-              await emit({ type: 'entity', projectId, entity: repository.entity.name, item });
+              tallies.add(entityKey(projectId, entity), item);
+              await emit({ type: 'entity', projectId, entity, item });
             }
-            options.onProgress?.({ lines, phase: `${projectId}/${repository.entity.name}` });
+            options.onProgress?.({ lines, phase: `${projectId}/${entity}` });
             cursor = rows.nextCursor ?? undefined;
           } while (cursor);
         }
 
-        for (const collection of await vectorStore.listCollections(projectId)) {
+        for (const collection of await vectors.listCollections(projectId)) {
           await emit({ type: 'collection', projectId, collection: { name: collection.name, dimensions: collection.dimensions, model: collection.model } });
           let cursor: string | undefined;
           do {
-            const docs = await vectorStore.scroll(projectId, collection.name, { limit: DOCUMENT_PAGE, cursor, includeContent: true, includeVector: true });
+            const docs = await vectors.documents(projectId, collection.name, { limit: DOCUMENT_PAGE, cursor });
             for (const stored of docs.items) {
               const document = { id: stored.id, content: stored.content ?? '', metadata: stored.metadata, vector: encodeVector(stored.vector ?? new Float32Array()) };
               tallies.add(collectionKey(projectId, collection.name), document);

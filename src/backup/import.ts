@@ -20,7 +20,6 @@ import { PROJECT_ID_PATTERN } from '../entities/project-id.js';
 import { ProjectPutSchema } from '../schemas/projects.js';
 import { entitySchemas } from '../schemas/entities.js';
 import type { Item } from '../relational/codec.js';
-import { putProject } from '../relational/projects.js';
 import type { Services } from '../services.js';
 import { compileBodyCheck } from '../validation.js';
 import type { VectorDocument, Metadata } from '../vectors/port.js';
@@ -84,9 +83,8 @@ export async function importBackup(services: ImportServices, source: BackupSourc
 
 /** One pass over a backup: `verify` writes nothing, `write` trusts a verified backup's checksums, `write+verify` does both. */
 async function readBackup(services: ImportServices, source: AsyncIterable<Buffer | string>, options: ImportOptions, pass: 'verify' | 'write' | 'write+verify'): Promise<ImportReport> {
-  const store = services.relational.store;
-  const vectorStore = services.vectors.store;
-  const embedder = services.vectors.embedder;
+  const { relational, vectors } = services;
+  const embedding = vectors.embedding;
   const writing = pass !== 'verify';
   const verifying = pass !== 'write';
   const limits = { ...services.config.imports, ...options.limits };
@@ -109,7 +107,7 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
     if (!entityBatch) return;
     const { projectId, entity, items } = entityBatch;
     entityBatch = undefined;
-    if (writing) await services.relational.batch(entity, projectId, items, { keepTimestamps: true });
+    if (writing) await relational.batch(entity, projectId, items, { keepTimestamps: true });
     report.entityRows += items.length;
   }
 
@@ -122,9 +120,9 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
       report.documents += documents.length;
       return;
     }
-    const vectors = reembed ? await embedder.embed(documents.map((document) => document.content), projectId) : documents.map((document) => decodeVector(document.vector));
-    const batch: VectorDocument[] = documents.map((document, index) => ({ id: document.id, content: document.content, metadata: document.metadata as Metadata, vector: vectors[index]! }));
-    await vectorStore.upsert(projectId, collection, batch);
+    const ready = reembed ? await vectors.embed(documents.map((document) => document.content), projectId) : documents.map((document) => decodeVector(document.vector));
+    const batch: VectorDocument[] = documents.map((document, index) => ({ id: document.id, content: document.content, metadata: document.metadata as Metadata, vector: ready[index]! }));
+    await vectors.importDocuments(projectId, collection, batch);
     report.documents += documents.length;
     if (reembed) report.reembedded += documents.length;
   }
@@ -147,10 +145,10 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
     }
     const candidate = record as unknown as HeaderRecord;
     const dimensions = candidate.embedding?.dimensions;
-    if (!options.reembed && typeof dimensions === 'number' && dimensions !== embedder.dimensions) {
+    if (!options.reembed && typeof dimensions === 'number' && dimensions !== embedding.dimensions) {
       throw new AppError(
         'DIMENSION_MISMATCH',
-        `the backup's vectors have ${dimensions} dimensions (${candidate.embedding.model}) but the target's embedder makes ${embedder.dimensions} (${embedder.model}); ` +
+        `the backup's vectors have ${dimensions} dimensions (${candidate.embedding.model}) but the target's embedder makes ${embedding.dimensions} (${embedding.model}); ` +
           'import with --reembed (reembed=true) to embed the documents again; nothing was imported',
       );
     }
@@ -162,19 +160,19 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
     const spec = record.collection;
     const problem = checks.collection(spec);
     if (problem) throw invalid(line, `collection: ${problem}`);
-    const differs = spec.dimensions !== embedder.dimensions || spec.model !== embedder.model;
-    if (spec.dimensions !== embedder.dimensions && !options.reembed) {
+    const differs = spec.dimensions !== embedding.dimensions || spec.model !== embedding.model;
+    if (spec.dimensions !== embedding.dimensions && !options.reembed) {
       throw new AppError(
         'DIMENSION_MISMATCH',
-        `line ${line}: collection ${JSON.stringify(spec.name)} of project ${JSON.stringify(projectId)} holds ${spec.dimensions}-dimensional vectors but the target's embedder makes ${embedder.dimensions}; ` +
+        `line ${line}: collection ${JSON.stringify(spec.name)} of project ${JSON.stringify(projectId)} holds ${spec.dimensions}-dimensional vectors but the target's embedder makes ${embedding.dimensions}; ` +
           `import with --reembed (reembed=true) to embed the documents again${committedSuffix()}`,
       );
     }
     const reembed = Boolean(options.reembed && differs);
-    const target = reembed ? { dimensions: embedder.dimensions, model: embedder.model } : { dimensions: spec.dimensions, model: spec.model };
+    const target = reembed ? { dimensions: embedding.dimensions, model: embedding.model } : { dimensions: spec.dimensions, model: spec.model };
     if (writing) {
-      await services.relational.ensureProject(projectId);
-      await vectorStore.createCollection(projectId, spec.name, target);
+      await relational.ensureProject(projectId);
+      await vectors.importCollection(projectId, spec.name, target);
     }
     collections.set(collectionKey(projectId, spec.name), { reembed, dimensions: spec.dimensions });
     report.collections++;
@@ -190,7 +188,7 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
         const problem = checks.project(project);
         if (problem) throw invalid(line, `project: ${problem}`);
         const { projectId: _id, ...metadata } = project!;
-        if (writing) await putProject(store, projectId, metadata);
+        if (writing) await relational.putProject(projectId, metadata);
         report.projects++;
         committedThrough = line;
         return;

@@ -18,8 +18,7 @@ import { AppError } from '../errors.js';
 import { columnName, type EntityDefinition, type FieldDefinition } from '../entities/define.js';
 import { entities, projectFields } from '../entities/registry.js';
 import type { Item } from '../relational/codec.js';
-import { ensureProject, putProject } from '../relational/projects.js';
-import { createEntityRepository } from '../relational/repository.js';
+import type { RelationalWriter } from '../relational/service.js';
 import type { Services } from '../services.js';
 
 export interface InMemoriaImportOptions {
@@ -112,24 +111,22 @@ export async function importInMemoria(services: Pick<Services, 'relational' | 'v
     const present = entities.filter((entity) => tables.has(entity.table));
     report.missingTables = entities.filter((entity) => !tables.has(entity.table)).map((entity) => entity.table);
 
-    const store = services.relational.store;
-    await store.transaction(async (tx) => {
+    await services.relational.transaction(async (tx) => {
       // Metadata first: a project row made by ensureProject would keep the import's time as createdAt.
       if (tables.has('project_metadata')) {
         const rows = source.prepare('SELECT * FROM project_metadata ORDER BY project_id').all() as Array<Record<string, unknown>>;
         // One In-Memoria file is one project: its row, or the one named like the target project when there are several.
         const row = rows.find((candidate) => candidate.project_id === options.projectId) ?? rows[0];
         if (row) {
-          await putProject(tx, options.projectId, mapRow(projectFields, row));
+          await tx.putProject(options.projectId, mapRow(projectFields, row));
           report.projectMetadata = true;
         }
       }
-      await ensureProject(tx, options.projectId);
+      await tx.ensureProject(options.projectId);
       for (const entity of present) report.tables.push(await copyTable(tx, entity));
     });
 
-    async function copyTable(tx: Parameters<Parameters<typeof store.transaction>[0]>[0], entity: EntityDefinition): Promise<TableReport> {
-      const repository = createEntityRepository(entity, tx.dialect);
+    async function copyTable(tx: RelationalWriter, entity: EntityDefinition): Promise<TableReport> {
       const known = new Set(Object.keys(entity.fields).map(columnName));
       const droppedColumns = columnsOf(entity.table).filter((column) => !known.has(column));
       const sourceRows = (source.prepare(`SELECT COUNT(*) AS count FROM "${entity.table}"`).get() as { count: number }).count;
@@ -137,7 +134,7 @@ export async function importInMemoria(services: Pick<Services, 'relational' | 'v
       let batch: Item[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
-        imported += await repository.upsertMany(tx, options.projectId, batch, { keepTimestamps: true });
+        imported += await tx.batch(entity.name, options.projectId, batch, { keepTimestamps: true });
         batch = [];
         options.onProgress?.({ done: imported, phase: entity.table });
       };

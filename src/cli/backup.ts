@@ -44,7 +44,7 @@ async function estimateLines(services: Services, only?: string[]): Promise<numbe
       if (only && only.length > 0 && !only.includes(projectId)) continue;
       total++;
       for (const entity of entities) total += (await services.relational.count(entity.name, projectId, {})).count;
-      for (const collection of await services.vectors.store.listCollections(projectId)) total += 1 + collection.count;
+      for (const collection of await services.vectors.listCollections(projectId)) total += 1 + collection.count;
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

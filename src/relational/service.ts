@@ -9,15 +9,32 @@ import { decodeRow, type Item } from './codec.js';
 import { columnName } from '../entities/define.js';
 import { quoteIdent } from './port.js';
 import { currentSchemaVersion } from './migrate.js';
-import type { RelationalStore } from './port.js';
+import type { RelationalStore, SqlClient } from './port.js';
 import { ensureProject, getProject, listProjects, putProject, removeProjectRow, type ProjectItem, type ProjectPage } from './projects.js';
 import { createEntityRepository, type CountResult, type EntityRepository, type EntityStats, type ListQuery, type Page, type WriteOptions } from './repository.js';
 
 export type IntelligenceSection = keyof typeof learnedEntities;
 export type Intelligence = Partial<Record<IntelligenceSection, Item[]>>;
 
+/** The reads an export makes, all on one snapshot (see RelationalService.snapshot). */
+export interface RelationalReader {
+  list(entity: string, projectId: string, query: ListQuery): Promise<Page>;
+  listProjects(limit: number, cursor?: string, only?: readonly string[]): Promise<ProjectPage>;
+}
+
+/** The writes an import makes, all in one transaction (see RelationalService.transaction). */
+export interface RelationalWriter {
+  putProject(projectId: string, metadata: Item): Promise<ProjectItem>;
+  ensureProject(projectId: string): Promise<void>;
+  batch(entity: string, projectId: string, items: Item[], options?: WriteOptions): Promise<number>;
+}
+
 export interface RelationalService {
-  readonly store: RelationalStore;
+  readonly provider: RelationalStore['provider'];
+  /** Runs `read` on one consistent snapshot of every project and row (exports). */
+  snapshot<T>(read: (reader: RelationalReader) => Promise<T>): Promise<T>;
+  /** Runs `write` in one transaction: every write or none (imports). */
+  transaction<T>(write: (writer: RelationalWriter) => Promise<T>): Promise<T>;
   list(entity: string, projectId: string, query: ListQuery): Promise<Page>;
   count(entity: string, projectId: string, query: { filters?: Record<string, string | number>; q?: string; groupBy?: string }): Promise<CountResult>;
   get(entity: string, projectId: string, key: string): Promise<Item>;
@@ -59,14 +76,33 @@ export function createRelationalService(store: RelationalStore): RelationalServi
       )
     ).map((row) => decodeRow(sessions.fields, row));
 
+  const readerOver = (db: SqlClient): RelationalReader => ({
+    list: (entity, projectId, query) => repository(entity).list(db, projectId, query),
+    listProjects: (limit, cursor, only) => listProjects(db, limit, cursor, only),
+  });
+
+  const writerOver = (tx: SqlClient): RelationalWriter => ({
+    putProject: (projectId, metadata) => putProject(tx, projectId, metadata),
+    ensureProject: (projectId) => ensureProject(tx, projectId),
+    async batch(entity, projectId, items, options) {
+      const repo = repository(entity);
+      await ensureProject(tx, projectId);
+      return repo.upsertMany(tx, projectId, items, options);
+    },
+  });
+
+  const reader = readerOver(store);
+
   function notFound(entity: string, key: string): AppError {
     return new AppError('NOT_FOUND', `${entitiesByName.get(entity)?.title ?? entity} ${JSON.stringify(key)} not found`);
   }
 
   return {
-    store,
+    provider: store.provider,
+    snapshot: (read) => store.snapshot((db) => read(readerOver(db))),
+    transaction: (write) => store.transaction((tx) => write(writerOver(tx))),
 
-    list: (entity, projectId, query) => repository(entity).list(store, projectId, query),
+    list: reader.list,
     count: (entity, projectId, query) => repository(entity).count(store, projectId, query),
 
     async get(entity, projectId, key) {
@@ -96,13 +132,7 @@ export function createRelationalService(store: RelationalStore): RelationalServi
       if (!(await repository(entity).remove(store, projectId, key))) throw notFound(entity, key);
     },
 
-    async batch(entity, projectId, items, options) {
-      const repo = repository(entity);
-      return store.transaction(async (tx) => {
-        await ensureProject(tx, projectId);
-        return repo.upsertMany(tx, projectId, items, options);
-      });
-    },
+    batch: (entity, projectId, items, options) => store.transaction((tx) => writerOver(tx).batch(entity, projectId, items, options)),
 
     async replaceIntelligence(projectId, intelligence) {
       return store.transaction(async (tx) => {
@@ -133,7 +163,7 @@ export function createRelationalService(store: RelationalStore): RelationalServi
       return item;
     },
 
-    listProjects: (limit, cursor, only) => listProjects(store, limit, cursor, only),
+    listProjects: reader.listProjects,
 
     async getProject(projectId) {
       const project = await getProject(store, projectId);

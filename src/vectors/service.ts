@@ -33,8 +33,9 @@ export interface SearchResult extends DocumentView {
 }
 
 export interface VectorService {
-  readonly store: VectorStore;
-  readonly embedder: CachedEmbedder;
+  readonly provider: string;
+  /** The configured embedder's space: what text is embedded into. */
+  readonly embedding: CollectionSpec;
   createCollection(projectId: string, name: string, spec: { dimensions?: number; model?: string }): Promise<CollectionInfo>;
   getCollection(projectId: string, name: string): Promise<CollectionInfo>;
   listCollections(projectId: string): Promise<CollectionInfo[]>;
@@ -48,6 +49,14 @@ export interface VectorService {
   search(projectId: string, collection: string, input: SearchInput): Promise<SearchResult[]>;
   /** Deletes every collection of the project and forgets its cached embeddings; true when it had collections. */
   deleteProject(projectId: string): Promise<boolean>;
+
+  // What backup and import need: documents as stored (vectors as float32), and a backup's collections
+  // restored as they were, whatever models clients may create (an import is an admin's call).
+  embed(texts: string[], projectId: string): Promise<Float32Array[]>;
+  /** A page of stored documents with content and vector, in id order. */
+  documents(projectId: string, collection: string, page: { limit: number; cursor?: string }): Promise<ScrollPage>;
+  importCollection(projectId: string, name: string, spec: CollectionSpec): Promise<CollectionInfo>;
+  importDocuments(projectId: string, collection: string, documents: VectorDocument[]): Promise<void>;
 }
 
 /** How many candidates each ranking contributes to a hybrid fusion, per result asked for. */
@@ -150,8 +159,8 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
   }
 
   return {
-    store,
-    embedder,
+    provider: store.provider,
+    embedding: defaultSpec,
 
     async createCollection(projectId, name, spec) {
       const wanted = { dimensions: spec.dimensions ?? defaultSpec.dimensions, model: spec.model ?? (spec.dimensions && spec.dimensions !== defaultSpec.dimensions ? 'external' : defaultSpec.model) };
@@ -265,5 +274,10 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
       }
       return hits.map((hit) => ({ ...view(hit), score: hit.score }));
     },
+
+    embed: (texts, projectId) => embedder.embed(texts, projectId),
+    documents: (projectId, collection, page) => store.scroll(projectId, collection, { ...page, includeContent: true, includeVector: true }),
+    importCollection: (projectId, name, spec) => store.createCollection(projectId, name, spec),
+    importDocuments: (projectId, collection, documents) => store.upsert(projectId, collection, documents),
   };
 }
