@@ -40,7 +40,7 @@ import {
   type HeaderRecord,
   type TrailerRecord,
 } from './format.js';
-import { readLines, type LineLimits } from './lines.js';
+import { readLines, type LineLimits } from '../shared/lines.js';
 import type { ImportReport } from '../schemas/backup.js';
 
 /** A backup that can be read from its start again (a file); the import reads it twice. */
@@ -237,7 +237,11 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
     }
   }
 
-  const lines = readLines(source, limits);
+  const lines = readLines(source, {
+    ...limits,
+    tooLarge: (limit, line) =>
+      new AppError('BODY_TOO_LARGE', limit === 'line' ? `line ${line} is longer than ${limits.maxLineBytes} bytes (IMPORT_MAX_LINE_BYTES)` : `the import is larger than ${limits.maxBytes} bytes (IMPORT_MAX_BYTES)`),
+  });
   for await (const { text, number, complete } of withSuffix(lines, committedSuffix)) {
     if (!complete) break; // a cut line: reported below as a truncated stream
     lastComplete = number;

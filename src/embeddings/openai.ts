@@ -15,7 +15,7 @@ import type { Embedder } from './port.js';
 import { assertEmbeddableTexts, normaliseInPlace } from './input.js';
 import type { EmbeddingLog } from './log.js';
 import { classifyFailure, type Failure } from './openai-failures.js';
-import { backoffMs, withRetries } from '../retry.js';
+import { backoffMs, withRetries } from '../shared/retry.js';
 
 export const OPENAI_DEFAULT_MODEL = 'text-embedding-3-small';
 const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';

@@ -8,7 +8,7 @@
  */
 import { AppError, isAppError } from '../errors.js';
 import type { Log } from '../log.js';
-import { backoffMs, withRetries } from '../retry.js';
+import { backoffMs, withRetries } from '../shared/retry.js';
 
 const RETRY_BASE_MS = 150;
 const RETRY_MAX_MS = 2000;

@@ -1,6 +1,7 @@
 /**
- * The client loads no server module at run time. (Its types come from the server's schemas:
- * types-check.ts, checked by tsc, which `npm test` runs first.)
+ * The client loads no server module at run time, only the dependency-free helpers of src/shared/
+ * (retries, the NDJSON line splitter), which it ships in its build. (Its types come from the
+ * server's schemas: types-check.ts, checked by tsc, which `npm test` runs first.)
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 const clientSources = 'packages/client/src';
+const sharedSources = 'src/shared';
 const clientManifest = JSON.parse(readFileSync('packages/client/package.json', 'utf8')) as {
   main: string;
   bin: Record<string, string>;
@@ -15,16 +17,30 @@ const clientManifest = JSON.parse(readFileSync('packages/client/package.json', '
   dependencies: Record<string, string>;
 };
 
-test('client modules import each other, Node and their declared dependencies at run time (type imports of schemas are erased)', () => {
+/** The runtime (not type-only) import specifiers of a TypeScript source. */
+const runtimeImports = (source: string) => [...source.matchAll(/^(import|export)(?! type)[^;]*?from '([^']+)'/gms)].map((match) => match[2]!);
+
+test('client modules import each other, src/shared, Node and their declared dependencies at run time (type imports of schemas are erased)', () => {
   const files = readdirSync(clientSources, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
   assert.ok(files.includes(path.join('in-memoria', 'worker.ts')), 'the bridge is part of the client package');
+  const sharedUsed = new Set<string>();
   for (const file of files) {
-    const source = readFileSync(path.join(clientSources, file), 'utf8');
-    for (const match of source.matchAll(/^(import|export)(?! type)[^;]*?from '([^']+)'/gms)) {
-      const specifier = match[2]!;
-      const allowed = /^\.\.?\/[\w/-]+\.js$/.test(specifier) || specifier.startsWith('node:') || specifier in clientManifest.dependencies;
+    for (const specifier of runtimeImports(readFileSync(path.join(clientSources, file), 'utf8'))) {
+      const allowed = /^(\.\.?\/)+[\w/-]+\.js$/.test(specifier) || specifier.startsWith('node:') || specifier in clientManifest.dependencies;
       assert.ok(allowed, `${file}: runtime import of ${specifier}`);
-      if (specifier.startsWith('.')) assert.ok(!path.normalize(path.join(path.dirname(file), specifier)).startsWith('..'), `${file}: ${specifier} leaves the package`);
+      if (!specifier.startsWith('.')) continue;
+      const target = path.normalize(path.join(clientSources, path.dirname(file), specifier));
+      if (target.startsWith(`${sharedSources}${path.sep}`)) sharedUsed.add(target);
+      else assert.ok(target.startsWith(`${clientSources}${path.sep}`), `${file}: ${specifier} leaves the package for a server module`);
+    }
+  }
+  assert.deepEqual([...sharedUsed].sort(), ['src/shared/lines.js', 'src/shared/retry.js']);
+});
+
+test('src/shared, which the client ships, imports nothing but Node', () => {
+  for (const file of readdirSync(sharedSources).filter((name) => name.endsWith('.ts'))) {
+    for (const specifier of runtimeImports(readFileSync(path.join(sharedSources, file), 'utf8'))) {
+      assert.ok(specifier.startsWith('node:'), `${file}: runtime import of ${specifier}`);
     }
   }
 });

@@ -5,6 +5,7 @@
  * the service says then that the work was not done. A timeout is not retried
  * (the work may still be running), nor is any other status.
  */
+import { backoffMs, withRetries } from '../../../src/shared/retry.js';
 import { StorageError } from './errors.js';
 
 export interface TransportOptions {
@@ -16,7 +17,7 @@ export interface TransportOptions {
   timeoutMs?: number;
   /** Retries after the first attempt of a repeatable call (default 3). */
   retries?: number;
-  /** First backoff step in ms (default 200); doubles each retry, with full jitter. */
+  /** First backoff step in ms (default 200); doubles each retry, with jitter (half fixed, half random). */
   retryBaseMs?: number;
   /** Longest single wait, also for Retry-After (default 30,000). */
   maxRetryDelayMs?: number;
@@ -97,17 +98,23 @@ export class Transport {
     const idempotent = spec.idempotent ?? spec.method !== 'POST';
     const streaming = isStream(spec.body);
     const attempts = idempotent && !streaming ? this.options.retries + 1 : 1;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const sent = await this.attempt(spec, streaming);
-        if (sent.response.ok || spec.acceptStatus?.includes(sent.response.status)) return sent;
-        const error = await errorFrom(sent.response, spec);
-        sent.timer.clear();
-        throw error;
-      } catch (error) {
-        if (attempt >= attempts || !isRetryable(error)) throw error;
-        await sleep(this.delay(attempt, error as StorageError), spec.signal, spec);
-      }
+    const once = async () => {
+      const sent = await this.attempt(spec, streaming);
+      if (sent.response.ok || spec.acceptStatus?.includes(sent.response.status)) return sent;
+      const error = await errorFrom(sent.response, spec);
+      sent.timer.clear();
+      throw error;
+    };
+    const retryIn = (error: unknown, attempt: number) => {
+      if (attempt + 1 >= attempts || !isRetryable(error)) throw error;
+      return this.delay(attempt, error as StorageError);
+    };
+    try {
+      return await withRetries(once, retryIn, spec.signal);
+    } catch (error) {
+      // Aborted while waiting to retry: the wait's AbortError becomes the client's own error.
+      if (!(error instanceof StorageError) && spec.signal?.aborted) throw transportError('ABORTED', 'the call was aborted', spec, spec.signal.reason);
+      throw error;
     }
   }
 
@@ -147,11 +154,10 @@ export class Transport {
     return `${this.baseUrl}${spec.path}${search}`;
   }
 
-  /** Retry-After when the service sent one, else exponential backoff with full jitter; both capped. */
+  /** Retry-After when the service sent one, else exponential backoff with jitter (attempts counted from 0); both capped. */
   private delay(attempt: number, error: StorageError): number {
     if (error.retryAfter !== undefined) return Math.min(error.retryAfter * 1000, this.options.maxRetryDelayMs);
-    const ceiling = Math.min(this.options.retryBaseMs * 2 ** (attempt - 1), this.options.maxRetryDelayMs);
-    return Math.random() * ceiling;
+    return backoffMs(attempt, this.options.retryBaseMs, this.options.maxRetryDelayMs);
   }
 }
 
@@ -219,17 +225,3 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined, spec: RequestSpec): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(transportError('ABORTED', 'the call was aborted', spec, signal.reason));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(transportError('ABORTED', 'the call was aborted', spec, signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,30 +1,18 @@
 /** NDJSON (one JSON value per line) in both directions, streamed: neither side holds the whole dump. */
+import { readLines } from '../../../src/shared/lines.js';
 
-/** Parses a byte stream into values, one per non-empty line; a line split across chunks is joined first. */
+/** Parses a byte stream into values, one per non-empty line (lines split as the service's import splits them). */
 export async function* parseNdjson(body: ReadableStream<Uint8Array>, onBadLine: (line: number, cause: unknown) => Error): AsyncGenerator<unknown> {
-  const decoder = new TextDecoder();
-  let buffered = '';
-  let lineNumber = 0;
-  const parse = (line: string) => {
-    lineNumber++;
+  for await (const { text, number } of readLines(body as unknown as AsyncIterable<Uint8Array>)) {
+    if (text.trim() === '') continue;
+    let value: unknown;
     try {
-      return JSON.parse(line) as unknown;
+      value = JSON.parse(text);
     } catch (cause) {
-      throw onBadLine(lineNumber, cause);
+      throw onBadLine(number, cause);
     }
-  };
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      if (line) yield parse(line);
-      else lineNumber++;
-    }
+    yield value;
   }
-  const last = (buffered + decoder.decode()).trim();
-  if (last) yield parse(last);
 }
 
 /** Encodes values as NDJSON, pulled one at a time as the upload consumes them (backpressure). */

@@ -1,11 +1,11 @@
 /**
  * Splits an NDJSON byte stream into lines, in time linear in its size: each
  * chunk is searched for newlines once, and a line's pieces are joined once.
- * A line longer than `maxLineBytes`, or a stream longer than `maxBytes`, is a
- * 413 as soon as it is seen, so a hostile import never holds more than one
- * line's bytes.
+ * A line longer than `maxLineBytes`, or a stream longer than `maxBytes`, fails
+ * as soon as it is seen, so a hostile import never holds more than one line's
+ * bytes. Shared by the service's import and the client's export reader, so it
+ * imports nothing: the caller names the error a crossed limit raises.
  */
-import { AppError } from '../errors.js';
 
 export interface Line {
   text: string;
@@ -20,22 +20,28 @@ export interface LineLimits {
   maxBytes: number;
 }
 
+export interface LineOptions extends LineLimits {
+  /** The error for a crossed limit: a line (numbered from 1) or the whole stream. */
+  tooLarge(limit: 'line' | 'stream', lineNumber: number): Error;
+}
+
 const NEWLINE = 0x0a;
 
-export async function* readLines(source: AsyncIterable<Buffer | string>, limits: LineLimits): AsyncGenerator<Line> {
-  let pieces: Buffer[] = [];
+export async function* readLines(source: AsyncIterable<Uint8Array | string>, options?: LineOptions): AsyncGenerator<Line> {
+  const maxLineBytes = options?.maxLineBytes ?? Infinity;
+  const maxBytes = options?.maxBytes ?? Infinity;
+  let pieces: Uint8Array[] = [];
   let pending = 0;
   let number = 0;
   let total = 0;
-  const tooLong = () =>
-    new AppError('BODY_TOO_LARGE', `line ${number + 1} is longer than ${limits.maxLineBytes} bytes (IMPORT_MAX_LINE_BYTES)`);
+  const tooLarge = (limit: 'line' | 'stream') => options!.tooLarge(limit, number + 1);
   for await (const raw of source) {
     const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
     total += chunk.length;
-    if (total > limits.maxBytes) throw new AppError('BODY_TOO_LARGE', `the import is larger than ${limits.maxBytes} bytes (IMPORT_MAX_BYTES)`);
+    if (total > maxBytes) throw tooLarge('stream');
     let start = 0;
     for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
-      if (pending + newline - start > limits.maxLineBytes) throw tooLong();
+      if (pending + newline - start > maxLineBytes) throw tooLarge('line');
       pieces.push(chunk.subarray(start, newline));
       number++;
       yield { text: Buffer.concat(pieces).toString('utf8'), number, complete: true };
@@ -45,7 +51,7 @@ export async function* readLines(source: AsyncIterable<Buffer | string>, limits:
     }
     if (start < chunk.length) {
       pending += chunk.length - start;
-      if (pending > limits.maxLineBytes) throw tooLong();
+      if (pending > maxLineBytes) throw tooLarge('line');
       pieces.push(chunk.subarray(start));
     }
   }
