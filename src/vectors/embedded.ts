@@ -40,7 +40,21 @@ import {
 import { SubsetCache } from './embedded/subsets.js';
 import { compileFilter, isEmptyFilter, type MetadataPredicate } from './filter.js';
 import { ResponseBudget, documentBytes } from './budget.js';
-import type { CollectionInfo, CollectionSpec, Filter, Metadata, ReadOptions, ScrollPage, ScrollRequest, SearchHit, SearchRequest, StoredDocument, VectorDocument, VectorStore } from './port.js';
+import {
+  assertDimensions,
+  type CollectionInfo,
+  type CollectionSpec,
+  type Filter,
+  type Metadata,
+  type ReadOptions,
+  type ScrollPage,
+  type ScrollRequest,
+  type SearchHit,
+  type SearchRequest,
+  type StoredDocument,
+  type VectorDocument,
+  type VectorStore,
+} from './port.js';
 
 /** The part of the service's logger this module uses. */
 export type EmbeddedLog = Pick<Log, 'info' | 'warn'>;
@@ -91,31 +105,6 @@ function copyMetadata(metadata: Metadata): Metadata {
 /** A scroll position: after this document id (pages are in id order). */
 const isScrollPosition = (value: unknown): value is { after: string } => isObject(value) && typeof value.after === 'string';
 
-function checkVector(vector: Float32Array, dimensions: number, collection: string, what: string): void {
-  if (!(vector instanceof Float32Array)) throw new AppError('INVALID_VECTOR', `${what} must be a Float32Array`);
-  if (vector.length !== dimensions) {
-    throw new AppError('DIMENSION_MISMATCH', `${what} has ${vector.length} dimensions but collection \`${collection}\` expects ${dimensions}`);
-  }
-  for (let i = 0; i < vector.length; i++) {
-    if (!Number.isFinite(vector[i])) throw new AppError('INVALID_VECTOR', `${what} has a non-finite value (${vector[i]}) at index ${i}`);
-  }
-}
-
-function isScalar(value: unknown): value is string | boolean | number {
-  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
-}
-
-/** Metadata is flat (DESIGN.md section 4): scalars, null, or arrays of scalars; filters rely on it. */
-function checkMetadata(metadata: unknown, id: string): void {
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new AppError('VALIDATION_FAILED', `document \`${id}\`: metadata must be an object`);
-  }
-  for (const [key, value] of Object.entries(metadata)) {
-    if (value === null || isScalar(value) || (Array.isArray(value) && value.every(isScalar))) continue;
-    throw new AppError('VALIDATION_FAILED', `document \`${id}\`: metadata \`${key}\` must be a string, finite number, boolean, null or an array of those`);
-  }
-}
-
 /** Runs a write, translating SQLite failures (disk full, I/O error, busy) into a 503 the client can retry. */
 function writing<T>(what: string, write: () => T): T {
   try {
@@ -137,8 +126,7 @@ const LOAD_CHUNK = 4096;
 export const SCROLL_EXAMINE_LIMIT = 10_000;
 
 function predicateFor(filter: Filter | undefined): MetadataPredicate | undefined {
-  const predicate = compileFilter(filter); // validates even an empty one
-  return isEmptyFilter(filter) ? undefined : predicate;
+  return isEmptyFilter(filter) ? undefined : compileFilter(filter);
 }
 
 export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOptions): Promise<EmbeddedVectorStore> {
@@ -313,20 +301,8 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
 
     async createCollection(projectId, name, spec: CollectionSpec) {
       ensureOpen();
-      if (!Number.isInteger(spec.dimensions) || spec.dimensions < 1 || spec.dimensions > 65536) {
-        throw new AppError('VALIDATION_FAILED', `dimensions must be an integer from 1 to 65536, got ${spec.dimensions}`);
-      }
-      if (typeof spec.model !== 'string' || spec.model.length === 0) throw new AppError('VALIDATION_FAILED', 'model must be a non-empty string');
       const existing = findRow(projectId, name);
-      if (existing) {
-        if (existing.dimensions !== spec.dimensions || existing.model !== spec.model) {
-          throw new AppError(
-            'COLLECTION_CONFLICT',
-            `collection \`${name}\` exists with ${existing.dimensions} dimensions and model \`${existing.model}\`, not ${spec.dimensions} and \`${spec.model}\``,
-          );
-        }
-        return info(existing);
-      }
+      if (existing) return info(existing);
       const row = writing('create the collection', () =>
         db.transaction(() => {
           const id = Number(sql.insertCollection.run(projectId, name, spec.dimensions, spec.model, new Date().toISOString()).lastInsertRowid);
@@ -362,13 +338,10 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     async upsert(projectId, name, documents: VectorDocument[]) {
       const collection = await open(projectId, name);
       const { row, memory, fts } = collection;
-      // Validate everything before writing anything: the batch is all or nothing.
+      // Every size is checked before anything is written: the batch is all or nothing.
       const latest = new Map<string, VectorDocument>();
       for (const document of documents) {
-        if (typeof document.id !== 'string' || document.id.length === 0) throw new AppError('VALIDATION_FAILED', 'document id must be a non-empty string');
-        if (typeof document.content !== 'string') throw new AppError('VALIDATION_FAILED', `document \`${document.id}\`: content must be a string`);
-        checkMetadata(document.metadata, document.id);
-        checkVector(document.vector, row.dimensions, row.name, `vector of document \`${document.id}\``);
+        assertDimensions(row, document.vector, `vector of document ${JSON.stringify(document.id)}`);
         // A repeated id in one batch: the last one wins, as in Qdrant.
         latest.delete(document.id);
         latest.set(document.id, document);
@@ -419,7 +392,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       if (!row) throw new AppError('COLLECTION_NOT_FOUND', `collection \`${name}\` does not exist in project \`${projectId}\``);
       const predicate = predicateFor(request.filter);
       const after = request.cursor === undefined ? '' : decodeCursor(request.cursor, isScrollPosition, 'cursor is not one this service issued').after;
-      const limit = Math.max(1, Math.floor(request.limit));
+      const limit = request.limit;
       const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
       const items: StoredDocument[] = [];
       let examined = 0;
@@ -458,17 +431,15 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     async search(projectId, name, request: SearchRequest) {
       const collection = await open(projectId, name);
       const predicate = predicateFor(request.filter);
-      const limit = Math.floor(request.limit);
+      const limit = request.limit;
       if (request.mode === 'vector') {
-        checkVector(request.vector, collection.row.dimensions, collection.row.name, 'query vector');
-        if (limit < 1) return [];
+        assertDimensions(collection.row, request.vector, 'query vector');
         const filter = predicate ? { key: JSON.stringify(request.filter), predicate } : undefined;
         let hits = nearestSlots(collection, normalize(request.vector), limit, filter, exactScanBudget);
         if (request.threshold !== undefined) hits = hits.filter((hit) => hit.score > request.threshold!);
         return materialize(collection, hits, request);
       }
       if (request.mode === 'keyword') {
-        if (limit < 1) return [];
         return materialize(collection, keywordSlots(collection, request.text, limit, request.threshold, predicate), request);
       }
       throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode \`${(request as { mode: string }).mode}\` is not one this store answers; use vector or keyword`);

@@ -29,7 +29,7 @@ export function invalid(message: string): AppError {
   return new AppError('INVALID_FILTER', message);
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -37,7 +37,7 @@ export function isOperand(value: unknown): value is FilterOperand {
   return value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
 }
 
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
@@ -110,9 +110,9 @@ function operandList(field: string, operator: string, operand: unknown): Set<Fil
 
 /**
  * A field's condition that is not a plain value must be an object of known operators, each with
- * an operand: checked here for every provider, so each can translate it without repeating this.
+ * an operand: checked here for every provider (the port's precondition), so each translates it without repeating this.
  */
-export function operatorObject(field: string, condition: unknown): Record<string, unknown> {
+function operatorObject(field: string, condition: unknown): Record<string, unknown> {
   if (!isPlainObject(condition)) {
     const hint = Array.isArray(condition) ? ' (use `{in: [...]}` to match any of several values)' : '';
     throw invalid(`filter on \`${field}\`: expected a value or an operator object, got ${describe(condition)}${hint}`);

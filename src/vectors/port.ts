@@ -3,7 +3,19 @@
  * metadata, vector) in collections that live inside a project. It never embeds
  * text: vectors arrive ready-made (see the Embedder port). Every call is scoped
  * by projectId; no call ever crosses projects.
+ *
+ * Preconditions: the vector service (or the import, which checks a backup the
+ * same way) validates every argument before it calls a store, and stores trust
+ * them: ids and content are strings, metadata is flat (MetadataValue), vectors
+ * are finite float32 and never all zeros, filters passed validateFilter, limits
+ * are positive integers, collection specs are ones the service allows. A store
+ * checks only what it alone knows: whether the collection exists
+ * (COLLECTION_NOT_FOUND), that vectors have its size (assertDimensions, below:
+ * the size is known where the collection is resolved, so checking it there
+ * costs no extra lookup), and what its own cursors mean (INVALID_CURSOR).
  */
+import { AppError } from '../errors.js';
+
 
 /** A metadata value: flat JSON scalars, or arrays of scalars. */
 export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
@@ -90,7 +102,7 @@ export interface SearchHit extends StoredDocument {
 
 export interface VectorStore {
   readonly provider: string;
-  /** Creates the collection, or returns it when it exists with the same spec. */
+  /** Creates the collection, or returns the existing one whatever its spec (the service compares). */
   createCollection(projectId: string, name: string, spec: CollectionSpec): Promise<CollectionInfo>;
   getCollection(projectId: string, name: string): Promise<CollectionInfo | null>;
   listCollections(projectId: string): Promise<CollectionInfo[]>;
@@ -109,4 +121,11 @@ export interface VectorStore {
   /** Throws when the store cannot serve requests. */
   health(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The one size check: a vector must have its collection's dimensions. */
+export function assertDimensions(collection: { name: string; dimensions: number }, vector: Float32Array, what: string): void {
+  if (vector.length !== collection.dimensions) {
+    throw new AppError('DIMENSION_MISMATCH', `${what} has ${vector.length} dimensions but collection ${JSON.stringify(collection.name)} holds ${collection.dimensions}`);
+  }
 }

@@ -38,18 +38,19 @@ import { documentSparseVector, querySparseVector } from './qdrant-bm25.js';
 import { createQdrantCaller, type QdrantLog } from './qdrant-calls.js';
 import { translateFilter } from './qdrant-filter.js';
 import { MAX_CONTENT_LENGTH } from '../schemas/vectors.js';
-import type {
-  CollectionInfo,
-  CollectionSpec,
-  Filter,
-  Metadata,
-  ScrollPage,
-  ScrollRequest,
-  SearchHit,
-  SearchRequest,
-  StoredDocument,
-  VectorDocument,
-  VectorStore,
+import {
+  assertDimensions,
+  type CollectionInfo,
+  type CollectionSpec,
+  type Filter,
+  type Metadata,
+  type ScrollPage,
+  type ScrollRequest,
+  type SearchHit,
+  type SearchRequest,
+  type StoredDocument,
+  type VectorDocument,
+  type VectorStore,
 } from './port.js';
 
 export type { QdrantLog } from './qdrant-calls.js';
@@ -192,7 +193,6 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
   }
 
   async function checkCollection(model: string, dimensions: number): Promise<string> {
-    if (!Number.isSafeInteger(dimensions) || dimensions < 1) throw new AppError('VALIDATION_FAILED', `dimensions must be a positive integer, got ${dimensions}`);
     await checkServerVersion();
     const name = physicalCollectionName(prefix, model, dimensions);
     await ensureCollection(name, dimensions, DOCUMENT_INDEXES, true);
@@ -287,13 +287,9 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return { name: entry.name, model: entry.model, dimensions: entry.dimensions, distance: 'cosine', count: await countIn(entry, projectId) };
   }
 
-  function checkVector(entry: RegistryEntry, vector: Float32Array, what: string): number[] {
-    if (vector.length !== entry.dimensions) {
-      throw new AppError('DIMENSION_MISMATCH', `${what} has ${vector.length} dimensions, but collection "${entry.name}" holds ${entry.dimensions}`);
-    }
-    const values = Array.from(vector);
-    if (!values.every(Number.isFinite)) throw new AppError('INVALID_VECTOR', `${what} contains a value that is not a finite number`);
-    return values;
+  function denseValues(entry: RegistryEntry, vector: Float32Array, what: string): number[] {
+    assertDimensions(entry, vector, what);
+    return Array.from(vector);
   }
 
   /**
@@ -395,23 +391,13 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return limit * worstDocumentBytes(MAX_CONTENT_LENGTH, entry.dimensions, read.includeContent, read.includeVector) > budget.maxBytes;
   }
 
-  function checkLimit(limit: number): void {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new AppError('LIMIT_OUT_OF_RANGE', `limit must be a positive integer, got ${limit}`);
-  }
-
   const store: QdrantVectorStore = {
     provider: 'qdrant',
     checkCollection,
 
     async createCollection(projectId, name, spec: CollectionSpec) {
       const existing = await findEntry(projectId, name);
-      if (existing) {
-        if (existing.model === spec.model && existing.dimensions === spec.dimensions) return info(projectId, existing);
-        throw new AppError(
-          'COLLECTION_CONFLICT',
-          `collection "${name}" already exists with model "${existing.model}" and ${existing.dimensions} dimensions, not "${spec.model}" and ${spec.dimensions}`,
-        );
-      }
+      if (existing) return info(projectId, existing);
       const physical = await checkCollection(spec.model, spec.dimensions);
       await ensureCollection(registry, 1, REGISTRY_INDEXES, false);
       const entry: RegistryEntry = { name, model: spec.model, dimensions: spec.dimensions, physical };
@@ -456,7 +442,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     async upsert(projectId, collection, documents: VectorDocument[]) {
       const entry = await requireEntry(projectId, collection);
       const points = documents.map((doc) => {
-        const vector = checkVector(entry, doc.vector, `vector of document "${doc.id}"`);
+        const vector = denseValues(entry, doc.vector, `vector of document "${doc.id}"`);
         const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
         const terms = documentSparseVector(doc.content);
         return {
@@ -501,7 +487,6 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     },
 
     async scroll(projectId, collection, request: ScrollRequest): Promise<ScrollPage> {
-      checkLimit(request.limit);
       const entry = await requireEntry(projectId, collection);
       const includeContent = request.includeContent ?? false;
       const includeVector = request.includeVector ?? false;
@@ -530,12 +515,11 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
         const mode = (request as { mode: unknown }).mode;
         throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode "${String(mode)}" is not one this store answers; use vector or keyword`);
       }
-      checkLimit(request.limit);
       const entry = await requireEntry(projectId, collection);
       const filter = scoped(projectId, collection, request.filter);
       let query: number[] | { indices: number[]; values: number[] };
       if (request.mode === 'vector') {
-        query = checkVector(entry, request.vector, 'query vector');
+        query = denseValues(entry, request.vector, 'query vector');
       } else {
         const terms = querySparseVector(request.text);
         if (!terms) return [];

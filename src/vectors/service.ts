@@ -113,7 +113,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     }
   }
 
-  /** Checks what no store can: float32 overflow and the zero vector. Sizes are checked by the store, against the collection. */
+  /** The port's preconditions on a vector: finite float32 (a finite double can overflow), not all zeros. Its size is the store's check (assertDimensions). */
   function toVector(values: number[], what: string): Float32Array {
     const vector = Float32Array.from(values);
     // Finite doubles can still overflow float32 (1e39 -> Infinity).
@@ -125,6 +125,15 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
   function checkMetadata(document: DocumentInput): void {
     const length = document.metadata ? JSON.stringify(document.metadata).length : 0;
     if (length > MAX_METADATA_LENGTH) throw new AppError('VALIDATION_FAILED', `metadata of document ${JSON.stringify(document.id)} is ${length} characters as JSON; at most ${MAX_METADATA_LENGTH}`);
+  }
+
+  /** A collection is created once: asking again for another model or size is a conflict, never a silent reuse. */
+  function sameSpec(collection: CollectionInfo, wanted: CollectionSpec): CollectionInfo {
+    if (collection.dimensions === wanted.dimensions && collection.model === wanted.model) return collection;
+    throw new AppError(
+      'COLLECTION_CONFLICT',
+      `collection ${JSON.stringify(collection.name)} exists with model ${collection.model} (${collection.dimensions} dimensions); asked for ${wanted.model} (${wanted.dimensions} dimensions)`,
+    );
   }
 
   async function createDefault(projectId: string, name: string): Promise<CollectionInfo> {
@@ -165,17 +174,12 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     async createCollection(projectId, name, spec) {
       const wanted = { dimensions: spec.dimensions ?? defaultSpec.dimensions, model: spec.model ?? (spec.dimensions && spec.dimensions !== defaultSpec.dimensions ? 'external' : defaultSpec.model) };
       const existing = await store.getCollection(projectId, name);
-      if (existing && (existing.dimensions !== wanted.dimensions || existing.model !== wanted.model)) {
-        throw new AppError(
-          'COLLECTION_CONFLICT',
-          `collection ${JSON.stringify(name)} exists with model ${existing.model} (${existing.dimensions} dimensions); asked for ${wanted.model} (${wanted.dimensions} dimensions)`,
-        );
-      }
-      if (existing) return existing;
+      if (existing) return sameSpec(existing, wanted);
       assertAllowed(wanted);
       await assertRoom(projectId);
       await options.onProjectWrite?.(projectId);
-      return store.createCollection(projectId, name, wanted);
+      // A concurrent creation of the same name may have won: the store returns its collection.
+      return sameSpec(await store.createCollection(projectId, name, wanted), wanted);
     },
 
     getCollection: requireCollection,
@@ -277,7 +281,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
 
     embed: (texts, projectId) => embedder.embed(texts, projectId),
     documents: (projectId, collection, page) => store.scroll(projectId, collection, { ...page, includeContent: true, includeVector: true }),
-    importCollection: (projectId, name, spec) => store.createCollection(projectId, name, spec),
+    importCollection: async (projectId, name, spec) => sameSpec(await store.createCollection(projectId, name, spec), spec),
     importDocuments: (projectId, collection, documents) => store.upsert(projectId, collection, documents),
   };
 }

@@ -95,12 +95,12 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         assert.deepEqual((await store.listCollections(project)).map((c) => c.name), ['docs']);
       });
 
-      it('returns the existing collection for the same spec and conflicts on another', async () => {
+      it('returns the existing collection, untouched, whatever spec is asked (the service compares)', async () => {
         await seed('code', 3);
         const again = await store.createCollection(project, 'code', { dimensions: DIMS, model: MODEL });
         assert.equal(again.count, 3, 'creating again must not empty the collection');
-        await rejectsWith(store.createCollection(project, 'code', { dimensions: DIMS + 1, model: MODEL }), 'COLLECTION_CONFLICT');
-        await rejectsWith(store.createCollection(project, 'code', { dimensions: DIMS, model: 'another-model' }), 'COLLECTION_CONFLICT');
+        const other = await store.createCollection(project, 'code', { dimensions: DIMS + 1, model: 'another-model' });
+        assert.deepEqual([other.dimensions, other.model, other.count], [DIMS, MODEL, 3]);
       });
 
       it('answers COLLECTION_NOT_FOUND for documents of a missing collection', async () => {
@@ -155,17 +155,11 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         assert.deepEqual((await store.get(project, 'code', 'a'))?.metadata, { n: 2 });
       });
 
-      it('rejects a batch with a bad vector as a whole', async () => {
+      it('rejects a batch with a vector of another size as a whole', async () => {
         await seed('code', 2);
         const random = seededRandom(5);
         const good = doc('new-good', randomVector(random, DIMS));
         await rejectsWith(store.upsert(project, 'code', [good, doc('short', randomVector(random, 3))]), 'DIMENSION_MISMATCH', ['3', String(DIMS)]);
-        const nan = randomVector(random, DIMS);
-        nan[2] = Number.NaN;
-        await rejectsWith(store.upsert(project, 'code', [good, doc('nan', nan)]), 'INVALID_VECTOR');
-        const infinite = randomVector(random, DIMS);
-        infinite[0] = Number.POSITIVE_INFINITY;
-        await rejectsWith(store.upsert(project, 'code', [good, doc('inf', infinite)]), 'INVALID_VECTOR');
         assert.equal(await countDocuments(store, project, 'code'), 2);
         assert.equal(await store.get(project, 'code', 'new-good'), null);
       });
@@ -263,18 +257,6 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
           assert.deepEqual(ids(hits), ids(exactTop(documents, documents[0]!.vector, 10, (d) => expected.includes(d.id))), 'search');
         });
       }
-
-      it('rejects a filter it cannot honour, naming the field and operator', async () => {
-        const documents = await seed('code', 2);
-        const search = (filter: unknown) => store.search(project, 'code', { mode: 'vector', vector: documents[0]!.vector, limit: 5, filter: filter as Filter });
-        await rejectsWith(search({ language: { like: 'type%' } }), 'INVALID_FILTER', ['language', 'like']);
-        await rejectsWith(search({ language: {} }), 'INVALID_FILTER', ['language']);
-        await rejectsWith(search({ complexity: { gt: true } }), 'INVALID_FILTER', ['complexity', 'gt']);
-        await rejectsWith(search({ language: { in: 'typescript' } }), 'INVALID_FILTER', ['language', 'in']);
-        await rejectsWith(countDocuments(store, project, 'code', { tags: ['a'] } as unknown as Filter), 'INVALID_FILTER', ['tags']);
-        await rejectsWith(store.deleteByFilter(project, 'code', { language: { regex: '.*' } } as unknown as Filter), 'INVALID_FILTER', ['regex']);
-        assert.equal(await countDocuments(store, project, 'code'), 2, 'a rejected delete deletes nothing');
-      });
     });
 
     describe('keyword search', () => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppError } from '../../src/errors.js';
 import { translateFilter } from '../../src/vectors/qdrant-filter.js';
+import { validateFilter } from '../../src/vectors/filter.js';
 import type { Filter } from '../../src/vectors/port.js';
 
 test('equality: match.value, is_null, and a closed range for non-integers', () => {
@@ -60,8 +61,8 @@ test('no filter and {} add no condition', () => {
   assert.deepEqual(translateFilter({}), []);
 });
 
-test('anything untranslatable is INVALID_FILTER, never dropped', () => {
-  const bad: unknown[] = [
+test('what the shared language refuses never reaches the translator; what only Qdrant cannot express is INVALID_FILTER, never dropped', () => {
+  const refused: unknown[] = [
     { f: { like: 'a%' } },
     { f: {} },
     { f: [1] },
@@ -73,10 +74,11 @@ test('anything untranslatable is INVALID_FILTER, never dropped', () => {
     { f: { gt: null } },
     { f: Number.NaN },
     { '': 1 },
-    { 'say "hi"': 1 },
     'not an object',
   ];
-  for (const filter of bad) {
-    assert.throws(() => translateFilter(filter as Filter), (error: unknown) => error instanceof AppError && error.code === 'INVALID_FILTER', JSON.stringify(filter));
-  }
+  const isInvalidFilter = (error: unknown) => error instanceof AppError && error.code === 'INVALID_FILTER';
+  for (const filter of refused) assert.throws(() => validateFilter(filter as Filter), isInvalidFilter, JSON.stringify(filter));
+  const quoted = { 'say "hi"': 1 };
+  validateFilter(quoted);
+  assert.throws(() => translateFilter(quoted), isInvalidFilter);
 });

@@ -46,11 +46,11 @@ test('uuidV5 matches the RFC test vector', () => {
   assert.equal(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
 });
 
-test('collections: create, get, idempotent create, conflict, list, delete', async () => {
+test('collections: create, get, idempotent create (the existing one whatever is asked), list, delete', async () => {
   const created = await store.createCollection('proj-a', 'code', { model: MODEL, dimensions: DIMS });
   assert.deepEqual(created, { name: 'code', model: MODEL, dimensions: DIMS, distance: 'cosine', count: 0 });
   assert.deepEqual(await store.createCollection('proj-a', 'code', { model: MODEL, dimensions: DIMS }), created);
-  await assert.rejects(store.createCollection('proj-a', 'code', { model: MODEL, dimensions: 8 }), rejectsWith('COLLECTION_CONFLICT', /4.*8/));
+  assert.deepEqual(await store.createCollection('proj-a', 'code', { model: MODEL, dimensions: 8 }), created, 'the existing collection, whatever was asked: the service compares');
   await store.createCollection('proj-a', 'alpha', { model: 'other-model', dimensions: 3 });
   assert.deepEqual((await store.listCollections('proj-a')).map((c) => [c.name, c.model, c.dimensions]), [
     ['alpha', 'other-model', 3],
@@ -259,18 +259,7 @@ test('filters: every operator, on search, scroll, count and delete', async () =>
   assert.equal(await ids({ 'file.path': 'a/b.ts' }), 'd', 'a dotted field name is one key, not a path');
   assert.equal(await ids({ 'x:y @z': { in: [1] } }), 'b');
 
-  for (const bad of [
-    { n: { between: [1, 2] } },
-    { n: {} },
-    { n: [1, 2] },
-    { n: { gt: 'not a date' } },
-    { n: { gt: 1, lt: '2024-01-01' } },
-    { n: { in: 'x' } },
-    { 'say "hi"': 1 },
-    { n: { gt: true } },
-  ] as unknown as Filter[]) {
-    await assert.rejects(countDocuments(store, 'proj-filter', 'code', bad), rejectsWith('INVALID_FILTER'), JSON.stringify(bad));
-  }
+  await assert.rejects(countDocuments(store, 'proj-filter', 'code', { 'say "hi"': 1 }), rejectsWith('INVALID_FILTER'), 'a field name Qdrant cannot express');
 
   assert.equal(await store.deleteByFilter('proj-filter', 'code', { language: 'ts' }), 2);
   assert.equal(await store.deleteByFilter('proj-filter', 'code', { language: 'ts' }), 0);
@@ -299,7 +288,6 @@ test('scroll pages to the end with an opaque cursor; bad cursors are rejected', 
   assert.equal(evens.items[0]?.content, `content of ${evens.items[0]?.id}`);
   assert.equal(evens.nextCursor, null);
   await assert.rejects(store.scroll('proj-scroll', 'code', { limit: 5, cursor: 'garbage' }), rejectsWith('INVALID_CURSOR'));
-  await assert.rejects(store.scroll('proj-scroll', 'code', { limit: 0 }), rejectsWith('LIMIT_OUT_OF_RANGE'));
 });
 
 test('deleteByIds and deleteByFilter return how many were deleted', async () => {

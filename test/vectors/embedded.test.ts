@@ -147,22 +147,6 @@ describe('embedded store: ANN index path', () => {
   });
 });
 
-describe('embedded store: input checks', () => {
-  it('rejects nested metadata, writing nothing of the batch', async () => {
-    const dataDir = temporaryDir();
-    const store = await createEmbeddedVectorStore({ dataDir });
-    try {
-      await store.createCollection('p', 'c', { dimensions: 2, model: 'm' });
-      const good = { id: 'good', content: '', metadata: { a: 1 }, vector: new Float32Array([1, 0]) };
-      const nested = { id: 'nested', content: '', metadata: { a: { b: 1 } } as never, vector: new Float32Array([0, 1]) };
-      await rejectsWith(store.upsert('p', 'c', [good, nested]), 'VALIDATION_FAILED', ['nested', '`a`']);
-      assert.equal(await countDocuments(store, 'p', 'c'), 0);
-    } finally {
-      await store.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-});
 
 describe('embedded store: scroll', () => {
   it(`a page reads at most ${SCROLL_EXAMINE_LIMIT} rows: a rare filter's page ends short, even empty, with a cursor to the rest`, async () => {
