@@ -55,7 +55,12 @@ async function seed(dataDir: string, env: Record<string, string>): Promise<void>
   const services = await createServices(loadConfig({ ...env, DATA_DIR: dataDir }));
   try {
     for (let start = 0; start < ROWS; start += 5000) {
-      await services.relational.batch('concepts', PROJECT, Array.from({ length: 5000 }, (_unused, offset) => concept(start + offset)), { keepTimestamps: true });
+      await services.relational.batch(
+        'concepts',
+        PROJECT,
+        Array.from({ length: 5000 }, (_unused, offset) => concept(start + offset)),
+        { keepTimestamps: true },
+      );
     }
     await services.vectors.importCollection(PROJECT, 'code', { dimensions: DIMENSIONS, model: services.embedder.model });
     for (let start = 0; start < VECTORS; start += 1000) {
@@ -64,7 +69,12 @@ async function seed(dataDir: string, env: Record<string, string>): Promise<void>
         'code',
         Array.from({ length: 1000 }, (_unused, offset) => {
           const index = start + offset;
-          return { id: `chunk_${index}`, content: `export function handler${index}() { return load(${index}); }`, metadata: { filePath: `src/file${index % 2000}.ts`, language: 'typescript', lineCount: index % 80 }, vector: vector(index) };
+          return {
+            id: `chunk_${index}`,
+            content: `export function handler${index}() { return load(${index}); }`,
+            metadata: { filePath: `src/file${index % 2000}.ts`, language: 'typescript', lineCount: index % 80 },
+            vector: vector(index),
+          };
         }),
       );
     }
@@ -76,7 +86,10 @@ async function seed(dataDir: string, env: Record<string, string>): Promise<void>
 /** Runs the built CLI; answers its wall time, peak RSS and stdout. */
 async function cli(args: string[], env: Record<string, string>): Promise<{ seconds: number; peakRssMb: number; stdout: string }> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['--import', './bench/report-rss.mjs', 'dist/cli/main.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', './bench/report-rss.mjs', 'dist/cli/main.js', ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
@@ -110,14 +123,32 @@ async function main(): Promise<void> {
     const exportedSmallHeap = await cli(['export', '--output', `${file}.2`], { ...local, DATA_DIR: sourceDir, NODE_OPTIONS: '--max-old-space-size=64' });
     const baseline = await cli(['export', '--output', `${file}.3`, '--project', 'none'], { ...local, DATA_DIR: sourceDir });
 
-    const pgEnv = (database: string, dir: string) => ({ ...local, IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded', DATABASE_URL: database, DATA_DIR: dir, POSTGRES_TIMEOUT: '60000' });
+    const pgEnv = (database: string, dir: string) => ({
+      ...local,
+      IN_MEMORIA_STORAGE_MODE: 'hybrid',
+      RELATIONAL_PROVIDER: 'postgres',
+      VECTOR_PROVIDER: 'embedded',
+      DATABASE_URL: database,
+      DATA_DIR: dir,
+      POSTGRES_TIMEOUT: '60000',
+    });
     console.error('import into PostgreSQL + embedded...');
     const imported = await cli(['import', '--input', file], pgEnv(await postgres.createDatabase('bench_import'), path.join(work, 'import')));
 
     const from = path.join(work, 'from.env');
     const to = path.join(work, 'to.env');
-    writeFileSync(from, Object.entries({ ...local, DATA_DIR: sourceDir }).map(([key, value]) => `${key}=${value}`).join('\n'));
-    writeFileSync(to, Object.entries(pgEnv(await postgres.createDatabase('bench_migrate'), path.join(work, 'migrate'))).map(([key, value]) => `${key}=${value}`).join('\n'));
+    writeFileSync(
+      from,
+      Object.entries({ ...local, DATA_DIR: sourceDir })
+        .map(([key, value]) => `${key}=${value}`)
+        .join('\n'),
+    );
+    writeFileSync(
+      to,
+      Object.entries(pgEnv(await postgres.createDatabase('bench_migrate'), path.join(work, 'migrate')))
+        .map(([key, value]) => `${key}=${value}`)
+        .join('\n'),
+    );
     console.error('migrate SQLite + embedded -> PostgreSQL + embedded...');
     const migrated = await cli(['migrate', '--from', from, '--to', to], {});
     if (!/verified:/.test(migrated.stdout)) throw new Error(`migration not verified:\n${migrated.stdout}`);
@@ -126,11 +157,46 @@ async function main(): Promise<void> {
     console.log(`\n## Backup (${ROWS} concepts + ${VECTORS} vectors of ${DIMENSIONS} dimensions; backup file ${fixed(sizeMb)} MB)\n`);
     console.log(
       table([
-        { run: 'export (SQLite + embedded -> file)', seconds: fixed(exported.seconds, 1), 'rows/s': fixed(ROWS / exported.seconds), 'vectors/s': fixed(VECTORS / exported.seconds), 'peak RSS MB': fixed(exported.peakRssMb), goal: 'RSS <= 200 MB' },
-        { run: 'export, NODE_OPTIONS=--max-old-space-size=64', seconds: fixed(exportedSmallHeap.seconds, 1), 'rows/s': fixed(ROWS / exportedSmallHeap.seconds), 'vectors/s': fixed(VECTORS / exportedSmallHeap.seconds), 'peak RSS MB': fixed(exportedSmallHeap.peakRssMb), goal: 'RSS <= 200 MB' },
-        { run: 'baseline: the CLI with the stores open, nothing exported', seconds: fixed(baseline.seconds, 1), 'rows/s': '', 'vectors/s': '', 'peak RSS MB': fixed(baseline.peakRssMb), goal: '' },
-        { run: 'import (file -> PostgreSQL + embedded)', seconds: fixed(imported.seconds, 1), 'rows/s': fixed(ROWS / imported.seconds), 'vectors/s': fixed(VECTORS / imported.seconds), 'peak RSS MB': fixed(imported.peakRssMb), goal: '' },
-        { run: 'migrate + verify (SQLite + embedded -> PostgreSQL + embedded)', seconds: fixed(migrated.seconds, 1), 'rows/s': fixed(ROWS / migrated.seconds), 'vectors/s': fixed(VECTORS / migrated.seconds), 'peak RSS MB': fixed(migrated.peakRssMb), goal: '<= 60 s' },
+        {
+          run: 'export (SQLite + embedded -> file)',
+          seconds: fixed(exported.seconds, 1),
+          'rows/s': fixed(ROWS / exported.seconds),
+          'vectors/s': fixed(VECTORS / exported.seconds),
+          'peak RSS MB': fixed(exported.peakRssMb),
+          goal: 'RSS <= 200 MB',
+        },
+        {
+          run: 'export, NODE_OPTIONS=--max-old-space-size=64',
+          seconds: fixed(exportedSmallHeap.seconds, 1),
+          'rows/s': fixed(ROWS / exportedSmallHeap.seconds),
+          'vectors/s': fixed(VECTORS / exportedSmallHeap.seconds),
+          'peak RSS MB': fixed(exportedSmallHeap.peakRssMb),
+          goal: 'RSS <= 200 MB',
+        },
+        {
+          run: 'baseline: the CLI with the stores open, nothing exported',
+          seconds: fixed(baseline.seconds, 1),
+          'rows/s': '',
+          'vectors/s': '',
+          'peak RSS MB': fixed(baseline.peakRssMb),
+          goal: '',
+        },
+        {
+          run: 'import (file -> PostgreSQL + embedded)',
+          seconds: fixed(imported.seconds, 1),
+          'rows/s': fixed(ROWS / imported.seconds),
+          'vectors/s': fixed(VECTORS / imported.seconds),
+          'peak RSS MB': fixed(imported.peakRssMb),
+          goal: '',
+        },
+        {
+          run: 'migrate + verify (SQLite + embedded -> PostgreSQL + embedded)',
+          seconds: fixed(migrated.seconds, 1),
+          'rows/s': fixed(ROWS / migrated.seconds),
+          'vectors/s': fixed(VECTORS / migrated.seconds),
+          'peak RSS MB': fixed(migrated.peakRssMb),
+          goal: '<= 60 s',
+        },
       ]),
     );
     console.log('\nSeconds are wall time of the whole CLI process (start-up, opening the stores, closing them) on one run.');

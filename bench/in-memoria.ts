@@ -99,7 +99,9 @@ try {
     const project = `corpus-${run}`;
     const remoteCorpus = makeCorpus(path.join(work, `remote-${run}`), project);
     const before = await requestCount(service.url);
-    remote.push(await timeLearn([bridgeBin, 'learn', remoteCorpus], remoteCorpus, { IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: BENCH_API_KEY }));
+    remote.push(
+      await timeLearn([bridgeBin, 'learn', remoteCorpus], remoteCorpus, { IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: BENCH_API_KEY }),
+    );
     requests.push((await requestCount(service.url)) - before - 1);
     if (existsSync(path.join(remoteCorpus, 'in-memoria.db'))) throw new Error('the bridged learn wrote a local database');
     const stats = (await (await fetch(`${service.url}/v1/projects/${project}/stats`, { headers: authHeaders })).json()) as {
@@ -111,7 +113,12 @@ try {
   console.log(`\nIn-Memoria 0.4.1 learn of ${files} source files (${SOURCES.join(', ')}), ${RUNS} runs each, alternated; median wall time\n`);
   console.log(
     table([
-      { storage: 'own SQLite file', 'wall ms (median)': median(native).toFixed(0), runs: native.map((ms) => ms.toFixed(0)).join(' / '), 'rows (concepts, patterns)': nativeRows.map((rows) => rows.join(', ')).join(' / ') },
+      {
+        storage: 'own SQLite file',
+        'wall ms (median)': median(native).toFixed(0),
+        runs: native.map((ms) => ms.toFixed(0)).join(' / '),
+        'rows (concepts, patterns)': nativeRows.map((rows) => rows.join(', ')).join(' / '),
+      },
       {
         storage: 'service (bridge)',
         'wall ms (median)': median(remote).toFixed(0),

@@ -66,7 +66,10 @@ async function main(): Promise<void> {
     await fetch(`${service.url}${base}`, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ dimensions: data.D, model: 'bench-clustered' }) });
     const queries = data.queryVectors();
     const samples: Array<{ at: number; ms: number }> = [];
-    const searcher = new Worker(searcherSource, { eval: true, workerData: { url: `${service.url}${base}/search`, headers: jsonHeaders, queries: queries.slice(0, 50).map((q) => Array.from(q)) } });
+    const searcher = new Worker(searcherSource, {
+      eval: true,
+      workerData: { url: `${service.url}${base}/search`, headers: jsonHeaders, queries: queries.slice(0, 50).map((q) => Array.from(q)) },
+    });
     const searcherDone = new Promise<void>((resolve, reject) => {
       searcher.on('message', (message: { at: number; ms: number } | { done: true }) => ('done' in message ? resolve() : samples.push(message)));
       searcher.on('error', reject);
@@ -76,8 +79,12 @@ async function main(): Promise<void> {
     let freshMissed = 0;
     for (let start = 0; start < data.N; start += BATCH) {
       const documents = data.documentsOf(start, Math.min(BATCH, data.N - start));
-      await post(`${service.url}${base}/documents/batch`, { items: documents.map((d) => ({ id: d.id, content: d.content, metadata: d.metadata, embedding: Array.from(d.vector) })) });
-      const probe = (await post(`${service.url}${base}/search`, { vector: Array.from(documents[0]!.vector), limit: 1, includeContent: false })) as { results: Array<{ id: string }> };
+      await post(`${service.url}${base}/documents/batch`, {
+        items: documents.map((d) => ({ id: d.id, content: d.content, metadata: d.metadata, embedding: Array.from(d.vector) })),
+      });
+      const probe = (await post(`${service.url}${base}/search`, { vector: Array.from(documents[0]!.vector), limit: 1, includeContent: false })) as {
+        results: Array<{ id: string }>;
+      };
       if (probe.results[0]?.id !== documents[0]!.id) freshMissed++;
     }
     const ingestEnd = Date.now();
@@ -90,7 +97,9 @@ async function main(): Promise<void> {
     const results: string[][] = [];
     for (const query of queries) {
       const begun = performance.now();
-      const answer = (await post(`${service.url}${base}/search`, { vector: Array.from(query), limit: 10, includeContent: false })) as { results: Array<{ id: string }> };
+      const answer = (await post(`${service.url}${base}/search`, { vector: Array.from(query), limit: 10, includeContent: false })) as {
+        results: Array<{ id: string }>;
+      };
       after.push({ at: Date.now(), ms: performance.now() - begun });
       results.push(answer.results.map((hit) => hit.id));
     }
@@ -103,7 +112,9 @@ async function main(): Promise<void> {
     console.log(`\n## Search while ingesting ${data.N} x ${data.D} over HTTP (batches of ${BATCH}), one searching client\n`);
     console.log(`ingest: ${((ingestEnd - started) / 1000).toFixed(1)} s (${Math.round(data.N / ((ingestEnd - started) / 1000))} docs/s)`);
     console.log(`search during the ingest: p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms (${during.count} searches)`);
-    console.log(`200 searches right after the last batch (${((after[after.length - 1]!.at - ingestEnd) / 1000).toFixed(1)} s): p50 ${right.p50.toFixed(2)} ms, p99 ${right.p99.toFixed(2)} ms`);
+    console.log(
+      `200 searches right after the last batch (${((after[after.length - 1]!.at - ingestEnd) / 1000).toFixed(1)} s): p50 ${right.p50.toFixed(2)} ms, p99 ${right.p99.toFixed(2)} ms`,
+    );
     console.log(`recall@10 of those 200 against exact: ${recall(results, truth).toFixed(4)}`);
     console.log(`each batch's first document found at once (top-1 of its own vector): ${data.N / BATCH - freshMissed} of ${data.N / BATCH}`);
     console.log(`service RSS after: ${(rss / 1e6).toFixed(0)} MB (${parts}; raw vectors ${((data.N * data.D * 4) / 1e6).toFixed(0)} MB)`);

@@ -19,12 +19,29 @@ const count = Number(values.items);
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-job-stall-'));
-  const service = await startChild(['dist/cli/main.js', 'serve'], { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local', LOG_LEVEL: 'warn', EMBEDDING_PROVIDER: 'local', ...productionEnv });
+  const service = await startChild(['dist/cli/main.js', 'serve'], {
+    DATA_DIR: dataDir,
+    IN_MEMORIA_STORAGE_MODE: 'local',
+    LOG_LEVEL: 'warn',
+    EMBEDDING_PROVIDER: 'local',
+    ...productionEnv,
+  });
   try {
-    await fetch(`${service.url}/v1/projects/bench/concepts/c1`, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ conceptName: 'Reader', conceptType: 'class' }) });
-    const items = Array.from({ length: count }, (_, i) => ({ id: `item-${i}`, content: `export function handler${i}(request) { return request.user${i % 97}.id; }` }));
+    await fetch(`${service.url}/v1/projects/bench/concepts/c1`, {
+      method: 'PUT',
+      headers: jsonHeaders,
+      body: JSON.stringify({ conceptName: 'Reader', conceptType: 'class' }),
+    });
+    const items = Array.from({ length: count }, (_, i) => ({
+      id: `item-${i}`,
+      content: `export function handler${i}(request) { return request.user${i % 97}.id; }`,
+    }));
     const submitted = performance.now();
-    const accepted = await fetch(`${service.url}/v1/projects/bench/collections/code/jobs`, { method: 'POST', headers: jsonHeaders, body: JSON.stringify({ items }) });
+    const accepted = await fetch(`${service.url}/v1/projects/bench/collections/code/jobs`, {
+      method: 'POST',
+      headers: jsonHeaders,
+      body: JSON.stringify({ items }),
+    });
     if (accepted.status !== 202) throw new Error(`job refused: ${accepted.status} ${await accepted.text()}`);
     const { jobId } = (await accepted.json()) as { jobId: string };
 
@@ -43,7 +60,11 @@ async function main(): Promise<void> {
       reads.push(performance.now() - started);
       if (!probe.ok || !read.ok) throw new Error(`answers ${probe.status} / ${read.status} during the job`);
       if (round % 20 === 0) {
-        const job = (await (await fetch(`${service.url}/v1/jobs/${jobId}`, { headers: authHeaders })).json()) as { status: string; processed: number; failed: number };
+        const job = (await (await fetch(`${service.url}/v1/jobs/${jobId}`, { headers: authHeaders })).json()) as {
+          status: string;
+          processed: number;
+          failed: number;
+        };
         if (job.status !== 'running' && job.status !== 'queued') {
           const seconds = (performance.now() - submitted) / 1000;
           const sort = (list: number[]) => [...list].sort((a, b) => a - b);
@@ -51,10 +72,16 @@ async function main(): Promise<void> {
           const r = sort(reads);
           console.log(`\n## Requests during an ingest job of ${count} items (local embedder, embedded store)\n`);
           console.log('| measure | result | goal |\n|---|---|---|');
-          console.log(`| job: ${job.status}, ${job.processed} processed, ${job.failed} failed | ${seconds.toFixed(1)} s (${Math.round(count / seconds)} items/s) | |`);
+          console.log(
+            `| job: ${job.status}, ${job.processed} processed, ${job.failed} failed | ${seconds.toFixed(1)} s (${Math.round(count / seconds)} items/s) | |`,
+          );
           console.log(`| first /health after the 202 | ${firstHealth.toFixed(1)} ms | |`);
-          console.log(`| /health p50 / p99 during the job (${h.length} requests) | ${percentile(h, 50).toFixed(2)} / ${percentile(h, 99).toFixed(2)} ms | p99 <= 50 ms |`);
-          console.log(`| GET a concept by id p50 / p99 during the job (${r.length} requests) | ${percentile(r, 50).toFixed(2)} / ${percentile(r, 99).toFixed(2)} ms | p99 <= 50 ms |`);
+          console.log(
+            `| /health p50 / p99 during the job (${h.length} requests) | ${percentile(h, 50).toFixed(2)} / ${percentile(h, 99).toFixed(2)} ms | p99 <= 50 ms |`,
+          );
+          console.log(
+            `| GET a concept by id p50 / p99 during the job (${r.length} requests) | ${percentile(r, 50).toFixed(2)} / ${percentile(r, 99).toFixed(2)} ms | p99 <= 50 ms |`,
+          );
           return;
         }
       }

@@ -64,7 +64,9 @@ async function searchMilliseconds(url: string, project: string): Promise<number>
   const samples = 50;
   const started = performance.now();
   for (let index = 0; index < samples; index++) {
-    const response = await fetch(`${url}/v1/projects/${project}/concepts?q=${encodeURIComponent(`cept${(index * 1999) % ROWS}serv`)}&limit=10`, { headers: authHeaders });
+    const response = await fetch(`${url}/v1/projects/${project}/concepts?q=${encodeURIComponent(`cept${(index * 1999) % ROWS}serv`)}&limit=10`, {
+      headers: authHeaders,
+    });
     if (response.status !== 200) throw new Error(`search: ${response.status}`);
     await response.arrayBuffer();
   }
@@ -83,11 +85,23 @@ async function main(): Promise<void> {
     children.push(hello);
     const service = await startChild(
       ['dist/cli/main.js', 'serve'],
-      { ...productionEnv, IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      {
+        ...productionEnv,
+        IN_MEMORIA_STORAGE_MODE: 'hybrid',
+        RELATIONAL_PROVIDER: 'postgres',
+        VECTOR_PROVIDER: 'embedded',
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+      },
       '/ready',
     );
     children.push(service);
-    const sqlite = await startChild(['dist/cli/main.js', 'serve'], { ...productionEnv, IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: path.join(dataDir, 'sqlite'), LOG_LEVEL: 'warn' }, '/ready');
+    const sqlite = await startChild(
+      ['dist/cli/main.js', 'serve'],
+      { ...productionEnv, IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: path.join(dataDir, 'sqlite'), LOG_LEVEL: 'warn' },
+      '/ready',
+    );
     children.push(sqlite);
 
     console.error(`upserting ${ROWS} concepts in batches of ${BATCH}...`);

@@ -41,7 +41,14 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-qbench-'));
   const qdrant = await startChild(['--import', 'tsx', 'bench/qdrant-server.ts'], { QDRANT_API_KEY: API_KEY }, '/healthz');
   const service = await startChild(['dist/cli/main.js', 'serve'], {
-    DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: qdrant.url, QDRANT_API_KEY: API_KEY, LOG_LEVEL: 'warn', ...productionEnv,
+    DATA_DIR: dataDir,
+    IN_MEMORIA_STORAGE_MODE: 'hybrid',
+    RELATIONAL_PROVIDER: 'sqlite',
+    VECTOR_PROVIDER: 'qdrant',
+    QDRANT_URL: qdrant.url,
+    QDRANT_API_KEY: API_KEY,
+    LOG_LEVEL: 'warn',
+    ...productionEnv,
   });
   try {
     const client = new QdrantClient({ url: qdrant.url, apiKey: API_KEY, checkCompatibility: false });
@@ -50,12 +57,26 @@ async function main(): Promise<void> {
     const queries = data.queryVectors();
 
     const directUpsert = await timeEach(BATCHES, (b) =>
-      client.upsert('direct', { wait: true, points: batches[b]!.map((document, i) => ({ id: b * BATCH + i, vector: Array.from(document.vector), payload: { content: document.content, ...document.metadata } })) }),
+      client.upsert('direct', {
+        wait: true,
+        points: batches[b]!.map((document, i) => ({
+          id: b * BATCH + i,
+          vector: Array.from(document.vector),
+          payload: { content: document.content, ...document.metadata },
+        })),
+      }),
     );
     const base = `${service.url}/v1/projects/bench/collections/code`;
     await fetch(base, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ dimensions: data.D, model: 'bench' }) });
     const serviceUpsert = await timeEach(BATCHES, (b) =>
-      post(`${base}/documents/batch`, { items: batches[b]!.map((document) => ({ id: document.id, content: document.content, metadata: document.metadata, embedding: Array.from(document.vector) })) }),
+      post(`${base}/documents/batch`, {
+        items: batches[b]!.map((document) => ({
+          id: document.id,
+          content: document.content,
+          metadata: document.metadata,
+          embedding: Array.from(document.vector),
+        })),
+      }),
     );
     const directSearch = await timeEach(SEARCHES, (q) => client.query('direct', { query: Array.from(queries[q]!), limit: 10, with_payload: true }));
     const serviceSearch = await timeEach(SEARCHES, (q) => post(`${base}/search`, { vector: Array.from(queries[q]!), limit: 10 }));

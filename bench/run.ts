@@ -71,12 +71,23 @@ async function main() {
   try {
     const hello = await startChild(['bench/hello.mjs']);
     children.push(hello);
-    const sqlite = await startChild(['dist/cli/main.js', 'serve'], { ...serviceEnv, DATA_DIR: path.join(dataDir, 'sqlite'), IN_MEMORIA_STORAGE_MODE: 'local' }, '/ready');
+    const sqlite = await startChild(
+      ['dist/cli/main.js', 'serve'],
+      { ...serviceEnv, DATA_DIR: path.join(dataDir, 'sqlite'), IN_MEMORIA_STORAGE_MODE: 'local' },
+      '/ready',
+    );
     children.push(sqlite);
     const databaseUrl = await postgres.createDatabase('bench');
     const pg = await startChild(
       ['dist/cli/main.js', 'serve'],
-      { ...serviceEnv, DATA_DIR: path.join(dataDir, 'pg'), IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'postgres', VECTOR_PROVIDER: 'embedded', DATABASE_URL: databaseUrl },
+      {
+        ...serviceEnv,
+        DATA_DIR: path.join(dataDir, 'pg'),
+        IN_MEMORIA_STORAGE_MODE: 'hybrid',
+        RELATIONAL_PROVIDER: 'postgres',
+        VECTOR_PROVIDER: 'embedded',
+        DATABASE_URL: databaseUrl,
+      },
       '/ready',
     );
     children.push(pg);
@@ -84,7 +95,14 @@ async function main() {
     console.error(`upserting ${ROWS} concepts in batches of ${BATCH} into SQLite (1 client, then 2) and PostgreSQL...`);
     for (const clients of [1, 2]) {
       const rowsPerSecond = await seed(sqlite.url, clients === 1 ? 'bench' : 'bench-2', clients);
-      rows.push({ measure: `SQLite batch upsert, ${ROWS} concepts in batches of ${BATCH}, ${clients} client${clients > 1 ? 's' : ''}`, 'req/s': `${Math.round(rowsPerSecond)} rows/s`, 'vs hello': '-', 'p50 ms': '-', 'p99 ms': '-', goal: clients === 1 ? '>= 70,000 rows/s' : '' });
+      rows.push({
+        measure: `SQLite batch upsert, ${ROWS} concepts in batches of ${BATCH}, ${clients} client${clients > 1 ? 's' : ''}`,
+        'req/s': `${Math.round(rowsPerSecond)} rows/s`,
+        'vs hello': '-',
+        'p50 ms': '-',
+        'p99 ms': '-',
+        goal: clients === 1 ? '>= 70,000 rows/s' : '',
+      });
     }
     await seed(pg.url, 'bench', 1);
 
@@ -93,7 +111,12 @@ async function main() {
       { measure: 'hello-world (bare Fastify)', url: `${hello.url}/` },
       { measure: 'GET concept by id, SQLite', url: sqlite.url, paths: ids, goal: 0.6 },
       { measure: 'GET concept by id, PostgreSQL', url: pg.url, paths: ids, goal: 0.5 },
-      { measure: 'GET filtered list of 100 concepts, SQLite', url: sqlite.url, paths: ['class', 'function', 'variable', 'interface'].map((type) => `/v1/projects/bench/concepts?conceptType=${type}&limit=100`), goal: 0.15 },
+      {
+        measure: 'GET filtered list of 100 concepts, SQLite',
+        url: sqlite.url,
+        paths: ['class', 'function', 'variable', 'interface'].map((type) => `/v1/projects/bench/concepts?conceptType=${type}&limit=100`),
+        goal: 0.15,
+      },
       { measure: 'GET /health, SQLite', url: `${sqlite.url}/health`, goal: 0.85 },
     ];
     console.error(`${ROUNDS} rounds of ${targets.length} loads, ${SECONDS} s each, ${CONNECTIONS} connections (${loadGenerator})...`);

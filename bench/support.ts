@@ -14,7 +14,12 @@ import autocannon from 'autocannon';
  */
 export const BENCH_API_KEY = 'bench-admin-key-0123456789abcdef';
 /** The benchmarks' collections use their own synthetic embedding spaces, allowed here like any operator would. */
-export const productionEnv = { NODE_ENV: 'production', STORAGE_API_KEYS: `${BENCH_API_KEY}:admin`, RATE_LIMIT_MAX: '0', VECTOR_MODELS: 'bench:384,bench-clustered:384' };
+export const productionEnv = {
+  NODE_ENV: 'production',
+  STORAGE_API_KEYS: `${BENCH_API_KEY}:admin`,
+  RATE_LIMIT_MAX: '0',
+  VECTOR_MODELS: 'bench:384,bench-clustered:384',
+};
 export const authHeaders = { authorization: `Bearer ${BENCH_API_KEY}` };
 export const jsonHeaders = { ...authHeaders, 'content-type': 'application/json' };
 
@@ -42,7 +47,8 @@ export const loadGenerator = hasCommand('wrk') ? 'wrk' : 'autocannon';
  * Only with wrk: autocannon runs in this process, which cannot be kept off the servers' core.
  */
 export const pinned = cpus().length >= 2 && loadGenerator === 'wrk' && hasCommand('taskset');
-const onCore = (core: number, command: string, args: string[]): [string, string[]] => (pinned ? ['taskset', ['-c', String(core), command, ...args]] : [command, args]);
+const onCore = (core: number, command: string, args: string[]): [string, string[]] =>
+  pinned ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 
 /** Starts a node process listening on a free port and waits until `readyPath` answers. */
 export async function startChild(args: string[], env: Record<string, string> = {}, readyPath = '/health'): Promise<Child> {
@@ -90,8 +96,21 @@ async function wrk(url: string, options: { paths?: string[]; seconds?: number; c
   try {
     const script = path.join(directory, 'paths.lua');
     const paths = options.paths ?? [new URL(url).pathname];
-    writeFileSync(script, `local paths = ${JSON.stringify(paths).replace(/^\[/, '{').replace(/\]$/, '}')}\nlocal next = 0\nrequest = function()\n  next = next % #paths + 1\n  return wrk.format("GET", paths[next])\nend\n`);
-    const [command, args] = onCore(0, 'wrk', ['-t1', `-c${options.connections ?? 10}`, `-d${options.seconds ?? 10}s`, '--latency', '-s', script, '-H', `authorization: ${authHeaders.authorization}`, new URL(url).origin]);
+    writeFileSync(
+      script,
+      `local paths = ${JSON.stringify(paths).replace(/^\[/, '{').replace(/\]$/, '}')}\nlocal next = 0\nrequest = function()\n  next = next % #paths + 1\n  return wrk.format("GET", paths[next])\nend\n`,
+    );
+    const [command, args] = onCore(0, 'wrk', [
+      '-t1',
+      `-c${options.connections ?? 10}`,
+      `-d${options.seconds ?? 10}s`,
+      '--latency',
+      '-s',
+      script,
+      '-H',
+      `authorization: ${authHeaders.authorization}`,
+      new URL(url).origin,
+    ]);
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -17,17 +17,17 @@ export interface VectorDataOptions {
 }
 
 export function createVectorData({ n: N, dims: D, queries: Q }: VectorDataOptions) {
-const CLUSTERS = 2000;
+  const CLUSTERS = 2000;
   const LANGUAGES = ['typescript', 'javascript', 'python', 'rust', 'go', 'java', 'ruby', 'csharp', 'cpp', 'php'];
   const FILTER = { language: 'typescript' };
-  
+
   function gaussian(random: () => number): number {
     return Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   }
-  
+
   const centroidRandom = seededRandom(1);
   const centroids = new Float32Array(CLUSTERS * D).map(() => gaussian(centroidRandom));
-  
+
   /** Vectors of documents [start, start + count), the same on every call. */
   function vectorsOf(start: number, count: number): Float32Array {
     const out = new Float32Array(count * D);
@@ -38,11 +38,11 @@ const CLUSTERS = 2000;
     }
     return out;
   }
-  
+
   function languageOf(i: number): string {
     return LANGUAGES[i % LANGUAGES.length]!;
   }
-  
+
   function documentsOf(start: number, count: number): VectorDocument[] {
     const vectors = vectorsOf(start, count);
     return Array.from({ length: count }, (_, k) => {
@@ -55,7 +55,7 @@ const CLUSTERS = 2000;
       };
     });
   }
-  
+
   function queryVectors(): Float32Array[] {
     const random = seededRandom(7);
     return Array.from({ length: Q }, () => {
@@ -63,8 +63,7 @@ const CLUSTERS = 2000;
       return base.map((x) => x + gaussian(random) * 0.5);
     });
   }
-  
-  
+
   /** Exact top-10 ids per query (optionally among documents passing `language`), by usearch's exact scan over regenerated chunks. */
   function groundTruth(queries: Float32Array[], language?: string): Set<string>[] {
     const best = queries.map(() => [] as Array<{ id: number; distance: number }>);

@@ -13,7 +13,9 @@ import { createEmbeddedVectorStore } from '../src/vectors/embedded.js';
 import { jsonHeaders, productionEnv, startChild } from './support.js';
 import { createVectorData, percentile, recall } from './vector-data.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, dims: { type: 'string', default: '384' }, queries: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '100000' }, dims: { type: 'string', default: '384' }, queries: { type: 'string', default: '200' } },
+});
 const data = createVectorData({ n: Number(values.n), dims: Number(values.dims), queries: Number(values.queries) });
 const BATCH = 1000;
 const base = '/v1/projects/bench/collections/code';
@@ -32,7 +34,9 @@ async function searches(url: string, filter?: object): Promise<{ p50: number; p9
   const results: string[][] = [];
   for (const query of data.queryVectors()) {
     const started = performance.now();
-    const answer = (await post(`${url}${base}/search`, { vector: Array.from(query), limit: 10, includeContent: false, ...(filter ? { filter } : {}) })) as { results: Array<{ id: string }> };
+    const answer = (await post(`${url}${base}/search`, { vector: Array.from(query), limit: 10, includeContent: false, ...(filter ? { filter } : {}) })) as {
+      results: Array<{ id: string }>;
+    };
     latencies.push(performance.now() - started);
     results.push(answer.results.map((hit) => hit.id));
   }
@@ -49,11 +53,17 @@ async function main(): Promise<void> {
     await fetch(`${first.url}${base}`, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ dimensions: data.D, model: 'bench-clustered' }) });
     const started = performance.now();
     for (let start = 0; start < data.N; start += BATCH) {
-      const items = data.documentsOf(start, Math.min(BATCH, data.N - start)).map((document) => ({ id: document.id, content: document.content, metadata: document.metadata, embedding: Array.from(document.vector) }));
+      const items = data
+        .documentsOf(start, Math.min(BATCH, data.N - start))
+        .map((document) => ({ id: document.id, content: document.content, metadata: document.metadata, embedding: Array.from(document.vector) }));
       await post(`${first.url}${base}/documents/batch`, { items });
     }
     const ingestSeconds = (performance.now() - started) / 1000;
-    rows.push([`ingest over HTTP, ${data.N} x ${data.D}, batches of ${BATCH}`, `${Math.round(data.N / ingestSeconds)} docs/s (${ingestSeconds.toFixed(1)} s)`, '>= 5,000 docs/s']);
+    rows.push([
+      `ingest over HTTP, ${data.N} x ${data.D}, batches of ${BATCH}`,
+      `${Math.round(data.N / ingestSeconds)} docs/s (${ingestSeconds.toFixed(1)} s)`,
+      '>= 5,000 docs/s',
+    ]);
     await first.stop();
 
     // Let the background index finish (the service would do the same while serving exact scans).

@@ -44,7 +44,11 @@ const PROJECT = 'bench';
 const COLLECTION = 'code';
 const { FILTER, documentsOf, queryVectors, groundTruth } = createVectorData({ n: N, dims: D, queries: Q });
 
-async function timeSearches(store: EmbeddedVectorStore, queries: Float32Array[], filter?: Filter | ((q: number) => Filter)): Promise<{ latencies: number[]; results: string[][] }> {
+async function timeSearches(
+  store: EmbeddedVectorStore,
+  queries: Float32Array[],
+  filter?: Filter | ((q: number) => Filter),
+): Promise<{ latencies: number[]; results: string[][] }> {
   const latencies: number[] = [];
   const results: string[][] = [];
   for (const [q, vector] of queries.entries()) {
@@ -103,7 +107,11 @@ async function main(): Promise<void> {
     const indexStarted = performance.now();
     await store.waitForIndexing();
     const status = await store.indexStatus(PROJECT, COLLECTION);
-    row('index complete, after ingest ended', `${((performance.now() - indexStarted) / 1000).toFixed(1)} s (indexed ${status.indexed}, pending ${status.pending})`, 'background');
+    row(
+      'index complete, after ingest ended',
+      `${((performance.now() - indexStarted) / 1000).toFixed(1)} s (indexed ${status.indexed}, pending ${status.pending})`,
+      'background',
+    );
 
     const queries = queryVectors();
     await timeSearches(store, queries.slice(0, 20)); // warm-up
@@ -114,17 +122,33 @@ async function main(): Promise<void> {
     gc();
     const rss = process.memoryUsage().rss;
     const raw = N * D * 4;
-    row('search p50 / p99, top-10, no filter', `${percentile(plain.latencies, 50).toFixed(2)} / ${percentile(plain.latencies, 99).toFixed(2)} ms`, 'p50 <= 2 ms');
-    row('search p50 / p99, top-10, filter ~10%', `${percentile(filtered.latencies, 50).toFixed(2)} / ${percentile(filtered.latencies, 99).toFixed(2)} ms`, 'p50 <= 2 ms');
-    row('search p50 / p99, filter ~10%, new filter each query', `${percentile(cold.latencies, 50).toFixed(2)} / ${percentile(cold.latencies, 99).toFixed(2)} ms`, '(cold subset cache)');
+    row(
+      'search p50 / p99, top-10, no filter',
+      `${percentile(plain.latencies, 50).toFixed(2)} / ${percentile(plain.latencies, 99).toFixed(2)} ms`,
+      'p50 <= 2 ms',
+    );
+    row(
+      'search p50 / p99, top-10, filter ~10%',
+      `${percentile(filtered.latencies, 50).toFixed(2)} / ${percentile(filtered.latencies, 99).toFixed(2)} ms`,
+      'p50 <= 2 ms',
+    );
+    row(
+      'search p50 / p99, filter ~10%, new filter each query',
+      `${percentile(cold.latencies, 50).toFixed(2)} / ${percentile(cold.latencies, 99).toFixed(2)} ms`,
+      '(cold subset cache)',
+    );
     row('RSS, ingest process, after ingest and index', `${mb(rss)} (${(rss / raw).toFixed(2)}x raw ${mb(raw)})`, '<= 3x raw');
     await store.close();
 
-    const child = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--n', String(N), '--dims', String(D), '--queries', String(Q), '--reopen-dir', dataDir], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = execFileSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--n', String(N), '--dims', String(D), '--queries', String(Q), '--reopen-dir', dataDir],
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const reopened = JSON.parse(child) as ReopenReport;
     row('restart: new process, open to first search answered', `${reopened.firstSearchSeconds.toFixed(2)} s`, '<= 3 s');
     row('RSS, restarted process, after 200 searches', `${mb(reopened.rss)} (${(reopened.rss / raw).toFixed(2)}x raw)`, '<= 3x raw');

@@ -50,13 +50,35 @@ async function one(): Promise<void> {
   const id = random(ID_SPACE);
   const project = `/v1/projects/soak-${id % 3}`;
   const calls: Array<() => Promise<Response>> = [
-    () => fetch(`${base}${project}/concepts/c${id}`, { method: 'PUT', ...json({ conceptName: `Concept${id}`, conceptType: ['class', 'function'][id % 2], confidenceScore: Math.random() }) }),
+    () =>
+      fetch(`${base}${project}/concepts/c${id}`, {
+        method: 'PUT',
+        ...json({ conceptName: `Concept${id}`, conceptType: ['class', 'function'][id % 2], confidenceScore: Math.random() }),
+      }),
     () => fetch(`${base}${project}/concepts/c${id}`),
     () => fetch(`${base}${project}/concepts?conceptType=class&q=concept&limit=50`),
     () => fetch(`${base}${project}/concepts/count?groupBy=conceptType`),
-    () => fetch(`${base}${project}/concepts/batch`, { method: 'POST', ...json({ items: Array.from({ length: 20 }, (_, i) => ({ id: `b${(id + i) % ID_SPACE}`, conceptName: `B${i}`, conceptType: 'class' })) }) }),
-    () => fetch(`${base}${project}/collections/code/documents/batch`, { method: 'POST', ...json({ items: Array.from({ length: 5 }, (_, i) => ({ id: `d${(id + i) % ID_SPACE}`, content: `export function f${id}_${i}(user) { return user.id + ${i}; }`, metadata: { filePath: `src/f${id % 20}.ts` } })) }) }),
-    () => fetch(`${base}${project}/collections/code/search`, { method: 'POST', ...json({ query: `function user ${id}`, mode: ['vector', 'keyword', 'hybrid'][id % 3], limit: 10 }) }),
+    () =>
+      fetch(`${base}${project}/concepts/batch`, {
+        method: 'POST',
+        ...json({ items: Array.from({ length: 20 }, (_, i) => ({ id: `b${(id + i) % ID_SPACE}`, conceptName: `B${i}`, conceptType: 'class' })) }),
+      }),
+    () =>
+      fetch(`${base}${project}/collections/code/documents/batch`, {
+        method: 'POST',
+        ...json({
+          items: Array.from({ length: 5 }, (_, i) => ({
+            id: `d${(id + i) % ID_SPACE}`,
+            content: `export function f${id}_${i}(user) { return user.id + ${i}; }`,
+            metadata: { filePath: `src/f${id % 20}.ts` },
+          })),
+        }),
+      }),
+    () =>
+      fetch(`${base}${project}/collections/code/search`, {
+        method: 'POST',
+        ...json({ query: `function user ${id}`, mode: ['vector', 'keyword', 'hybrid'][id % 3], limit: 10 }),
+      }),
     () => fetch(`${base}${project}/stats`),
   ];
   const response = await calls[random(calls.length)]!();
@@ -82,7 +104,10 @@ for (let project = 0; project < 3; project++) {
   const seeded = await fetch(`${base}/v1/projects/soak-${project}/concepts/batch`, { method: 'POST', ...json({ items }) });
   if (seeded.status !== 200) throw new Error(`seeding failed: ${seeded.status} ${await seeded.text()}`);
   // Searches of a collection that does not exist yet would be 404s.
-  const documents = await fetch(`${base}/v1/projects/soak-${project}/collections/code/documents/batch`, { method: 'POST', ...json({ items: [{ id: 'seed', content: 'export function seed() {}' }] }) });
+  const documents = await fetch(`${base}/v1/projects/soak-${project}/collections/code/documents/batch`, {
+    method: 'POST',
+    ...json({ items: [{ id: 'seed', content: 'export function seed() {}' }] }),
+  });
   if (documents.status !== 200) throw new Error(`seeding failed: ${documents.status} ${await documents.text()}`);
 }
 
@@ -105,7 +130,9 @@ child.kill('SIGTERM');
 const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
 rmSync(dataDir, { recursive: true, force: true });
 
-const errors = Object.entries(statuses).filter(([status]) => !/^2\d\d$/.test(status)).reduce((sum, [, count]) => sum + count, 0);
+const errors = Object.entries(statuses)
+  .filter(([status]) => !/^2\d\d$/.test(status))
+  .reduce((sum, [, count]) => sum + count, 0);
 samples.push(end);
 const median3 = (values: number[]) => [...values].sort((a, b) => a - b)[1]!;
 const [early, late] = [median3(samples.slice(0, 3)), median3(samples.slice(-3))];

@@ -99,7 +99,9 @@ export async function buildApp({ services, logger, onRoute }: AppOptions): Promi
         description: 'Storage service for In-Memoria: projects, relational intelligence entities and vector search over REST.',
         version: API_VERSION,
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from STORAGE_API_KEYS: Authorization: Bearer <key>' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from STORAGE_API_KEYS: Authorization: Bearer <key>' } },
+      },
       tags: [
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'admin', description: 'Configuration and operations' },

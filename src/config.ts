@@ -24,9 +24,7 @@ export const EnvSchema = Type.Object({
   VECTOR_PROVIDER: Type.Optional(Type.Union([Type.Literal('embedded'), Type.Literal('qdrant')])),
   HOST: Type.Optional(Type.String({ minLength: 1 })),
   PORT: Type.Optional(Port),
-  LOG_LEVEL: Type.Optional(
-    Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level))),
-  ),
+  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)))),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   BODY_LIMIT: Type.Optional(Positive),
   TRUST_PROXY: Type.Optional(Type.String()),
@@ -37,9 +35,7 @@ export const EnvSchema = Type.Object({
   POSTGRES_USER: Type.Optional(Type.String({ minLength: 1 })),
   POSTGRES_PASSWORD: Type.Optional(Type.String()),
   POSTGRES_SSL: Type.Optional(Type.Boolean()),
-  POSTGRES_SSL_MODE: Type.Optional(
-    Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-ca'), Type.Literal('verify-full')]),
-  ),
+  POSTGRES_SSL_MODE: Type.Optional(Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-ca'), Type.Literal('verify-full')])),
   POSTGRES_SSL_CERT: Type.Optional(Type.String({ minLength: 1 })),
   POSTGRES_POOL_SIZE: Type.Optional(Positive),
   POSTGRES_TIMEOUT: Type.Optional(Positive),
@@ -164,7 +160,10 @@ export interface ApiKeySpec {
 
 /** Parses `KEY:ROLE[:PROJECT|PROJECT...]` entries; a bad entry is a ConfigError naming its position, never its key. */
 export function parseApiKeys(text: string, source: string): ApiKeySpec[] {
-  const entries = text.split(/[,\n]/).map((entry) => entry.trim()).filter((entry) => entry !== '' && !entry.startsWith('#'));
+  const entries = text
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '' && !entry.startsWith('#'));
   const seen = new Set<string>();
   return entries.map((entry, index) => {
     const [key = '', role = '', projects, extra] = entry.split(':');
@@ -173,7 +172,10 @@ export function parseApiKeys(text: string, source: string): ApiKeySpec[] {
     if (!(roles as readonly string[]).includes(role)) throw new ConfigError(`Invalid ${where}: role must be one of ${roles.join(', ')}`);
     if (seen.has(key)) throw new ConfigError(`Invalid ${where}: the same key appears twice`);
     seen.add(key);
-    const list = projects?.split('|').map((project) => project.trim()).filter(Boolean);
+    const list = projects
+      ?.split('|')
+      .map((project) => project.trim())
+      .filter(Boolean);
     if (projects !== undefined && (!list || list.length === 0 || list.some((project) => !PROJECT_ID_PATTERN.test(project)))) {
       throw new ConfigError(`Invalid ${where}: projects must be project ids separated by |`);
     }
@@ -232,7 +234,9 @@ function checkRules(config: Config, options: LoadOptions): void {
   if (!options.serving || config.environment !== 'production') return;
   const short = config.apiKeys.flatMap((spec, index) => (spec.key.length < MIN_PRODUCTION_KEY_LENGTH ? [index + 1] : []));
   if (short.length > 0) {
-    throw new ConfigError(`STORAGE_API_KEYS: key ${short.join(', ')} is shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters, which production refuses: use long random keys (openssl rand -hex 32)`);
+    throw new ConfigError(
+      `STORAGE_API_KEYS: key ${short.join(', ')} is shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters, which production refuses: use long random keys (openssl rand -hex 32)`,
+    );
   }
   // A container alone makes the environment production, yet a keyless service inside one on loopback is reachable from nowhere else.
   if (config.apiKeys.length === 0 && (config.productionDeclared || !LOOPBACK_HOSTS.has(config.server.host))) {
@@ -242,23 +246,28 @@ function checkRules(config: Config, options: LoadOptions): void {
 
 function buildConfig(rawEnv: Record<string, string | undefined>, probe: DetectionProbe): Config {
   const env = parseEnv(rawEnv);
-  const containerSignal = env.DOCKER_ENV ? 'DOCKER_ENV is set' : env.KUBERNETES_SERVICE_HOST ? 'KUBERNETES_SERVICE_HOST is set' : existsSync(probe.dockerEnvFile) ? `${probe.dockerEnvFile} exists` : undefined;
+  const containerSignal = env.DOCKER_ENV
+    ? 'DOCKER_ENV is set'
+    : env.KUBERNETES_SERVICE_HOST
+      ? 'KUBERNETES_SERVICE_HOST is set'
+      : existsSync(probe.dockerEnvFile)
+        ? `${probe.dockerEnvFile} exists`
+        : undefined;
   const container = containerSignal !== undefined;
-  const environment: Environment =
-    env.NODE_ENV === 'production' || container ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const environment: Environment = env.NODE_ENV === 'production' || container ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const mode: Mode = env.IN_MEMORIA_STORAGE_MODE ?? (environment === 'production' ? 'remote' : 'local');
   if (env.IN_MEMORIA_STORAGE_MODE === undefined && mode === 'remote') {
     // Remote mode nobody asked for (a CLI run in any container) must not end in a connection error to localhost.
     const missing = !env.DATABASE_URL && !env.POSTGRES_HOST ? 'DATABASE_URL (or POSTGRES_HOST)' : !env.QDRANT_URL ? 'QDRANT_URL' : undefined;
     if (missing) {
       const why = env.NODE_ENV === 'production' ? 'NODE_ENV=production' : `a container was detected (${containerSignal})`;
-      throw new ConfigError(`remote mode was chosen because ${why}, but ${missing} is not set: set it, or set IN_MEMORIA_STORAGE_MODE=local for SQLite and the embedded vector store under DATA_DIR`);
+      throw new ConfigError(
+        `remote mode was chosen because ${why}, but ${missing} is not set: set it, or set IN_MEMORIA_STORAGE_MODE=local for SQLite and the embedded vector store under DATA_DIR`,
+      );
     }
   }
-  const relationalProvider: RelationalProviderName =
-    mode === 'local' ? 'sqlite' : mode === 'remote' ? 'postgres' : (env.RELATIONAL_PROVIDER ?? 'sqlite');
-  const vectorProvider: VectorProviderName =
-    mode === 'local' ? 'embedded' : mode === 'remote' ? 'qdrant' : (env.VECTOR_PROVIDER ?? 'embedded');
+  const relationalProvider: RelationalProviderName = mode === 'local' ? 'sqlite' : mode === 'remote' ? 'postgres' : (env.RELATIONAL_PROVIDER ?? 'sqlite');
+  const vectorProvider: VectorProviderName = mode === 'local' ? 'embedded' : mode === 'remote' ? 'qdrant' : (env.VECTOR_PROVIDER ?? 'embedded');
   const dataDir = path.resolve(env.DATA_DIR ?? './data');
   const apiKeys = [
     ...(env.STORAGE_API_KEYS ? parseApiKeys(env.STORAGE_API_KEYS, 'STORAGE_API_KEYS') : []),
@@ -340,7 +349,9 @@ function parseModels(value: string | undefined): Array<{ model: string; dimensio
     const model = entry.slice(0, separator).trim();
     const dimensions = Number(entry.slice(separator + 1).trim());
     if (separator < 1 || !model || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65536) {
-      throw new ConfigError(`VECTOR_MODELS: ${JSON.stringify(entry.trim())} is not model:dimensions (dimensions an integer from 1 to 65536), e.g. VECTOR_MODELS=text-embedding-3-small:1536`);
+      throw new ConfigError(
+        `VECTOR_MODELS: ${JSON.stringify(entry.trim())} is not model:dimensions (dimensions an integer from 1 to 65536), e.g. VECTOR_MODELS=text-embedding-3-small:1536`,
+      );
     }
     return { model, dimensions };
   });
@@ -357,13 +368,18 @@ function readKeysFile(file: string): string {
 /** `CORS_ORIGINS`: comma-separated origins (`https://app.example.com`); unset: CORS off. */
 function parseCorsOrigins(value: string | undefined): string[] | false {
   if (value === undefined || value.trim() === '') return false;
-  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const origins = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     let parsed: URL | undefined;
     try {
       parsed = new URL(origin);
     } catch {}
-    if (!parsed || parsed.origin !== origin) throw new ConfigError(`Invalid CORS_ORIGINS=${JSON.stringify(value)}: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+    if (!parsed || parsed.origin !== origin) {
+      throw new ConfigError(`Invalid CORS_ORIGINS=${JSON.stringify(value)}: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+    }
   }
   return origins;
 }
@@ -395,10 +411,15 @@ const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 function parseTrustProxy(value: string | undefined): string[] | false {
   if (value === undefined || value.trim() === '' || value.trim() === 'false') return false;
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (!PROXY_NAMES.has(entry) && !isAddressOrCidr(entry)) {
-      throw new ConfigError(`Invalid TRUST_PROXY=${JSON.stringify(value)}: ${JSON.stringify(entry)} is not an IP address, a CIDR, or one of loopback, linklocal, uniquelocal`);
+      throw new ConfigError(
+        `Invalid TRUST_PROXY=${JSON.stringify(value)}: ${JSON.stringify(entry)} is not an IP address, a CIDR, or one of loopback, linklocal, uniquelocal`,
+      );
     }
   }
   return entries;
@@ -451,24 +472,27 @@ export function redactConfig(config: Config): Record<string, unknown> {
           connectionString: config.relational.connectionString && redactUrl(config.relational.connectionString),
         }
       : config.relational;
-  const vectors = config.vectors.provider === 'qdrant' ? { ...config.vectors, url: redactUrl(config.vectors.url), apiKey: redact(config.vectors.apiKey) } : config.vectors;
+  const vectors =
+    config.vectors.provider === 'qdrant' ? { ...config.vectors, url: redactUrl(config.vectors.url), apiKey: redact(config.vectors.apiKey) } : config.vectors;
   // Through JSON so absent settings are left out rather than shown as undefined.
-  return JSON.parse(JSON.stringify({
-    environment: config.environment,
-    container: config.container,
-    mode: config.mode,
-    server: config.server,
-    dataDir: config.dataDir,
-    relational,
-    vectors,
-    embeddings: {
-      ...config.embeddings,
-      openaiApiKey: redact(config.embeddings.openaiApiKey),
-      openaiBaseUrl: config.embeddings.openaiBaseUrl && redactUrl(config.embeddings.openaiBaseUrl),
-    },
-    // Roles and projects help an operator check the setup; the keys themselves never leave the process.
-    apiKeys: config.apiKeys.map((spec) => ({ key: '[redacted]', role: spec.role, ...(spec.projects ? { projects: spec.projects } : {}) })),
-  }));
+  return JSON.parse(
+    JSON.stringify({
+      environment: config.environment,
+      container: config.container,
+      mode: config.mode,
+      server: config.server,
+      dataDir: config.dataDir,
+      relational,
+      vectors,
+      embeddings: {
+        ...config.embeddings,
+        openaiApiKey: redact(config.embeddings.openaiApiKey),
+        openaiBaseUrl: config.embeddings.openaiBaseUrl && redactUrl(config.embeddings.openaiBaseUrl),
+      },
+      // Roles and projects help an operator check the setup; the keys themselves never leave the process.
+      apiKeys: config.apiKeys.map((spec) => ({ key: '[redacted]', role: spec.role, ...(spec.projects ? { projects: spec.projects } : {}) })),
+    }),
+  );
 }
 
 /** Query parameters that carry credentials (node-postgres honours `?password=`; tokens and keys travel the same way). */

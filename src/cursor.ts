@@ -9,7 +9,11 @@ export function encodeCursor(position: object): string {
   return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
 }
 
-export function decodeCursor<T>(cursor: string, isPosition: (value: unknown) => value is T, message = 'cursor is not one this list returned; start again without it'): T {
+export function decodeCursor<T>(
+  cursor: string,
+  isPosition: (value: unknown) => value is T,
+  message = 'cursor is not one this list returned; start again without it',
+): T {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

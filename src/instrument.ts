@@ -9,8 +9,19 @@ import type { RelationalStore, Row, SqlClient, SqlValue } from './relational/por
 import type { VectorStore } from './vectors/port.js';
 
 const VECTOR_CALLS = [
-  'createCollection', 'getCollection', 'listCollections', 'deleteCollection', 'upsert', 'get', 'getMany', 'scroll',
-  'search', 'deleteByIds', 'deleteByFilter', 'deleteProject', 'health',
+  'createCollection',
+  'getCollection',
+  'listCollections',
+  'deleteCollection',
+  'upsert',
+  'get',
+  'getMany',
+  'scroll',
+  'search',
+  'deleteByIds',
+  'deleteByFilter',
+  'deleteProject',
+  'health',
 ] as const satisfies ReadonlyArray<keyof VectorStore>;
 
 export function instrumentVectorStore<T extends VectorStore>(store: T, metrics: Metrics): T {
@@ -37,7 +48,8 @@ function instrumentSqlClient(client: SqlClient, provider: string, metrics: Metri
     dialect: client.dialect,
     query: <T extends Row = Row>(sql: string, params?: readonly SqlValue[]) => metrics.timeProviderCall(provider, 'query', () => client.query<T>(sql, params)),
     run: (sql, params) => metrics.timeProviderCall(provider, 'run', () => client.run(sql, params)),
-    transaction: (work) => metrics.timeProviderCall(provider, 'transaction', () => client.transaction((tx) => work(instrumentSqlClient(tx, provider, metrics)))),
+    transaction: (work) =>
+      metrics.timeProviderCall(provider, 'transaction', () => client.transaction((tx) => work(instrumentSqlClient(tx, provider, metrics)))),
   };
 }
 

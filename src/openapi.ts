@@ -11,7 +11,10 @@ import { createServices } from './services.js';
 
 export async function renderOpenApi(): Promise<string> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-openapi-'));
-  const config = loadConfig({ NODE_ENV: 'test', IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: dataDir, EMBEDDING_PROVIDER: 'local' }, { dockerEnvFile: '/nonexistent' });
+  const config = loadConfig(
+    { NODE_ENV: 'test', IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: dataDir, EMBEDDING_PROVIDER: 'local' },
+    { dockerEnvFile: '/nonexistent' },
+  );
   const services = await createServices(config);
   const app = await buildApp({ services });
   try {

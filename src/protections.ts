@@ -66,7 +66,12 @@ export async function registerProtections(app: FastifyInstance, config: Config):
     done();
   });
   if (corsOrigins) {
-    await app.register(cors, { origin: corsOrigins, methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'], allowedHeaders: ['authorization', 'content-type'], maxAge: 600 });
+    await app.register(cors, {
+      origin: corsOrigins,
+      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      maxAge: 600,
+    });
   }
   if (limit.max > 0) {
     await app.register(rateLimit, {
@@ -78,7 +83,9 @@ export async function registerProtections(app: FastifyInstance, config: Config):
       allowList: (request) => !request.routeOptions.config.role,
       keyGenerator: (request) => request.principal?.id ?? `ip ${request.ip}`,
       errorResponseBuilder: (_request, context) =>
-        new AppError('RATE_LIMITED', `rate limit of ${context.max} requests per ${limit.windowMs / 1000} s reached; retry in ${context.after}`, { retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)) }),
+        new AppError('RATE_LIMITED', `rate limit of ${context.max} requests per ${limit.windowMs / 1000} s reached; retry in ${context.after}`, {
+          retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)),
+        }),
     });
   }
 }

@@ -43,7 +43,9 @@ export function listenHost(config: Config, log: { warn(message: string): void })
     if (short > 0) log.warn(`${short} API key(s) shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters: use long random keys (openssl rand -hex 32)`);
     return config.server.host;
   }
-  log.warn(`no API keys configured (STORAGE_API_KEYS): the API is open, so it listens on 127.0.0.1 only${config.server.host === '127.0.0.1' ? '' : ` (HOST=${config.server.host} ignored)`}`);
+  log.warn(
+    `no API keys configured (STORAGE_API_KEYS): the API is open, so it listens on 127.0.0.1 only${config.server.host === '127.0.0.1' ? '' : ` (HOST=${config.server.host} ignored)`}`,
+  );
   return '127.0.0.1';
 }
 
@@ -51,7 +53,10 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const config = loadConfig(env, undefined, { serving: true });
   const logger = createLogger(config);
   const host = listenHost(config, { warn: (message) => logger.warn(message) });
-  logger.info({ config: redactConfig(config) }, `starting in-memoria-storage: environment ${config.environment}, mode ${config.mode}, relational ${config.relational.provider}, vectors ${config.vectors.provider}`);
+  logger.info(
+    { config: redactConfig(config) },
+    `starting in-memoria-storage: environment ${config.environment}, mode ${config.mode}, relational ${config.relational.provider}, vectors ${config.vectors.provider}`,
+  );
   const services = await createServices(config, logger);
   const app = await buildApp({ services, logger });
 

@@ -58,7 +58,13 @@ export async function createServices(config: Config, log?: Log): Promise<Service
     const rawVectorStore = await openVectorStore(config, embedder, log);
     opened.push(() => rawVectorStore.close());
     const vectorStore = instrumentVectorStore(rawVectorStore, metrics);
-    const vectors = createVectorService({ store: vectorStore, embedder, limits: config.collections, maxResponseBytes: config.server.maxResponseBytes, onProjectWrite: (projectId) => relational.ensureProject(projectId) });
+    const vectors = createVectorService({
+      store: vectorStore,
+      embedder,
+      limits: config.collections,
+      maxResponseBytes: config.server.maxResponseBytes,
+      onProjectWrite: (projectId) => relational.ensureProject(projectId),
+    });
     const jobs = createJobRunner(vectors, config.jobs, log);
     metrics.readAtScrape({ embeddingCache: () => embedder.stats(), jobs: () => jobs.list(), pool: () => rawStore.poolStats?.() });
 

@@ -42,10 +42,24 @@ describe('metrics on the local providers', () => {
 
   test('provider calls, embedding calls and cache hits, job progress', async () => {
     const before = await scrape(service);
-    const doc = (id: string) => service.app.inject({ method: 'PUT', url: `/v1/projects/m1/collections/code/documents/${id}`, payload: { content: 'function findUser(id) { return users[id]; }' } });
+    const doc = (id: string) =>
+      service.app.inject({
+        method: 'PUT',
+        url: `/v1/projects/m1/collections/code/documents/${id}`,
+        payload: { content: 'function findUser(id) { return users[id]; }' },
+      });
     assert.equal((await doc('a')).statusCode, 200);
     assert.equal((await doc('b')).statusCode, 200, 'same content: answered by the cache');
-    const job = await service.app.inject({ method: 'POST', url: '/v1/projects/m1/collections/code/jobs', payload: { items: [{ id: 'j1', content: 'one' }, { id: 'j2', content: 'two' }] } });
+    const job = await service.app.inject({
+      method: 'POST',
+      url: '/v1/projects/m1/collections/code/jobs',
+      payload: {
+        items: [
+          { id: 'j1', content: 'one' },
+          { id: 'j2', content: 'two' },
+        ],
+      },
+    });
     assert.equal(job.statusCode, 202);
     const { jobId } = JSON.parse(job.body) as { jobId: string };
     for (let i = 0; i < 100 && JSON.parse((await service.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}` })).body).status !== 'succeeded'; i++) {
@@ -54,8 +68,13 @@ describe('metrics on the local providers', () => {
 
     const after = await scrape(service);
     const moved = (key: string) => (after.samples.get(key) ?? 0) - (before.samples.get(key) ?? 0);
-    const sqlite = ['query', 'run', 'transaction'].map((operation) => moved(`ims_provider_call_duration_seconds_count{provider="sqlite",operation="${operation}"}`));
-    assert.ok(sqlite.some((calls) => calls > 0), 'relational calls timed (the project row a vector write ensures)');
+    const sqlite = ['query', 'run', 'transaction'].map((operation) =>
+      moved(`ims_provider_call_duration_seconds_count{provider="sqlite",operation="${operation}"}`),
+    );
+    assert.ok(
+      sqlite.some((calls) => calls > 0),
+      'relational calls timed (the project row a vector write ensures)',
+    );
     assert.equal(moved('ims_provider_call_duration_seconds_count{provider="embedded",operation="upsert"}'), 3, 'two upserts and one job batch');
     assert.equal(moved('ims_embedding_texts_total{provider="local"}'), 3, 'the repeated text is embedded once; the job adds two');
     assert.equal(moved('ims_embedding_cache_hits_total'), 1);
@@ -70,7 +89,15 @@ describe('metrics on the local providers', () => {
 test('provider errors are counted, and /metrics answers while the provider is down', async () => {
   const qdrant = await startQdrantTestServer({ apiKey: 'metrics-key' });
   const service = await startTestService({
-    env: { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: qdrant.url, QDRANT_API_KEY: 'metrics-key', QDRANT_TIMEOUT: '1000', QDRANT_RETRY_ATTEMPTS: '0' },
+    env: {
+      IN_MEMORIA_STORAGE_MODE: 'hybrid',
+      RELATIONAL_PROVIDER: 'sqlite',
+      VECTOR_PROVIDER: 'qdrant',
+      QDRANT_URL: qdrant.url,
+      QDRANT_API_KEY: 'metrics-key',
+      QDRANT_TIMEOUT: '1000',
+      QDRANT_RETRY_ATTEMPTS: '0',
+    },
   });
   try {
     const search = () => service.app.inject({ method: 'POST', url: '/v1/projects/m2/collections/code/search', payload: { query: 'user', limit: 3 } });
@@ -81,8 +108,11 @@ test('provider errors are counted, and /metrics answers while the provider is do
     const requests = qdrant.requests.length;
     const { samples } = await scrape(service);
     assert.equal(qdrant.requests.length, requests, 'a scrape sends nothing to Qdrant');
-    const errors = [...samples].filter(([key]) => key.startsWith('ims_provider_call_errors_total{provider="qdrant"') && key.includes('code="PROVIDER_UNAVAILABLE"'));
-    const total = (map: Map<string, number>) => [...map].filter(([key]) => key.startsWith('ims_provider_call_errors_total{provider="qdrant"')).reduce((sum, [, value]) => sum + value, 0);
+    const errors = [...samples].filter(
+      ([key]) => key.startsWith('ims_provider_call_errors_total{provider="qdrant"') && key.includes('code="PROVIDER_UNAVAILABLE"'),
+    );
+    const total = (map: Map<string, number>) =>
+      [...map].filter(([key]) => key.startsWith('ims_provider_call_errors_total{provider="qdrant"')).reduce((sum, [, value]) => sum + value, 0);
     assert.ok(errors.length > 0 && total(samples) > total(started), 'the outage is counted as provider errors');
   } finally {
     await service.destroy();
@@ -95,7 +125,10 @@ test("the embedding cache is no oracle across projects: another project's text i
   try {
     const call = (method: 'PUT' | 'POST' | 'DELETE', url: string, payload?: object) => service.app.inject({ method, url, ...(payload ? { payload } : {}) });
     const cache = () => service.services.embedder.stats();
-    assert.equal((await call('PUT', '/v1/projects/tenant-b/collections/code/documents/d1', { content: 'tenant b holds this exact secret text' })).statusCode, 200);
+    assert.equal(
+      (await call('PUT', '/v1/projects/tenant-b/collections/code/documents/d1', { content: 'tenant b holds this exact secret text' })).statusCode,
+      200,
+    );
     assert.equal((await call('PUT', '/v1/projects/tenant-a/collections/code', {})).statusCode, 200);
     const before = cache();
     const search = await call('POST', '/v1/projects/tenant-a/collections/code/search', { query: 'tenant b holds this exact secret text', mode: 'vector' });

@@ -15,9 +15,20 @@ test('every route is documented with a tag, a summary and responses', async () =
   const document = parse(await renderOpenApi()) as { paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses?: object }>> };
   const paths = Object.keys(document.paths);
   for (const entity of entities) {
-    for (const suffix of ['', '/count', '/batch', '/{id}']) assert.ok(paths.includes(`/v1/projects/{projectId}/${entity.name}${suffix}`), `${entity.name}${suffix}`);
+    for (const suffix of ['', '/count', '/batch', '/{id}']) {
+      assert.ok(paths.includes(`/v1/projects/{projectId}/${entity.name}${suffix}`), `${entity.name}${suffix}`);
+    }
   }
-  for (const path of ['/health', '/ready', '/v1/config', '/v1/projects', '/v1/projects/{projectId}', '/v1/projects/{projectId}/stats', '/v1/projects/{projectId}/intelligence', '/v1/projects/{projectId}/work-sessions/current']) {
+  for (const path of [
+    '/health',
+    '/ready',
+    '/v1/config',
+    '/v1/projects',
+    '/v1/projects/{projectId}',
+    '/v1/projects/{projectId}/stats',
+    '/v1/projects/{projectId}/intelligence',
+    '/v1/projects/{projectId}/work-sessions/current',
+  ]) {
     assert.ok(paths.includes(path), path);
   }
   for (const [path, operations] of Object.entries(document.paths)) {

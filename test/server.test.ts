@@ -65,11 +65,18 @@ test('remote mode starts with PostgreSQL and Qdrant unreachable, and /ready name
     const ready = await fetch(`${service.url}/ready`);
     assert.equal(ready.status, 503);
     const body = (await ready.json()) as { providers: Array<{ name: string; provider: string; ok: boolean }> };
-    assert.deepEqual(body.providers.map((provider) => [provider.name, provider.provider, provider.ok]), [
-      ['relational', 'postgres', false],
-      ['vectors', 'qdrant', false],
-    ]);
-    const write = await fetch(`${service.url}/v1/projects/p/concepts/c`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conceptName: 'a', conceptType: 'b' }) });
+    assert.deepEqual(
+      body.providers.map((provider) => [provider.name, provider.provider, provider.ok]),
+      [
+        ['relational', 'postgres', false],
+        ['vectors', 'qdrant', false],
+      ],
+    );
+    const write = await fetch(`${service.url}/v1/projects/p/concepts/c`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ conceptName: 'a', conceptType: 'b' }),
+    });
     assert.equal(write.status, 503);
     assert.ok(Number(write.headers.get('retry-after')) > 0);
     assert.equal(await service.stop('SIGTERM'), 0);

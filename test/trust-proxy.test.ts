@@ -13,9 +13,18 @@ const noContainer = { dockerEnvFile: '/nonexistent/.dockerenv' };
 
 test('TRUST_PROXY is off by default and takes addresses, CIDRs and proxy-addr names', () => {
   assert.equal(loadConfig({}, noContainer).server.trustProxy, false);
-  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.5, 172.28.0.0/24,loopback,fd00::/8' }, noContainer).server.trustProxy, ['10.0.0.5', '172.28.0.0/24', 'loopback', 'fd00::/8']);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.5, 172.28.0.0/24,loopback,fd00::/8' }, noContainer).server.trustProxy, [
+    '10.0.0.5',
+    '172.28.0.0/24',
+    'loopback',
+    'fd00::/8',
+  ]);
   for (const bad of ['true', '*', '10.0.0.0/33', 'proxy.example', '10.0.0.1/8/1']) {
-    assert.throws(() => loadConfig({ TRUST_PROXY: bad }, noContainer), (error: unknown) => error instanceof ConfigError && /^Invalid TRUST_PROXY=/.test(error.message), bad);
+    assert.throws(
+      () => loadConfig({ TRUST_PROXY: bad }, noContainer),
+      (error: unknown) => error instanceof ConfigError && /^Invalid TRUST_PROXY=/.test(error.message),
+      bad,
+    );
   }
 });
 
@@ -23,7 +32,12 @@ test('TRUST_PROXY is off by default and takes addresses, CIDRs and proxy-addr na
 async function seenBy(trustProxy: string | undefined, remoteAddress: string) {
   const dataDir = makeDataDir();
   const lines: Array<{ msg: string; ip?: string }> = [];
-  const sink = new Writable({ write(chunk, _encoding, done) { lines.push(JSON.parse(String(chunk))); done(); } });
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
   const services = await createServices(loadConfig(testEnv(dataDir, trustProxy ? { TRUST_PROXY: trustProxy } : {})));
   const app = await buildApp({ services, logger: pino({ level: 'info' }, sink) });
   try {

@@ -13,17 +13,7 @@
  */
 import { entities } from '../entities/registry.js';
 import type { Services } from '../services.js';
-import {
-  BACKUP_FORMAT,
-  BACKUP_VERSION,
-  collectionKey,
-  encodeVector,
-  entityKey,
-  PROJECTS_KEY,
-  Tallies,
-  type BackupRecord,
-  type Summary,
-} from './format.js';
+import { BACKUP_FORMAT, BACKUP_VERSION, collectionKey, encodeVector, entityKey, PROJECTS_KEY, Tallies, type BackupRecord, type Summary } from './format.js';
 
 export interface ExportOptions {
   /** Only these projects; all when absent or empty. */
@@ -112,7 +102,12 @@ export async function exportBackup(services: Pick<Services, 'relational' | 'vect
           do {
             const docs = await vectors.documents(projectId, collection.name, { limit: DOCUMENT_PAGE, cursor });
             for (const stored of docs.items) {
-              const document = { id: stored.id, content: stored.content ?? '', metadata: stored.metadata, vector: encodeVector(stored.vector ?? new Float32Array()) };
+              const document = {
+                id: stored.id,
+                content: stored.content ?? '',
+                metadata: stored.metadata,
+                vector: encodeVector(stored.vector ?? new Float32Array()),
+              };
               tallies.add(collectionKey(projectId, collection.name), document);
               await emit({ type: 'document', projectId, collection: collection.name, document });
             }

@@ -65,7 +65,11 @@ const DocumentRowSchema = Type.Object(
   { id: DocumentIdSchema, content: Type.String({ minLength: 1, maxLength: MAX_CONTENT_LENGTH }), metadata: MetadataSchema, vector: Type.String() },
   { additionalProperties: false },
 );
-const CollectionSpecSchema = Type.Object({ name: CollectionNameSchema, dimensions: Type.Integer({ minimum: 1, maximum: MAX_DIMENSIONS }), model: Type.String({ minLength: 1, maxLength: 256 }) });
+const CollectionSpecSchema = Type.Object({
+  name: CollectionNameSchema,
+  dimensions: Type.Integer({ minimum: 1, maximum: MAX_DIMENSIONS }),
+  model: Type.String({ minLength: 1, maxLength: 256 }),
+});
 
 /** The checks of each kind of row, compiled once. */
 const checks = {
@@ -82,7 +86,12 @@ export async function importBackup(services: ImportServices, source: BackupSourc
 }
 
 /** One pass over a backup: `verify` writes nothing, `write` trusts a verified backup's checksums, `write+verify` does both. */
-async function readBackup(services: ImportServices, source: AsyncIterable<Buffer | string>, options: ImportOptions, pass: 'verify' | 'write' | 'write+verify'): Promise<ImportReport> {
+async function readBackup(
+  services: ImportServices,
+  source: AsyncIterable<Buffer | string>,
+  options: ImportOptions,
+  pass: 'verify' | 'write' | 'write+verify',
+): Promise<ImportReport> {
   const { relational, vectors } = services;
   const embedding = vectors.embedding;
   const writing = pass !== 'verify';
@@ -101,7 +110,10 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
   const collections = new Map<string, { reembed: boolean; dimensions: number }>();
 
   const invalid = (line: number, message: string) => new AppError('INVALID_BACKUP', `line ${line}: ${message}${committedSuffix()}`);
-  const committedSuffix = () => (writing && committedThrough > 0 ? `; lines 1-${committedThrough} were imported, importing the whole backup again finishes the job` : '; nothing was imported');
+  const committedSuffix = () =>
+    writing && committedThrough > 0
+      ? `; lines 1-${committedThrough} were imported, importing the whole backup again finishes the job`
+      : '; nothing was imported';
 
   async function flushEntities(): Promise<void> {
     if (!entityBatch) return;
@@ -120,8 +132,18 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
       report.documents += documents.length;
       return;
     }
-    const ready = reembed ? await vectors.embed(documents.map((document) => document.content), projectId) : documents.map((document) => decodeVector(document.vector));
-    const batch: VectorDocument[] = documents.map((document, index) => ({ id: document.id, content: document.content, metadata: document.metadata as Metadata, vector: ready[index]! }));
+    const ready = reembed
+      ? await vectors.embed(
+          documents.map((document) => document.content),
+          projectId,
+        )
+      : documents.map((document) => decodeVector(document.vector));
+    const batch: VectorDocument[] = documents.map((document, index) => ({
+      id: document.id,
+      content: document.content,
+      metadata: document.metadata as Metadata,
+      vector: ready[index]!,
+    }));
     await vectors.importDocuments(projectId, collection, batch);
     report.documents += documents.length;
     if (reembed) report.reembedded += documents.length;
@@ -139,9 +161,14 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
   }
 
   function checkHeader(record: Record<string, unknown>, line: number): HeaderRecord {
-    if (record.type !== 'header' || record.format !== BACKUP_FORMAT) throw invalid(line, `not an in-memoria-storage backup (the first line must be its header with format ${JSON.stringify(BACKUP_FORMAT)})`);
+    if (record.type !== 'header' || record.format !== BACKUP_FORMAT) {
+      throw invalid(line, `not an in-memoria-storage backup (the first line must be its header with format ${JSON.stringify(BACKUP_FORMAT)})`);
+    }
     if (record.version !== BACKUP_VERSION) {
-      throw new AppError('UNSUPPORTED_BACKUP_VERSION', `backup format version ${JSON.stringify(record.version)} is not supported; this service reads version ${BACKUP_VERSION}; nothing was imported`);
+      throw new AppError(
+        'UNSUPPORTED_BACKUP_VERSION',
+        `backup format version ${JSON.stringify(record.version)} is not supported; this service reads version ${BACKUP_VERSION}; nothing was imported`,
+      );
     }
     const candidate = record as unknown as HeaderRecord;
     const dimensions = candidate.embedding?.dimensions;
@@ -221,7 +248,12 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
         const problem = checks.document(document);
         if (problem) throw invalid(line, `document: ${problem}`);
         if (!target.reembed) checkVector(document.vector, target.dimensions, line);
-        if (!documentBatch || documentBatch.projectId !== projectId || documentBatch.collection !== collection || documentBatch.documents.length >= DOCUMENT_BATCH) {
+        if (
+          !documentBatch ||
+          documentBatch.projectId !== projectId ||
+          documentBatch.collection !== collection ||
+          documentBatch.documents.length >= DOCUMENT_BATCH
+        ) {
           await flushAll(line - 1);
           documentBatch = { projectId, collection, documents: [] };
         }
@@ -240,7 +272,12 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
   const lines = readLines(source, {
     ...limits,
     tooLarge: (limit, line) =>
-      new AppError('BODY_TOO_LARGE', limit === 'line' ? `line ${line} is longer than ${limits.maxLineBytes} bytes (IMPORT_MAX_LINE_BYTES)` : `the import is larger than ${limits.maxBytes} bytes (IMPORT_MAX_BYTES)`),
+      new AppError(
+        'BODY_TOO_LARGE',
+        limit === 'line'
+          ? `line ${line} is longer than ${limits.maxLineBytes} bytes (IMPORT_MAX_LINE_BYTES)`
+          : `the import is larger than ${limits.maxBytes} bytes (IMPORT_MAX_BYTES)`,
+      ),
   });
   for await (const { text, number, complete } of withSuffix(lines, committedSuffix)) {
     if (!complete) break; // a cut line: reported below as a truncated stream
@@ -262,10 +299,7 @@ async function readBackup(services: ImportServices, source: AsyncIterable<Buffer
 
   if (!header) throw new AppError('INVALID_BACKUP', 'the backup is empty: no header line');
   if (!trailer) {
-    throw new AppError(
-      'BACKUP_TRUNCATED',
-      `the backup stops after line ${lastComplete} (the last complete line) without its trailer${committedSuffix()}`,
-    );
+    throw new AppError('BACKUP_TRUNCATED', `the backup stops after line ${lastComplete} (the last complete line) without its trailer${committedSuffix()}`);
   }
   report.summary = verifying ? tallies.summary() : (trailer.summary ?? {});
   const differences = compareSummaries(trailer.summary ?? {}, report.summary);
@@ -286,7 +320,9 @@ function checkVector(encoded: string, dimensions: number, line: number): void {
   if (vector.length !== dimensions || Buffer.byteLength(encoded, 'base64') !== dimensions * 4) {
     throw new AppError('INVALID_BACKUP', `line ${line}: the document's vector is not ${dimensions} float32 values in base64; nothing was imported`);
   }
-  if (!vector.every(Number.isFinite)) throw new AppError('INVALID_BACKUP', `line ${line}: the document's vector has a component that is not finite; nothing was imported`);
+  if (!vector.every(Number.isFinite)) {
+    throw new AppError('INVALID_BACKUP', `line ${line}: the document's vector has a component that is not finite; nothing was imported`);
+  }
 }
 
 /** Adds what was committed to a limit error raised while reading. */

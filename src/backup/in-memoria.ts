@@ -104,10 +104,20 @@ export async function importInMemoria(services: Pick<Services, 'relational' | 'v
   try {
     const tables = new Set((source.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((row) => row.name));
     if (!tables.has('semantic_concepts')) throw new AppError('INVALID_BACKUP', `${options.file} is not an In-Memoria database (no semantic_concepts table)`);
-    const schemaVersion = tables.has('migrations') ? ((source.prepare('SELECT MAX(version) AS version FROM migrations').get() as { version: number | null }).version ?? null) : null;
+    const schemaVersion = tables.has('migrations')
+      ? ((source.prepare('SELECT MAX(version) AS version FROM migrations').get() as { version: number | null }).version ?? null)
+      : null;
     const columnsOf = (table: string) => (source.prepare(`PRAGMA table_info("${table}")`).all() as Array<{ name: string }>).map((column) => column.name);
 
-    const report: InMemoriaImportReport = { file: options.file, projectId: options.projectId, schemaVersion, tables: [], missingTables: [], projectMetadata: false, embedded: 0 };
+    const report: InMemoriaImportReport = {
+      file: options.file,
+      projectId: options.projectId,
+      schemaVersion,
+      tables: [],
+      missingTables: [],
+      projectMetadata: false,
+      embedded: 0,
+    };
     const present = entities.filter((entity) => tables.has(entity.table));
     report.missingTables = entities.filter((entity) => !tables.has(entity.table)).map((entity) => entity.table);
 

@@ -124,10 +124,15 @@ export async function importCommand(argv: string[], env: Env): Promise<number> {
 }
 
 /** One line per key, source vs target; the keys that differ are marked. */
-export function verificationReport(source: Summary, target: Summary, options: { countsOnlyFor?: (key: string) => boolean } = {}): { text: string; differing: number } {
+export function verificationReport(
+  source: Summary,
+  target: Summary,
+  options: { countsOnlyFor?: (key: string) => boolean } = {},
+): { text: string; differing: number } {
   const keys = [...new Set([...Object.keys(source), ...Object.keys(target)])].sort();
   const width = Math.max(10, ...keys.map((key) => key.length));
-  const cell = (tally: Summary[string] | undefined) => (tally ? `${String(tally.count).padStart(8)} ${tally.checksum}` : `${'-'.padStart(8)} ${'-'.padEnd(16)}`);
+  const cell = (tally: Summary[string] | undefined) =>
+    tally ? `${String(tally.count).padStart(8)} ${tally.checksum}` : `${'-'.padStart(8)} ${'-'.padEnd(16)}`;
   let differing = 0;
   const lines = [`${'key'.padEnd(width)}  ${'source'.padEnd(25)}  ${'target'.padEnd(25)}  result`];
   for (const key of keys) {
@@ -145,7 +150,12 @@ export function verificationReport(source: Summary, target: Summary, options: { 
 export async function migrateCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { from: { type: 'string' }, to: { type: 'string' }, project: { type: 'string', short: 'p', multiple: true }, reembed: { type: 'boolean', default: false } },
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      project: { type: 'string', short: 'p', multiple: true },
+      reembed: { type: 'boolean', default: false },
+    },
   });
   const fromEnv = readEnvFile(need(values.from, '--from'));
   const toEnv = readEnvFile(need(values.to, '--to'));
@@ -164,10 +174,13 @@ export async function migrateCommand(argv: string[]): Promise<number> {
         },
       );
       const importing = importBackup(target, () => pipe, { reembed: values.reembed, singlePass: true });
-      const [exported, imported] = await Promise.all([exporting, importing.catch((error: unknown) => {
-        pipe.destroy();
-        throw error;
-      })]);
+      const [exported, imported] = await Promise.all([
+        exporting,
+        importing.catch((error: unknown) => {
+          pipe.destroy();
+          throw error;
+        }),
+      ]);
 
       // Verification reads the target back with the same code and compares every count and checksum.
       const check = exported.projects.length > 0 ? await exportBackup(target, () => undefined, { projects: exported.projects }) : { summary: {} as Summary };
@@ -182,7 +195,12 @@ export async function migrateCommand(argv: string[]): Promise<number> {
 export async function importInMemoriaCommand(argv: string[], env: Env): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { db: { type: 'string' }, project: { type: 'string', short: 'p' }, embed: { type: 'boolean', default: false }, collection: { type: 'string', default: 'concepts' } },
+    options: {
+      db: { type: 'string' },
+      project: { type: 'string', short: 'p' },
+      embed: { type: 'boolean', default: false },
+      collection: { type: 'string', default: 'concepts' },
+    },
   });
   const file = need(values.db, '--db');
   const projectId = need(values.project, '--project');
@@ -191,7 +209,12 @@ export async function importInMemoriaCommand(argv: string[], env: Env): Promise<
     const progress = createProgress('import-in-memoria');
     let report: InMemoriaImportReport;
     try {
-      report = await importInMemoria(services, { file, projectId, embedInto: values.embed ? values.collection : undefined, onProgress: ({ done, phase }) => progress.update(done, phase) });
+      report = await importInMemoria(services, {
+        file,
+        projectId,
+        embedInto: values.embed ? values.collection : undefined,
+        onProgress: ({ done, phase }) => progress.update(done, phase),
+      });
     } finally {
       progress.stop();
     }
@@ -201,7 +224,9 @@ export async function importInMemoriaCommand(argv: string[], env: Env): Promise<
       const ok = table.imported === table.sourceRows;
       if (!ok) short++;
       const dropped = table.droppedColumns.length ? ` (columns not kept: ${table.droppedColumns.join(', ')})` : '';
-      lines.push(`  ${table.table.padEnd(24)} ${String(table.sourceRows).padStart(7)} rows -> ${String(table.imported).padStart(7)} ${ok ? 'ok' : 'MISSING ROWS'}${dropped}`);
+      lines.push(
+        `  ${table.table.padEnd(24)} ${String(table.sourceRows).padStart(7)} rows -> ${String(table.imported).padStart(7)} ${ok ? 'ok' : 'MISSING ROWS'}${dropped}`,
+      );
     }
     if (report.missingTables.length) lines.push(`  tables absent from this schema version: ${report.missingTables.join(', ')}`);
     lines.push(`  project metadata: ${report.projectMetadata ? 'imported' : 'none in the file'}`);

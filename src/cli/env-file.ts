@@ -19,7 +19,9 @@ export function readEnvFile(file: string): Record<string, string> {
   }
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
-    if (line !== '' && !line.startsWith('#') && !/^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/.test(line)) throw new ConfigError(`${file} line ${index + 1} is not KEY=VALUE`);
+    if (line !== '' && !line.startsWith('#') && !/^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/.test(line)) {
+      throw new ConfigError(`${file} line ${index + 1} is not KEY=VALUE`);
+    }
   });
   return parseEnv(text) as Record<string, string>;
 }

@@ -76,4 +76,3 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
-

@@ -197,7 +197,8 @@ interface EmbeddingItem {
 
 /** Orders the vectors by `index` and checks each one before anyone stores it. */
 function readVectors(data: readonly EmbeddingItem[] | undefined, expectedCount: number, dimensions: number, model: string): Float32Array[] {
-  const invalid = (detail: string): AppError => new AppError('EMBEDDING_UNAVAILABLE', `embedding provider returned an invalid response for model "${model}": ${detail}`);
+  const invalid = (detail: string): AppError =>
+    new AppError('EMBEDDING_UNAVAILABLE', `embedding provider returned an invalid response for model "${model}": ${detail}`);
   if (!Array.isArray(data) || data.length !== expectedCount) {
     throw invalid(`${Array.isArray(data) ? data.length : 0} embeddings for ${expectedCount} texts`);
   }
@@ -207,7 +208,10 @@ function readVectors(data: readonly EmbeddingItem[] | undefined, expectedCount: 
     if (!Number.isInteger(index) || index < 0 || index >= expectedCount || vectors[index] !== undefined) throw invalid(`bad or repeated index ${index}`);
     if (!Array.isArray(embedding)) throw invalid(`embedding ${index} is not an array of numbers`);
     if (embedding.length !== dimensions) {
-      throw new AppError('EMBEDDING_UNAVAILABLE', `embedding provider returned a vector of ${embedding.length} dimensions, expected ${dimensions} (model "${model}")`);
+      throw new AppError(
+        'EMBEDDING_UNAVAILABLE',
+        `embedding provider returned a vector of ${embedding.length} dimensions, expected ${dimensions} (model "${model}")`,
+      );
     }
     // Checked before conversion: Float32Array.from would turn null into 0 silently.
     if (!embedding.every(Number.isFinite)) throw invalid(`embedding ${index} holds a value that is not a finite number`);
@@ -216,4 +220,3 @@ function readVectors(data: readonly EmbeddingItem[] | undefined, expectedCount: 
   }
   return vectors as Float32Array[];
 }
-

@@ -51,7 +51,9 @@ export function createSqliteCacheStore(filePath: string, options: SqliteCacheSto
   );
   const deleteScope = db.prepare<[string]>('DELETE FROM project_embedding_cache WHERE scope = ?');
   // rowids grow with each insert, so the smallest are the oldest rows.
-  const pruneOldest = db.prepare<[number]>('DELETE FROM project_embedding_cache WHERE rowid IN (SELECT rowid FROM project_embedding_cache ORDER BY rowid LIMIT ?)');
+  const pruneOldest = db.prepare<[number]>(
+    'DELETE FROM project_embedding_cache WHERE rowid IN (SELECT rowid FROM project_embedding_cache ORDER BY rowid LIMIT ?)',
+  );
   let rows = (db.prepare('SELECT COUNT(*) AS n FROM project_embedding_cache').get() as { n: number }).n;
 
   const insertAll = db.transaction((scope: string, model: string, dimensions: number, entries: ReadonlyArray<{ hash: string; vector: Float32Array }>) => {

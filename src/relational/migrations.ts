@@ -217,8 +217,16 @@ export const migrations: readonly Migration[] = [
     dialectStatements: {
       postgres: [
         ...[
-          'idx_semantic_concepts_type', 'idx_semantic_concepts_file', 'idx_semantic_concepts_name', 'idx_developer_patterns_type', 'idx_file_intelligence_hash',
-          'idx_ai_insights_type', 'idx_feature_map_status_name', 'idx_feature_map_name', 'idx_entry_points_type', 'idx_key_directories_path',
+          'idx_semantic_concepts_type',
+          'idx_semantic_concepts_file',
+          'idx_semantic_concepts_name',
+          'idx_developer_patterns_type',
+          'idx_file_intelligence_hash',
+          'idx_ai_insights_type',
+          'idx_feature_map_status_name',
+          'idx_feature_map_name',
+          'idx_entry_points_type',
+          'idx_key_directories_path',
         ].map((index) => `DROP INDEX IF EXISTS ${index}`),
         `CREATE INDEX idx_semantic_concepts_type ON semantic_concepts (project_id, left(concept_type, 128), left(concept_name, 128), id)`,
         `CREATE INDEX idx_semantic_concepts_file ON semantic_concepts (project_id, left(file_path, 128), left(concept_name, 128), id)`,

@@ -31,8 +31,7 @@ export const postgresDialect: Dialect = {
   // COLLATE "C": byte order, as SQLite's BINARY, so sorting and keyset paging agree on both databases.
   types: { string: 'TEXT COLLATE "C"', integer: 'BIGINT', number: 'DOUBLE PRECISION', json: 'JSONB', timestamp: 'TIMESTAMPTZ' },
   // LIKE (with its metacharacters escaped) rather than strpos so the pg_trgm index of migration 2 serves it.
-  containsInsensitive: (column) =>
-    `${foldedColumn(column)} LIKE ('%' || replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`,
+  containsInsensitive: (column) => `${foldedColumn(column)} LIKE ('%' || replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')`,
   // The expression migration 3's indexes are built on, written alike (C collation: a prefix sorts as its string).
   indexedPrefix: (expression) => `left(${expression}, ${INDEXED_PREFIX_LENGTH})`,
   encodeJson: (value) => JSON.stringify(value),
@@ -54,7 +53,9 @@ const RETRY_AFTER_SECONDS = 2;
 /** JSON comes back as text, as from SQLite: parsed JSON would make a stored JSON string ambiguous for the codec. */
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.JSON || oid === pg.types.builtins.JSONB ? (text: string) => text : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+    oid === pg.types.builtins.JSON || oid === pg.types.builtins.JSONB
+      ? (text: string) => text
+      : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 export interface PostgresStoreOptions {
@@ -208,7 +209,10 @@ export function translateError(error: unknown, context = ''): unknown {
   if (code.startsWith('23')) return new AppError('CONFLICT', 'the write conflicts with stored data', { cause: error });
   if (code.startsWith('22')) return new AppError('VALIDATION_FAILED', `a value PostgreSQL cannot store: ${message}`, { cause: error });
   if (isTlsFailure(code, message)) {
-    return new AppError('PROVIDER_UNAVAILABLE', `PostgreSQL is unavailable: TLS failed${context}: ${message}`, { cause: error, retryAfter: RETRY_AFTER_SECONDS });
+    return new AppError('PROVIDER_UNAVAILABLE', `PostgreSQL is unavailable: TLS failed${context}: ${message}`, {
+      cause: error,
+      retryAfter: RETRY_AFTER_SECONDS,
+    });
   }
   if (isUnavailable(code, message)) {
     return new AppError('PROVIDER_UNAVAILABLE', `PostgreSQL is unavailable${context}: ${message}`, { cause: error, retryAfter: RETRY_AFTER_SECONDS });

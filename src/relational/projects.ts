@@ -62,7 +62,10 @@ export async function listProjects(db: SqlClient, limit: number, cursor?: string
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   if (cursor !== undefined) {
-    const { after } = decodeCursor(cursor, (value): value is { after: string } => isObject(value) && typeof value.after === 'string' && PROJECT_ID_PATTERN.test(value.after));
+    const { after } = decodeCursor(
+      cursor,
+      (value): value is { after: string } => isObject(value) && typeof value.after === 'string' && PROJECT_ID_PATTERN.test(value.after),
+    );
     clauses.push(`${PROJECT} > ?`);
     params.push(after);
   }

@@ -73,20 +73,28 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
     (updatable.length ? `UPDATE SET ${updatable.map((field) => `${column(field)} = excluded.${column(field)}`).join(', ')}` : 'NOTHING');
   const rowsPerStatement = Math.max(1, Math.floor(dialect.maxParameters / (fieldNames.length + 1)));
   const arrayParameter = dialect.arrayParameter;
-  const unnestRows = arrayParameter && `unnest(${['string' as const, ...fieldNames.map((field) => entity.fields[field]!.kind)].map((kind) => arrayParameter(kind)).join(', ')})`;
+  const unnestRows =
+    arrayParameter && `unnest(${['string' as const, ...fieldNames.map((field) => entity.fields[field]!.kind)].map((kind) => arrayParameter(kind)).join(', ')})`;
   const { created, touched } = entity.timestamps;
   /** A non-key string the database indexes by prefix (dialect.indexedPrefix): compared on the prefix first, then whole. */
   const prefixed = (field: string) => dialect.indexedPrefix !== undefined && field !== entity.key && entity.fields[field]!.kind === 'string';
   const orderBy = (terms: SortTerm[]) =>
     terms
-      .flatMap((term) => (prefixed(term.field) ? [dialect.indexedPrefix!(column(term.field)), column(term.field)] : [column(term.field)]).map((expression) => `${expression} ${term.descending ? 'DESC' : 'ASC'}`))
+      .flatMap((term) =>
+        (prefixed(term.field) ? [dialect.indexedPrefix!(column(term.field)), column(term.field)] : [column(term.field)]).map(
+          (expression) => `${expression} ${term.descending ? 'DESC' : 'ASC'}`,
+        ),
+      )
       .join(', ');
 
   /** The row's bound values, with defaults and service-set timestamps filled in. */
   function rowValues(projectId: string, item: Item, now: string, options: WriteOptions): SqlValue[] {
     const key = item[entity.key];
     if (typeof key === 'string' && Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-      throw new AppError('VALIDATION_FAILED', `${entity.key} is ${Buffer.byteLength(key, 'utf8')} bytes in UTF-8; a key is at most ${MAX_KEY_BYTES} (every index holds it whole)`);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${entity.key} is ${Buffer.byteLength(key, 'utf8')} bytes in UTF-8; a key is at most ${MAX_KEY_BYTES} (every index holds it whole)`,
+      );
     }
     const values: SqlValue[] = [projectId];
     const stamp = dialect.encodeTimestamp(now);
@@ -95,8 +103,12 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       const value = item[field];
       const absent = value === undefined || value === null;
       // `now` is already normalised: bind it directly (re-parsing it per row showed in bulk-upsert profiles).
-      if ((field === touched && !options.keepTimestamps) || (absent && spec.default === undefined && (spec.defaultNow || field === created || field === touched))) values.push(stamp);
-      else values.push(encodeValue(dialect, spec, field, absent ? spec.default : value));
+      if (
+        (field === touched && !options.keepTimestamps) ||
+        (absent && spec.default === undefined && (spec.defaultNow || field === created || field === touched))
+      ) {
+        values.push(stamp);
+      } else values.push(encodeValue(dialect, spec, field, absent ? spec.default : value));
     }
     return values;
   }
@@ -166,7 +178,8 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       (value): value is { s: string; k?: string; v?: unknown[] } =>
         isObject(value) &&
         value.s === orderOf(terms) &&
-        (typeof value.k === 'string' || (Array.isArray(value.v) && value.v.length === terms.length && terms.every((term, index) => fits((value.v as unknown[])[index], term)))),
+        (typeof value.k === 'string' ||
+          (Array.isArray(value.v) && value.v.length === terms.length && terms.every((term, index) => fits((value.v as unknown[])[index], term)))),
     );
     let values = position.v;
     if (typeof position.k === 'string') {
@@ -236,7 +249,10 @@ export function createEntityRepository(entity: EntityDefinition, dialect: Dialec
       const result: CountResult = { count: Number(total?.count ?? 0) };
       if (query.groupBy !== undefined) {
         if (!entity.groupBy.includes(query.groupBy)) {
-          throw new AppError('UNKNOWN_FILTER_FIELD', `${entity.name} cannot be grouped by ${JSON.stringify(query.groupBy)}; allowed: ${entity.groupBy.join(', ') || 'none'}`);
+          throw new AppError(
+            'UNKNOWN_FILTER_FIELD',
+            `${entity.name} cannot be grouped by ${JSON.stringify(query.groupBy)}; allowed: ${entity.groupBy.join(', ') || 'none'}`,
+          );
         }
         result.groups = await groupCounts(db, column(query.groupBy), entity.fields[query.groupBy]!, filter);
       }

@@ -11,7 +11,15 @@ import { quoteIdent } from './port.js';
 import { currentSchemaVersion } from './migrate.js';
 import type { RelationalStore, SqlClient } from './port.js';
 import { ensureProject, getProject, listProjects, putProject, removeProjectRow, type ProjectItem, type ProjectPage } from './projects.js';
-import { createEntityRepository, type CountResult, type EntityRepository, type EntityStats, type ListQuery, type Page, type WriteOptions } from './repository.js';
+import {
+  createEntityRepository,
+  type CountResult,
+  type EntityRepository,
+  type EntityStats,
+  type ListQuery,
+  type Page,
+  type WriteOptions,
+} from './repository.js';
 
 export type IntelligenceSection = keyof typeof learnedEntities;
 export type Intelligence = Partial<Record<IntelligenceSection, Item[]>>;
@@ -67,7 +75,9 @@ export function createRelationalService(store: RelationalStore): RelationalServi
   }
 
   const sessions = workSessions;
-  const sessionColumns = Object.keys(sessions.fields).map((field) => quoteIdent(columnName(field))).join(', ');
+  const sessionColumns = Object.keys(sessions.fields)
+    .map((field) => quoteIdent(columnName(field)))
+    .join(', ');
   const currentSessionQuery = async (projectId: string) =>
     (
       await store.query(

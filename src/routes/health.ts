@@ -6,31 +6,43 @@ import { HealthSchema, ReadySchema } from '../schemas/health.js';
 const READY_TIMEOUT_MS = 2000;
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  app.get('/health', {
-    schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } },
-  }, async () => ({ status: 'ok' as const }));
+  app.get(
+    '/health',
+    {
+      schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
-  app.get('/ready', {
-    schema: { tags: ['health'], summary: "Readiness: each provider's health and latency; 503 when one is down", response: { 200: ReadySchema, 503: ReadySchema } },
-  }, async (request, reply) => {
-    const providers = await Promise.all(
-      services.providers.map(async (provider) => {
-        const started = performance.now();
-        let error: string | undefined;
-        try {
-          await withTimeout(provider.check(), READY_TIMEOUT_MS);
-        } catch (cause) {
-          error = publicReason(cause);
-          request.log.warn({ provider: provider.name, err: cause }, `not ready: ${error}`);
-        }
-        const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-        return { name: provider.name, provider: provider.provider, ok: error === undefined, latencyMs, ...(error ? { error } : {}) };
-      }),
-    );
-    const ready = providers.every((provider) => provider.ok);
-    if (!ready) reply.header('retry-after', '5');
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', providers });
-  });
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['health'],
+        summary: "Readiness: each provider's health and latency; 503 when one is down",
+        response: { 200: ReadySchema, 503: ReadySchema },
+      },
+    },
+    async (request, reply) => {
+      const providers = await Promise.all(
+        services.providers.map(async (provider) => {
+          const started = performance.now();
+          let error: string | undefined;
+          try {
+            await withTimeout(provider.check(), READY_TIMEOUT_MS);
+          } catch (cause) {
+            error = publicReason(cause);
+            request.log.warn({ provider: provider.name, err: cause }, `not ready: ${error}`);
+          }
+          const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+          return { name: provider.name, provider: provider.provider, ok: error === undefined, latencyMs, ...(error ? { error } : {}) };
+        }),
+      );
+      const ready = providers.every((provider) => provider.ok);
+      if (!ready) reply.header('retry-after', '5');
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', providers });
+    },
+  );
 };
 
 /**

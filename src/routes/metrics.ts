@@ -19,15 +19,19 @@ export function measureRequests(app: FastifyInstance, metrics: Metrics): void {
 
 export const metricsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { registry } = services.metrics;
-  app.get('/metrics', {
-    schema: {
-      tags: ['health'],
-      summary: 'Prometheus metrics (text exposition format); reads memory only, never the data stores',
-      produces: ['text/plain'],
-      response: { 200: Type.String() },
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Prometheus metrics (text exposition format); reads memory only, never the data stores',
+        produces: ['text/plain'],
+        response: { 200: Type.String() },
+      },
     },
-  }, async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
+    async (_request, reply) => {
+      reply.type(registry.contentType);
+      return registry.metrics();
+    },
+  );
 };

@@ -20,103 +20,141 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   // The wide schema: the relational service returns untyped rows.
   const sessionSchema: TObject = entitySchemas(workSessions).item;
 
-  app.get('/v1/projects', {
-    config: { role: 'read' },
-    schema: {
-      tags,
-      summary: 'List projects',
-      querystring: Type.Object(
-        {
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT })),
-          cursor: Type.Optional(Type.String({ maxLength: 512 })),
-        },
-        { additionalProperties: false },
-      ),
-      response: { 200: Type.Object({ items: Type.Array(projectSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+  app.get(
+    '/v1/projects',
+    {
+      config: { role: 'read' },
+      schema: {
+        tags,
+        summary: 'List projects',
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT })),
+            cursor: Type.Optional(Type.String({ maxLength: 512 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(projectSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+      },
     },
-  }, async (request) => {
-    // A key limited to projects lists only those: the others' names are theirs too.
-    const only = request.principal?.projects && [...request.principal.projects];
-    return relational.listProjects(request.query.limit ?? DEFAULT_LIST_LIMIT, request.query.cursor, only);
-  });
-
-  app.get('/v1/projects/:projectId', {
-    config: { role: 'read' },
-    schema: { tags, summary: "Get a project's metadata", params: ProjectParamsSchema, response: { 200: projectSchema, ...errors } },
-  }, async (request) => relational.getProject(request.params.projectId));
-
-  app.put('/v1/projects/:projectId', {
-    config: { role: 'write' },
-    schema: {
-      tags,
-      summary: "Create a project or replace its metadata",
-      params: ProjectParamsSchema,
-      body: ProjectPutSchema,
-      response: { 200: projectSchema, ...errors },
+    async (request) => {
+      // A key limited to projects lists only those: the others' names are theirs too.
+      const only = request.principal?.projects && [...request.principal.projects];
+      return relational.listProjects(request.query.limit ?? DEFAULT_LIST_LIMIT, request.query.cursor, only);
     },
-  }, async (request) => {
-    const { projectId: _ignored, ...metadata } = request.body as Record<string, unknown>;
-    return relational.putProject(request.params.projectId, metadata);
-  });
+  );
 
-  app.patch('/v1/projects/:projectId', {
-    config: { role: 'write' },
-    schema: { tags, summary: "Update some of a project's metadata", params: ProjectParamsSchema, body: ProjectPatchSchema, response: { 200: projectSchema, ...errors } },
-  }, async (request) => {
-    const { projectId: _ignored, ...changes } = request.body as Record<string, unknown>;
-    return relational.patchProject(request.params.projectId, changes);
-  });
-
-  app.delete('/v1/projects/:projectId', {
-    config: { role: 'admin' },
-    schema: {
-      tags,
-      summary: 'Delete a project and everything it holds',
-      params: ProjectParamsSchema,
-      response: { 204: Type.Null(), ...errors },
+  app.get(
+    '/v1/projects/:projectId',
+    {
+      config: { role: 'read' },
+      schema: { tags, summary: "Get a project's metadata", params: ProjectParamsSchema, response: { 200: projectSchema, ...errors } },
     },
-  }, async (request, reply) => {
-    await services.projects.delete(request.params.projectId);
-    return reply.status(204).send(null);
-  });
+    async (request) => relational.getProject(request.params.projectId),
+  );
 
-  app.get('/v1/projects/:projectId/stats', {
-    config: { role: 'read' },
-    schema: {
-      tags,
-      summary: 'Counts per entity, by type, confidence bands, latest update and schema version',
-      params: ProjectParamsSchema,
-      response: { 200: StatsSchema, ...errors },
+  app.put(
+    '/v1/projects/:projectId',
+    {
+      config: { role: 'write' },
+      schema: {
+        tags,
+        summary: 'Create a project or replace its metadata',
+        params: ProjectParamsSchema,
+        body: ProjectPutSchema,
+        response: { 200: projectSchema, ...errors },
+      },
     },
-  }, async (request) => {
-    const projectId = request.params.projectId;
-    const collections = await services.vectors.listCollections(projectId);
-    return {
-      projectId,
-      ...(await relational.stats(projectId)),
-      vectors: { collections: collections.length, documents: collections.reduce((sum, collection) => sum + collection.count, 0) },
-    };
-  });
+    async (request) => {
+      const { projectId: _ignored, ...metadata } = request.body as Record<string, unknown>;
+      return relational.putProject(request.params.projectId, metadata);
+    },
+  );
 
-  app.put('/v1/projects/:projectId/intelligence', {
-    config: { role: 'write' },
-    schema: {
-      tags,
-      summary: "Replace a project's learned intelligence in one transaction",
-      description: 'Sections: concepts, patterns, files, features, entryPoints, keyDirectories. A re-learn never piles up duplicates.',
-      params: ProjectParamsSchema,
-      body: IntelligenceSchema,
-      response: { 200: Type.Object({ replaced: IntelligenceResultSchema }), ...errors },
+  app.patch(
+    '/v1/projects/:projectId',
+    {
+      config: { role: 'write' },
+      schema: {
+        tags,
+        summary: "Update some of a project's metadata",
+        params: ProjectParamsSchema,
+        body: ProjectPatchSchema,
+        response: { 200: projectSchema, ...errors },
+      },
     },
-  }, async (request) => ({ replaced: await relational.replaceIntelligence(request.params.projectId, request.body as never) }));
+    async (request) => {
+      const { projectId: _ignored, ...changes } = request.body as Record<string, unknown>;
+      return relational.patchProject(request.params.projectId, changes);
+    },
+  );
 
-  app.get('/v1/projects/:projectId/work-sessions/current', {
-    config: { role: 'read' },
-    schema: {
-      tags: [workSessions.name],
-      summary: 'The open work session (no sessionEnd) with the latest start',
-      params: ProjectParamsSchema,
-      response: { 200: sessionSchema, ...errors },
+  app.delete(
+    '/v1/projects/:projectId',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags,
+        summary: 'Delete a project and everything it holds',
+        params: ProjectParamsSchema,
+        response: { 204: Type.Null(), ...errors },
+      },
     },
-  }, async (request) => relational.currentWorkSession(request.params.projectId));
+    async (request, reply) => {
+      await services.projects.delete(request.params.projectId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/v1/projects/:projectId/stats',
+    {
+      config: { role: 'read' },
+      schema: {
+        tags,
+        summary: 'Counts per entity, by type, confidence bands, latest update and schema version',
+        params: ProjectParamsSchema,
+        response: { 200: StatsSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const projectId = request.params.projectId;
+      const collections = await services.vectors.listCollections(projectId);
+      return {
+        projectId,
+        ...(await relational.stats(projectId)),
+        vectors: { collections: collections.length, documents: collections.reduce((sum, collection) => sum + collection.count, 0) },
+      };
+    },
+  );
+
+  app.put(
+    '/v1/projects/:projectId/intelligence',
+    {
+      config: { role: 'write' },
+      schema: {
+        tags,
+        summary: "Replace a project's learned intelligence in one transaction",
+        description: 'Sections: concepts, patterns, files, features, entryPoints, keyDirectories. A re-learn never piles up duplicates.',
+        params: ProjectParamsSchema,
+        body: IntelligenceSchema,
+        response: { 200: Type.Object({ replaced: IntelligenceResultSchema }), ...errors },
+      },
+    },
+    async (request) => ({ replaced: await relational.replaceIntelligence(request.params.projectId, request.body as never) }),
+  );
+
+  app.get(
+    '/v1/projects/:projectId/work-sessions/current',
+    {
+      config: { role: 'read' },
+      schema: {
+        tags: [workSessions.name],
+        summary: 'The open work session (no sessionEnd) with the latest start',
+        params: ProjectParamsSchema,
+        response: { 200: sessionSchema, ...errors },
+      },
+    },
+    async (request) => relational.currentWorkSession(request.params.projectId),
+  );
 };

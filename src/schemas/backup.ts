@@ -10,7 +10,9 @@ export const ImportReportSchema = Type.Object({
   collections: Type.Integer(),
   documents: Type.Integer(),
   reembedded: Type.Integer({ description: 'documents embedded again by the target (reembed=true)' }),
-  summary: Type.Record(Type.String(), TallySchema, { description: 'count and checksum per `projects`, `<project>/<entity>` and `<project>/collections/<name>`' }),
+  summary: Type.Record(Type.String(), TallySchema, {
+    description: 'count and checksum per `projects`, `<project>/<entity>` and `<project>/collections/<name>`',
+  }),
 });
 
 export type ImportReport = Static<typeof ImportReportSchema>;

@@ -4,7 +4,15 @@
  * they cannot drift apart.
  */
 import Type, { type TArray, type TInteger, type TNull, type TObject, type TOptional, type TSchema, type TString, type TUnion, type TUnknown } from 'typebox';
-import { MAX_KEY_LENGTH, fieldSchema, filterSchema, type EntityDefinition, type FieldDefinition, type FieldSchema, type FilterSchema } from '../entities/define.js';
+import {
+  MAX_KEY_LENGTH,
+  fieldSchema,
+  filterSchema,
+  type EntityDefinition,
+  type FieldDefinition,
+  type FieldSchema,
+  type FilterSchema,
+} from '../entities/define.js';
 import { PROJECT_ID_SOURCE } from '../entities/project-id.js';
 
 export const MAX_LIST_LIMIT = 1000;
@@ -26,8 +34,11 @@ function inputSchema(fields: Record<string, FieldDefinition>, options: { key?: s
   for (const [field, spec] of Object.entries(fields)) {
     const schema = fieldSchema(field === options.key ? { ...spec, maxLength: MAX_KEY_LENGTH } : spec);
     const mustBePresent = field === options.key ? options.requireKey : spec.required && !options.partial;
-    if (field === options.key) properties[field] = mustBePresent ? Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH }) : Type.Optional(Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH }));
-    else if (mustBePresent) properties[field] = schema;
+    if (field === options.key) {
+      properties[field] = mustBePresent
+        ? Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH })
+        : Type.Optional(Type.String({ minLength: 1, maxLength: MAX_KEY_LENGTH }));
+    } else if (mustBePresent) properties[field] = schema;
     else properties[field] = Type.Optional(spec.required ? schema : nullable(schema));
   }
   return Type.Object(properties, { additionalProperties: false });
@@ -123,27 +134,34 @@ export function entitySchemas<const E extends EntityDefinition>(entity: E): Enti
 
 function buildEntitySchemas(entity: EntityDefinition): EntitySchemas {
   const alwaysPresent = Object.entries(entity.fields)
-    .filter(([field, spec]) => field === entity.key || spec.required || spec.default !== undefined || spec.defaultNow || Object.values(entity.timestamps).includes(field))
+    .filter(
+      ([field, spec]) =>
+        field === entity.key || spec.required || spec.default !== undefined || spec.defaultNow || Object.values(entity.timestamps).includes(field),
+    )
     .map(([field]) => field);
   const item = itemSchema(entity.fields, alwaysPresent, pascal(entity.name));
   const keyedInput = inputSchema(entity.fields, { key: entity.key, requireKey: true, partial: false });
   const filters: Record<string, TSchema> = {};
   for (const field of entity.filters) filters[field] = Type.Optional(filterSchema(entity.fields[field]!));
-  const q: Record<string, TSchema> = entity.searchField ? { q: Type.Optional(Type.String({ maxLength: MAX_KEY_LENGTH, description: `case-insensitive substring of ${entity.searchField}` })) } : {};
+  const q: Record<string, TSchema> = entity.searchField
+    ? { q: Type.Optional(Type.String({ maxLength: MAX_KEY_LENGTH, description: `case-insensitive substring of ${entity.searchField}` })) }
+    : {};
   return {
     item,
     keyedInput,
     put: inputSchema(entity.fields, { key: entity.key, requireKey: false, partial: false }),
     patch: inputSchema(entity.fields, { key: entity.key, requireKey: false, partial: true }),
-    batch: Type.Object(
-      { items: Type.Array(keyedInput, { minItems: 1, maxItems: MAX_BATCH_ITEMS }) },
-      { additionalProperties: false },
-    ),
+    batch: Type.Object({ items: Type.Array(keyedInput, { minItems: 1, maxItems: MAX_BATCH_ITEMS }) }, { additionalProperties: false }),
     listQuery: Type.Object(
       {
         ...filters,
         ...q,
-        sort: Type.Optional(Type.String({ maxLength: 256, description: `comma-separated fields, '-' for descending; allowed: ${entity.sortable.join(', ')}; default: ${entity.defaultSort.join(',')}` })),
+        sort: Type.Optional(
+          Type.String({
+            maxLength: 256,
+            description: `comma-separated fields, '-' for descending; allowed: ${entity.sortable.join(', ')}; default: ${entity.defaultSort.join(',')}`,
+          }),
+        ),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT })),
         cursor: Type.Optional(Type.String({ maxLength: 4096, description: 'nextCursor of the previous page' })),
       },

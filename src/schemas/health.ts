@@ -11,4 +11,7 @@ export const ProviderStatusSchema = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
-export const ReadySchema = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]), providers: Type.Array(ProviderStatusSchema) });
+export const ReadySchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  providers: Type.Array(ProviderStatusSchema),
+});

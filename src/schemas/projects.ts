@@ -24,7 +24,10 @@ function projectInput(partial: boolean): TObject<ProjectInputProperties> {
   const properties: Record<string, TSchema> = {};
   for (const [field, spec] of Object.entries(projectFieldDefinitions)) properties[field] = Type.Optional(Type.Union([fieldSchema(spec), Type.Null()]));
   properties.projectId = Type.Optional(ProjectIdSchema);
-  return Type.Object(properties, { additionalProperties: false, description: partial ? 'fields to change; null clears' : 'the whole metadata' }) as unknown as TObject<ProjectInputProperties>;
+  return Type.Object(properties, {
+    additionalProperties: false,
+    description: partial ? 'fields to change; null clears' : 'the whole metadata',
+  }) as unknown as TObject<ProjectInputProperties>;
 }
 
 export const ProjectPutSchema = projectInput(false);

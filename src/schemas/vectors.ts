@@ -9,17 +9,25 @@ export const MAX_DIMENSIONS = 8192;
 /** Metadata is for filtering, and comes back with every hit: its JSON is bounded, so a listing's size is. */
 export const MAX_METADATA_LENGTH = 65_536;
 
-export const CollectionNameSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'collection name: [A-Za-z0-9][A-Za-z0-9._-]{0,127}' });
+export const CollectionNameSchema = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  description: 'collection name: [A-Za-z0-9][A-Za-z0-9._-]{0,127}',
+});
 export const DocumentIdSchema = Type.String({ minLength: 1, maxLength: 1024, description: "the caller's id, e.g. concept_123" });
 
 export const CollectionParamsSchema = Type.Object({ projectId: ProjectIdSchema, collection: CollectionNameSchema });
 export const DocumentParamsSchema = Type.Object({ projectId: ProjectIdSchema, collection: CollectionNameSchema, id: DocumentIdSchema });
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
-export const MetadataSchema = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.Union([Scalar, Type.Null(), Type.Array(Scalar, { maxItems: 1000 })]), {
-  maxProperties: 64,
-  description: 'a flat JSON object, at most 65,536 characters as JSON: scalars or arrays of scalars (In-Memoria sends filePath, language, functionName, className, complexity, lineCount, lastModified)',
-});
+export const MetadataSchema = Type.Record(
+  Type.String({ minLength: 1, maxLength: 256 }),
+  Type.Union([Scalar, Type.Null(), Type.Array(Scalar, { maxItems: 1000 })]),
+  {
+    maxProperties: 64,
+    description:
+      'a flat JSON object, at most 65,536 characters as JSON: scalars or arrays of scalars (In-Memoria sends filePath, language, functionName, className, complexity, lineCount, lastModified)',
+  },
+);
 
 // Finite doubles only (1e999 parses to Infinity); float32 overflow is checked after conversion, as INVALID_VECTOR.
 export const EmbeddingSchema = Type.Array(Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE }), { minItems: 1, maxItems: MAX_DIMENSIONS });
@@ -55,18 +63,26 @@ export const DocumentInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const KeyedDocumentInputSchema = Type.Object(
-  { ...DocumentInputSchema.properties, id: DocumentIdSchema },
-  { additionalProperties: false },
-);
+export const KeyedDocumentInputSchema = Type.Object({ ...DocumentInputSchema.properties, id: DocumentIdSchema }, { additionalProperties: false });
 
 export const DocumentSchema = Type.Object(
-  { id: Type.String(), content: Type.Optional(Type.String()), metadata: Type.Record(Type.String(), Type.Unknown()), embedding: Type.Optional(Type.Array(Type.Number())) },
+  {
+    id: Type.String(),
+    content: Type.Optional(Type.String()),
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+    embedding: Type.Optional(Type.Array(Type.Number())),
+  },
   { title: 'Document' },
 );
 
-export const DocumentBatchSchema = Type.Object({ items: Type.Array(KeyedDocumentInputSchema, { minItems: 1, maxItems: MAX_DOCUMENT_BATCH }) }, { additionalProperties: false });
-export const JobRequestSchema = Type.Object({ items: Type.Array(KeyedDocumentInputSchema, { minItems: 1, maxItems: MAX_JOB_ITEMS }) }, { additionalProperties: false });
+export const DocumentBatchSchema = Type.Object(
+  { items: Type.Array(KeyedDocumentInputSchema, { minItems: 1, maxItems: MAX_DOCUMENT_BATCH }) },
+  { additionalProperties: false },
+);
+export const JobRequestSchema = Type.Object(
+  { items: Type.Array(KeyedDocumentInputSchema, { minItems: 1, maxItems: MAX_JOB_ITEMS }) },
+  { additionalProperties: false },
+);
 
 export const ScrollQuerySchema = Type.Object(
   {
@@ -83,9 +99,15 @@ export const SearchRequestSchema = Type.Object(
   {
     query: Type.Optional(Type.String({ minLength: 1, maxLength: 100_000 })),
     vector: Type.Optional(EmbeddingSchema),
-    mode: Type.Optional(Type.Union([Type.Literal('vector'), Type.Literal('keyword'), Type.Literal('hybrid')], { description: 'default: vector when a vector is sent or no query, else hybrid' })),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('vector'), Type.Literal('keyword'), Type.Literal('hybrid')], {
+        description: 'default: vector when a vector is sent or no query, else hybrid',
+      }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 10 })),
-    threshold: Type.Optional(Type.Number({ minimum: -1e9, maximum: 1e9, description: 'keep scores strictly greater; in hybrid mode, bounds the vector cosine similarity' })),
+    threshold: Type.Optional(
+      Type.Number({ minimum: -1e9, maximum: 1e9, description: 'keep scores strictly greater; in hybrid mode, bounds the vector cosine similarity' }),
+    ),
     filter: Type.Optional(FilterSchema),
     includeContent: Type.Optional(Type.Boolean({ default: true })),
     includeVector: Type.Optional(Type.Boolean({ default: false })),
@@ -94,7 +116,15 @@ export const SearchRequestSchema = Type.Object(
 );
 
 export const SearchResponseSchema = Type.Object({
-  results: Type.Array(Type.Object({ id: Type.String(), score: Type.Number(), content: Type.Optional(Type.String()), metadata: Type.Record(Type.String(), Type.Unknown()), embedding: Type.Optional(Type.Array(Type.Number())) })),
+  results: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      score: Type.Number(),
+      content: Type.Optional(Type.String()),
+      metadata: Type.Record(Type.String(), Type.Unknown()),
+      embedding: Type.Optional(Type.Array(Type.Number())),
+    }),
+  ),
 });
 
 export const DeleteByFilterSchema = Type.Object({ filter: FilterSchema }, { additionalProperties: false });

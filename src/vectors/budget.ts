@@ -15,8 +15,15 @@ const ENVELOPE_BYTES = 64;
 
 /** The JSON size of a document as answered, close enough to bound it (metadata and content exactly in UTF-16 units, a vector at its longest). */
 export function documentBytes(document: { id: string; content?: string; metadata?: Metadata | string; vector?: { length: number } }): number {
-  const metadata = document.metadata === undefined ? 0 : typeof document.metadata === 'string' ? document.metadata.length : JSON.stringify(document.metadata).length;
-  return ENVELOPE_BYTES + document.id.length + metadata + (document.content === undefined ? 0 : Buffer.byteLength(document.content, 'utf8')) + (document.vector?.length ?? 0) * BYTES_PER_COMPONENT;
+  const metadata =
+    document.metadata === undefined ? 0 : typeof document.metadata === 'string' ? document.metadata.length : JSON.stringify(document.metadata).length;
+  return (
+    ENVELOPE_BYTES +
+    document.id.length +
+    metadata +
+    (document.content === undefined ? 0 : Buffer.byteLength(document.content, 'utf8')) +
+    (document.vector?.length ?? 0) * BYTES_PER_COMPONENT
+  );
 }
 
 /** The largest a stored document can be: used to decide whether an answer could exceed the budget before loading any of it. */

@@ -197,7 +197,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
 
   async function readCollection(row: CollectionRow): Promise<LoadedCollection> {
     const memory = new CollectionMemory(row.dimensions);
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       ensureOpen();
       const rows = sql.loadChunk.all(BigInt(row.id), BigInt(after), BigInt(LOAD_CHUNK)) as Array<[number, string, string, Buffer]>;
       for (const [seq, id, metadata, blob] of rows) memory.append(seq, id, JSON.parse(metadata) as Metadata, normalize(fromBlob(blob, row.dimensions)));
@@ -268,16 +268,18 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   /** Deletes ids in one transaction, then from memory; returns how many existed. */
   function deleteIds(collection: LoadedCollection, ids: Iterable<string>): number {
     const unique = [...new Set(ids)];
-    const deleted = writing('delete documents', () => db.transaction(() => {
-      let count = 0;
-      for (const id of unique) {
-        const seq = sql.deleteDocument.get(BigInt(collection.row.id), id) as number | undefined;
-        if (seq === undefined) continue;
-        collection.fts.remove.run(BigInt(seq));
-        count++;
-      }
-      return count;
-    })());
+    const deleted = writing('delete documents', () =>
+      db.transaction(() => {
+        let count = 0;
+        for (const id of unique) {
+          const seq = sql.deleteDocument.get(BigInt(collection.row.id), id) as number | undefined;
+          if (seq === undefined) continue;
+          collection.fts.remove.run(BigInt(seq));
+          count++;
+        }
+        return count;
+      })(),
+    );
     for (const id of unique) collection.memory.remove(id);
     afterWrite(collection);
     return deleted;
@@ -353,7 +355,13 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
           batch.map((document) => {
             const old = sql.deleteDocument.get(collectionId, document.id) as number | undefined;
             if (old !== undefined) fts.remove.run(BigInt(old));
-            const seq = sql.insertDocument.run(collectionId, document.id, document.content, JSON.stringify(document.metadata), toBlob(document.vector)).lastInsertRowid;
+            const seq = sql.insertDocument.run(
+              collectionId,
+              document.id,
+              document.content,
+              JSON.stringify(document.metadata),
+              toBlob(document.vector),
+            ).lastInsertRowid;
             fts.insert.run(BigInt(seq), document.content);
             return Number(seq);
           }),
@@ -442,7 +450,10 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       if (request.mode === 'keyword') {
         return materialize(collection, keywordSlots(collection, request.text, limit, request.threshold, predicate), request);
       }
-      throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode \`${(request as { mode: string }).mode}\` is not one this store answers; use vector or keyword`);
+      throw new AppError(
+        'UNSUPPORTED_SEARCH_MODE',
+        `search mode \`${(request as { mode: string }).mode}\` is not one this store answers; use vector or keyword`,
+      );
     },
 
     async deleteByIds(projectId, name, ids) {

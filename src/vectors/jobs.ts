@@ -98,7 +98,9 @@ export function createJobRunner(vectors: VectorService, limits: JobLimits, log?:
     const complete = job.processed === job.total;
     // Succeeded: every item was tried and at least one landed; the failures are listed.
     job.status = complete && (job.failed < job.total || job.total === 0) ? 'succeeded' : 'failed';
-    if (!complete) job.errors.push({ id: '', code: 'PROVIDER_UNAVAILABLE', message: 'the service stopped before the job finished; submit the remaining items again' });
+    if (!complete) {
+      job.errors.push({ id: '', code: 'PROVIDER_UNAVAILABLE', message: 'the service stopped before the job finished; submit the remaining items again' });
+    }
     job.etaSeconds = 0;
     job.finishedAt = new Date().toISOString();
   }
@@ -108,10 +110,16 @@ export function createJobRunner(vectors: VectorService, limits: JobLimits, log?:
       if (stopping) throw new AppError('PROVIDER_UNAVAILABLE', 'the service is shutting down', { retryAfter: 5 });
       const mine = active.get(owner) ?? 0;
       if (mine >= limits.maxRunningPerOwner) {
-        throw new AppError('RATE_LIMITED', `this key already runs ${mine} ingest jobs, the most at once (JOBS_MAX_RUNNING_PER_KEY); retry when one has finished`, { retryAfter: RETRY_AFTER_SECONDS });
+        throw new AppError(
+          'RATE_LIMITED',
+          `this key already runs ${mine} ingest jobs, the most at once (JOBS_MAX_RUNNING_PER_KEY); retry when one has finished`,
+          { retryAfter: RETRY_AFTER_SECONDS },
+        );
       }
       if (running.size >= limits.maxRunning) {
-        throw new AppError('RATE_LIMITED', `the service already runs ${running.size} ingest jobs, the most at once (JOBS_MAX_RUNNING); retry later`, { retryAfter: RETRY_AFTER_SECONDS });
+        throw new AppError('RATE_LIMITED', `the service already runs ${running.size} ingest jobs, the most at once (JOBS_MAX_RUNNING); retry later`, {
+          retryAfter: RETRY_AFTER_SECONDS,
+        });
       }
       const job: Job = {
         jobId: randomUUID(),

@@ -16,7 +16,6 @@
  */
 import { AppError } from '../errors.js';
 
-
 /** A metadata value: flat JSON scalars, or arrays of scalars. */
 export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
 export type Metadata = Record<string, MetadataValue>;
@@ -30,7 +29,15 @@ export type Metadata = Record<string, MetadataValue>;
 export type FilterOperand = string | number | boolean | null;
 export type FilterCondition =
   | FilterOperand
-  | { in?: FilterOperand[]; nin?: FilterOperand[]; gt?: number | string; gte?: number | string; lt?: number | string; lte?: number | string; ne?: FilterOperand };
+  | {
+      in?: FilterOperand[];
+      nin?: FilterOperand[];
+      gt?: number | string;
+      gte?: number | string;
+      lt?: number | string;
+      lte?: number | string;
+      ne?: FilterOperand;
+    };
 export type Filter = Record<string, FilterCondition>;
 
 export interface CollectionSpec {
@@ -73,9 +80,7 @@ export interface ScrollPage {
   nextCursor: string | null;
 }
 
-export type SearchRequest =
-  | ({ mode: 'vector'; vector: Float32Array } & SearchOptions)
-  | ({ mode: 'keyword'; text: string } & SearchOptions);
+export type SearchRequest = ({ mode: 'vector'; vector: Float32Array } & SearchOptions) | ({ mode: 'keyword'; text: string } & SearchOptions);
 
 export interface SearchOptions {
   limit: number;
@@ -126,6 +131,9 @@ export interface VectorStore {
 /** The one size check: a vector must have its collection's dimensions. */
 export function assertDimensions(collection: { name: string; dimensions: number }, vector: Float32Array, what: string): void {
   if (vector.length !== collection.dimensions) {
-    throw new AppError('DIMENSION_MISMATCH', `${what} has ${vector.length} dimensions but collection ${JSON.stringify(collection.name)} holds ${collection.dimensions}`);
+    throw new AppError(
+      'DIMENSION_MISMATCH',
+      `${what} has ${vector.length} dimensions but collection ${JSON.stringify(collection.name)} holds ${collection.dimensions}`,
+    );
   }
 }

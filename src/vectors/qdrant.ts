@@ -101,7 +101,11 @@ function registryPointId(projectId: string, collection: string): string {
 }
 
 export function physicalCollectionName(prefix: string, model: string, dimensions: number): string {
-  const slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
+  const slug =
+    model
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'model';
   return `${prefix}_${slug}_${dimensions}`;
 }
 
@@ -300,11 +304,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return includeContent ? ['doc_id', 'metadata', 'vector_norm', 'content'] : ['doc_id', 'metadata', 'vector_norm'];
   }
 
-  function toDocument(
-    point: { payload?: Record<string, unknown> | null; vector?: unknown },
-    includeContent: boolean,
-    includeVector: boolean,
-  ): StoredDocument {
+  function toDocument(point: { payload?: Record<string, unknown> | null; vector?: unknown }, includeContent: boolean, includeVector: boolean): StoredDocument {
     const payload = point.payload ?? {};
     const doc: StoredDocument = { id: String(payload.doc_id), metadata: (payload.metadata ?? {}) as Metadata };
     if (includeContent) doc.content = typeof payload.content === 'string' ? payload.content : '';
@@ -386,7 +386,12 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
   }
 
   /** Whether an answer of `limit` documents could exceed the budget, so content must be read apart, a chunk at a time. */
-  function needsChunks(entry: RegistryEntry, limit: number, read: { includeContent: boolean; includeVector: boolean }, budget: ResponseBudget | undefined): boolean {
+  function needsChunks(
+    entry: RegistryEntry,
+    limit: number,
+    read: { includeContent: boolean; includeVector: boolean },
+    budget: ResponseBudget | undefined,
+  ): boolean {
     if (!budget || (!read.includeContent && !read.includeVector)) return false;
     return limit * worstDocumentBytes(MAX_CONTENT_LENGTH, entry.dimensions, read.includeContent, read.includeVector) > budget.maxBytes;
   }
@@ -408,7 +413,14 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
             {
               id: registryPointId(projectId, name),
               vector: [1],
-              payload: { project_id: projectId, collection: name, model: spec.model, dimensions: spec.dimensions, physical, created_at: new Date().toISOString() },
+              payload: {
+                project_id: projectId,
+                collection: name,
+                model: spec.model,
+                dimensions: spec.dimensions,
+                physical,
+                created_at: new Date().toISOString(),
+              },
             },
           ],
         }),
@@ -491,12 +503,19 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       const includeContent = request.includeContent ?? false;
       const includeVector = request.includeVector ?? false;
       const filter = scoped(projectId, collection, request.filter);
-      const offset = request.cursor === undefined ? undefined : decodeCursor(request.cursor, isScrollPosition, 'cursor is not one this collection handed out').o;
+      const offset =
+        request.cursor === undefined ? undefined : decodeCursor(request.cursor, isScrollPosition, 'cursor is not one this collection handed out').o;
       const read = { includeContent, includeVector };
       const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
       const apart = needsChunks(entry, request.limit, read, budget);
       const page = await call('scroll', () =>
-        client.scroll(entry.physical, { filter, limit: request.limit, offset, with_payload: payloadFields(includeContent && !apart), with_vector: vectorSelector(includeVector && !apart) }),
+        client.scroll(entry.physical, {
+          filter,
+          limit: request.limit,
+          offset,
+          with_payload: payloadFields(includeContent && !apart),
+          with_vector: vectorSelector(includeVector && !apart),
+        }),
       );
       const items = page.points.map((p) => toDocument(p, includeContent && !apart, includeVector && !apart));
       let kept = items.length;

@@ -43,7 +43,11 @@ export interface VectorService {
   /** Upserts all or none; creates the collection with the configured embedder's spec when absent. */
   upsert(projectId: string, collection: string, documents: DocumentInput[]): Promise<number>;
   get(projectId: string, collection: string, id: string, includeVector: boolean): Promise<DocumentView>;
-  scroll(projectId: string, collection: string, request: { filter?: Filter; limit: number; cursor?: string; includeContent: boolean; includeVector: boolean }): Promise<{ items: DocumentView[]; nextCursor: string | null }>;
+  scroll(
+    projectId: string,
+    collection: string,
+    request: { filter?: Filter; limit: number; cursor?: string; includeContent: boolean; includeVector: boolean },
+  ): Promise<{ items: DocumentView[]; nextCursor: string | null }>;
   deleteById(projectId: string, collection: string, id: string): Promise<number>;
   deleteByFilter(projectId: string, collection: string, filter: Filter): Promise<number>;
   search(projectId: string, collection: string, input: SearchInput): Promise<SearchResult[]>;
@@ -88,13 +92,19 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
   function assertAllowed(spec: CollectionSpec): void {
     if (allowedModels.some((allowed) => allowed.model === spec.model && allowed.dimensions === spec.dimensions)) return;
     const list = allowedModels.map((allowed) => `${allowed.model}:${allowed.dimensions}`).join(', ');
-    throw new AppError('MODEL_NOT_ALLOWED', `model ${spec.model} with ${spec.dimensions} dimensions is not configured on this service (allowed: ${list}; an operator adds more with VECTOR_MODELS)`);
+    throw new AppError(
+      'MODEL_NOT_ALLOWED',
+      `model ${spec.model} with ${spec.dimensions} dimensions is not configured on this service (allowed: ${list}; an operator adds more with VECTOR_MODELS)`,
+    );
   }
 
   /** Checked before each new collection; concurrent creations may pass it together, so the cap can be exceeded by that many. */
   async function assertRoom(projectId: string): Promise<void> {
     if ((await store.listCollections(projectId)).length < maxPerProject) return;
-    throw new AppError('TOO_MANY_COLLECTIONS', `project ${JSON.stringify(projectId)} already has ${maxPerProject} collections, the most this service allows (MAX_COLLECTIONS_PER_PROJECT); delete one first`);
+    throw new AppError(
+      'TOO_MANY_COLLECTIONS',
+      `project ${JSON.stringify(projectId)} already has ${maxPerProject} collections, the most this service allows (MAX_COLLECTIONS_PER_PROJECT); delete one first`,
+    );
   }
 
   async function requireCollection(projectId: string, name: string): Promise<CollectionInfo> {
@@ -124,7 +134,12 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
 
   function checkMetadata(document: DocumentInput): void {
     const length = document.metadata ? JSON.stringify(document.metadata).length : 0;
-    if (length > MAX_METADATA_LENGTH) throw new AppError('VALIDATION_FAILED', `metadata of document ${JSON.stringify(document.id)} is ${length} characters as JSON; at most ${MAX_METADATA_LENGTH}`);
+    if (length > MAX_METADATA_LENGTH) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `metadata of document ${JSON.stringify(document.id)} is ${length} characters as JSON; at most ${MAX_METADATA_LENGTH}`,
+      );
+    }
   }
 
   /** A collection is created once: asking again for another model or size is a conflict, never a silent reuse. */
@@ -159,8 +174,22 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
   }
 
   /** The hits with their content and vectors read, as asked; a hit deleted meanwhile is dropped. */
-  async function withDocuments(projectId: string, collection: string, hits: SearchHit[], read: { includeContent: boolean; includeVector: boolean; maxBytes?: number }): Promise<SearchHit[]> {
-    const documents = new Map((await store.getMany(projectId, collection, hits.map((hit) => hit.id), read)).map((document) => [document.id, document]));
+  async function withDocuments(
+    projectId: string,
+    collection: string,
+    hits: SearchHit[],
+    read: { includeContent: boolean; includeVector: boolean; maxBytes?: number },
+  ): Promise<SearchHit[]> {
+    const documents = new Map(
+      (
+        await store.getMany(
+          projectId,
+          collection,
+          hits.map((hit) => hit.id),
+          read,
+        )
+      ).map((document) => [document.id, document]),
+    );
     return hits.flatMap((hit) => {
       const document = documents.get(hit.id);
       return document ? [{ ...document, score: hit.score }] : [];
@@ -172,7 +201,10 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     embedding: defaultSpec,
 
     async createCollection(projectId, name, spec) {
-      const wanted = { dimensions: spec.dimensions ?? defaultSpec.dimensions, model: spec.model ?? (spec.dimensions && spec.dimensions !== defaultSpec.dimensions ? 'external' : defaultSpec.model) };
+      const wanted = {
+        dimensions: spec.dimensions ?? defaultSpec.dimensions,
+        model: spec.model ?? (spec.dimensions && spec.dimensions !== defaultSpec.dimensions ? 'external' : defaultSpec.model),
+      };
       const existing = await store.getCollection(projectId, name);
       if (existing) return sameSpec(existing, wanted);
       assertAllowed(wanted);
@@ -186,7 +218,9 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     listCollections: (projectId) => store.listCollections(projectId),
 
     async deleteCollection(projectId, name) {
-      if (!(await store.deleteCollection(projectId, name))) throw new AppError('COLLECTION_NOT_FOUND', `collection ${JSON.stringify(name)} not found in project ${JSON.stringify(projectId)}`);
+      if (!(await store.deleteCollection(projectId, name))) {
+        throw new AppError('COLLECTION_NOT_FOUND', `collection ${JSON.stringify(name)} not found in project ${JSON.stringify(projectId)}`);
+      }
     },
 
     async upsert(projectId, collectionName, documents) {
@@ -195,8 +229,17 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
       documents.forEach(checkMetadata);
       const missing = documents.filter((document) => !document.embedding);
       if (missing.length) assertEmbeddable((await store.getCollection(projectId, collectionName)) ?? (await createDefault(projectId, collectionName)));
-      const given = new Map(documents.filter((document) => document.embedding).map((document) => [document, toVector(document.embedding!, `embedding of ${JSON.stringify(document.id)}`)]));
-      const embedded = missing.length ? await embedder.embed(missing.map((document) => document.content), projectId) : [];
+      const given = new Map(
+        documents
+          .filter((document) => document.embedding)
+          .map((document) => [document, toVector(document.embedding!, `embedding of ${JSON.stringify(document.id)}`)]),
+      );
+      const embedded = missing.length
+        ? await embedder.embed(
+            missing.map((document) => document.content),
+            projectId,
+          )
+        : [];
       const computed = new Map(missing.map((document, index) => [document, embedded[index]!]));
       const ready: VectorDocument[] = documents.map((document) => ({
         id: document.id,
@@ -253,13 +296,25 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
       validateFilter(input.filter);
       const mode = input.mode ?? (input.vector || input.query === undefined ? 'vector' : 'hybrid');
       const limit = input.limit ?? 10;
-      const common = { filter: input.filter, includeContent: input.includeContent ?? true, includeVector: input.includeVector ?? false, maxBytes: options.maxResponseBytes };
+      const common = {
+        filter: input.filter,
+        includeContent: input.includeContent ?? true,
+        includeVector: input.includeVector ?? false,
+        maxBytes: options.maxResponseBytes,
+      };
       let hits: SearchHit[];
       if (mode === 'vector') {
-        hits = await store.search(projectId, collectionName, { mode: 'vector', vector: await queryVector(projectId, collectionName, input), limit, threshold: input.threshold, ...common });
+        hits = await store.search(projectId, collectionName, {
+          mode: 'vector',
+          vector: await queryVector(projectId, collectionName, input),
+          limit,
+          threshold: input.threshold,
+          ...common,
+        });
       } else {
         if (!input.query?.trim()) throw new AppError('VALIDATION_FAILED', `${mode} search needs a non-empty \`query\``);
-        const keyword = (candidates: number, read = common) => store.search(projectId, collectionName, { mode: 'keyword', text: input.query!, limit: candidates, ...read });
+        const keyword = (candidates: number, read = common) =>
+          store.search(projectId, collectionName, { mode: 'keyword', text: input.query!, limit: candidates, ...read });
         if (mode === 'keyword') {
           hits = (await keyword(limit)).filter((hit) => input.threshold === undefined || hit.score > input.threshold);
         } else {

@@ -49,7 +49,10 @@ test('export to a file, import it elsewhere: the same content; a cut file fails 
   assert.equal(statSync(backup).mode & 0o777, 0o600, 'only its owner may read a backup of every tenant');
   assert.match(exported.stderr, /export: \d+\/\d+/, 'plain progress lines when stderr is not a terminal');
   const text = readFileSync(backup, 'utf8');
-  assert.deepEqual(Object.keys(trailerOf(text).summary).filter((key) => key.startsWith('beta')), []);
+  assert.deepEqual(
+    Object.keys(trailerOf(text).summary).filter((key) => key.startsWith('beta')),
+    [],
+  );
 
   const targetDir = makeDataDir();
   const imported = await cli(['import', '--input', backup], testEnv(targetDir));
@@ -71,7 +74,10 @@ test('migrate from SQLite + embedded to PostgreSQL + Qdrant verifies counts and 
   const to = path.join(work, 'to.env');
   writeFileSync(from, `# local\nNODE_ENV=test\nIN_MEMORIA_STORAGE_MODE=local\nDATA_DIR=${sourceDir}\nLOG_LEVEL=silent\n`);
   const databaseUrl = await postgres.createDatabase('migrated');
-  writeFileSync(to, `NODE_ENV=test\nIN_MEMORIA_STORAGE_MODE=remote\nDATABASE_URL="${databaseUrl}"\nQDRANT_URL=${qdrant.url}\nLOG_LEVEL=silent\nDATA_DIR=${work}\n`);
+  writeFileSync(
+    to,
+    `NODE_ENV=test\nIN_MEMORIA_STORAGE_MODE=remote\nDATABASE_URL="${databaseUrl}"\nQDRANT_URL=${qdrant.url}\nLOG_LEVEL=silent\nDATA_DIR=${work}\n`,
+  );
   const migrated = await cli(['migrate', '--from', from, '--to', to], {});
   assert.equal(migrated.code, 0, migrated.stderr + migrated.stdout);
   assert.match(migrated.stdout, /alpha\/concepts\s+3 [0-9a-f]{16}\s+3 [0-9a-f]{16}\s+ok/);

@@ -19,13 +19,21 @@ test('export streams NDJSON of the projects named; import reports counts; a cut 
     assert.match(String(response.headers['content-type']), /^application\/x-ndjson/);
     const exported = records(response.body);
     assert.equal(exported[0]!.type, 'header');
-    assert.deepEqual(new Set(exported.filter((r) => r.type === 'project').map((r) => (r as { project: { projectId: string } }).project.projectId)), new Set(['beta']));
+    assert.deepEqual(
+      new Set(exported.filter((r) => r.type === 'project').map((r) => (r as { project: { projectId: string } }).project.projectId)),
+      new Set(['beta']),
+    );
 
     const bad = await source.app.inject({ method: 'GET', url: '/v1/export?projects=Not%20Valid' });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().code, 'INVALID_PROJECT_ID');
 
-    const imported = await target.app.inject({ method: 'POST', url: '/v1/import', headers: { 'content-type': 'application/x-ndjson' }, payload: response.body });
+    const imported = await target.app.inject({
+      method: 'POST',
+      url: '/v1/import',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: response.body,
+    });
     assert.equal(imported.statusCode, 200, imported.body);
     const report = imported.json();
     assert.equal(report.projects, 1);
@@ -33,7 +41,12 @@ test('export streams NDJSON of the projects named; import reports counts; a cut 
     assert.equal(report.summary['beta/collections/code'].count, 12);
     assert.deepEqual(contentOf(await exportText(target.services)), contentOf(response.body));
 
-    const cut = await target.app.inject({ method: 'POST', url: '/v1/import', headers: { 'content-type': 'application/x-ndjson' }, payload: response.body.slice(0, response.body.length - 50) });
+    const cut = await target.app.inject({
+      method: 'POST',
+      url: '/v1/import',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: response.body.slice(0, response.body.length - 50),
+    });
     assert.equal(cut.statusCode, 400);
     assert.equal(cut.json().code, 'BACKUP_TRUNCATED');
 
@@ -64,7 +77,9 @@ test('the typed client exports from one service and imports into another', async
     assert.equal(report.documents, 12);
     assert.equal(report.projects, 1);
     const again: string[] = [];
-    for await (const record of to.exportStream({ projects: 'gamma' })) if (record.type !== 'header' && record.type !== 'trailer') again.push(canonicalJson(record));
+    for await (const record of to.exportStream({ projects: 'gamma' })) {
+      if (record.type !== 'header' && record.type !== 'trailer') again.push(canonicalJson(record));
+    }
     assert.deepEqual(again.sort(), seen.filter((line) => !line.includes('"type":"header"') && !line.includes('"type":"trailer"')).sort());
 
     await assert.rejects(to.importStream([{ type: 'header', format: 'in-memoria-storage-backup', version: 7 }]), (error: unknown) => {
@@ -104,7 +119,11 @@ test('POST /v1/import on a real socket: a hostile row is a 400 and the project s
     const huge = await post(backup + ' '.repeat(3 * 1024 * 1024));
     assert.equal(huge.status, 413);
     assert.equal(((await huge.json()) as { code: string }).code, 'BODY_TOO_LARGE');
-    assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('ims-import-')), [], 'the staged file is removed');
+    assert.deepEqual(
+      readdirSync(tmpdir()).filter((name) => name.startsWith('ims-import-')),
+      [],
+      'the staged file is removed',
+    );
   } finally {
     await source.destroy();
     await target.destroy();

@@ -41,7 +41,7 @@ test('the In-Memoria 0.4.1 fixture imports with every row accounted for, JSON, l
     assert.deepEqual(concept.lineRange, { start: 104, end: 104 });
     assert.deepEqual(concept.relationships, {});
     assert.equal(concept.createdAt, '2026-11-24T16:27:42.000Z');
-    assert.equal(concept.updatedAt, '2026-11-24T16:27:42.000Z', 'timestamps are the file\'s, not the import\'s');
+    assert.equal(concept.updatedAt, '2026-11-24T16:27:42.000Z', "timestamps are the file's, not the import's");
     assert.equal(concept.filePath, './src/index.ts');
     const pattern = await service.services.relational.get('patterns', 'in-memoria', 'naming_class_mixed_1795537671837');
     assert.deepEqual(pattern.contexts, ['naming', 'class']);
@@ -66,13 +66,31 @@ test('a version-7 database: the newer tables are imported and In-Memoria columns
     const columns = Object.keys(entity.fields).map(columnName);
     db.exec(`CREATE TABLE "${entity.table}" (${columns.map((c) => `"${c}" TEXT`).join(', ')}, project_id TEXT)`);
   }
-  db.exec("CREATE TABLE project_metadata (project_id TEXT PRIMARY KEY, project_path TEXT NOT NULL, project_name TEXT, languages_detected TEXT, created_at DATETIME, updated_at DATETIME)");
-  db.prepare('INSERT INTO project_metadata VALUES (?, ?, ?, ?, ?, ?)').run('p1', '/src/app', 'app', '["typescript","rust"]', '2026-01-02 03:04:05', '2026-01-03 03:04:05');
-  db.prepare('INSERT INTO feature_map (id, feature_name, primary_files, related_files, dependencies, status, created_at, updated_at, project_id) VALUES (?,?,?,?,?,?,?,?,?)')
-    .run('f1', 'auth', '["src/auth.ts"]', '[]', '[]', 'active', '2026-01-02 03:04:05', '2026-01-02 03:04:06', 'p1');
-  db.prepare('INSERT INTO project_decisions (decision_key, decision_value, reasoning, made_at, project_id) VALUES (?,?,?,?,?)').run('db', '"postgres"', 'shared', '2026-01-05 00:00:00', 'p1');
+  db.exec(
+    'CREATE TABLE project_metadata (project_id TEXT PRIMARY KEY, project_path TEXT NOT NULL, project_name TEXT, languages_detected TEXT, created_at DATETIME, updated_at DATETIME)',
+  );
+  db.prepare('INSERT INTO project_metadata VALUES (?, ?, ?, ?, ?, ?)').run(
+    'p1',
+    '/src/app',
+    'app',
+    '["typescript","rust"]',
+    '2026-01-02 03:04:05',
+    '2026-01-03 03:04:05',
+  );
+  db.prepare(
+    'INSERT INTO feature_map (id, feature_name, primary_files, related_files, dependencies, status, created_at, updated_at, project_id) VALUES (?,?,?,?,?,?,?,?,?)',
+  ).run('f1', 'auth', '["src/auth.ts"]', '[]', '[]', 'active', '2026-01-02 03:04:05', '2026-01-02 03:04:06', 'p1');
+  db.prepare('INSERT INTO project_decisions (decision_key, decision_value, reasoning, made_at, project_id) VALUES (?,?,?,?,?)').run(
+    'db',
+    '"postgres"',
+    'shared',
+    '2026-01-05 00:00:00',
+    'p1',
+  );
   db.prepare('INSERT INTO work_sessions (id, session_start, current_files, project_id) VALUES (?,?,?,?)').run('s1', '2026-01-06 10:00:00', '["a.ts"]', 'p1');
-  db.prepare("INSERT INTO semantic_concepts (id, concept_name, concept_type, confidence_score, line_range, created_at, updated_at) VALUES ('c1','X','class',0.5,'{\"start\":1,\"end\":2}','2026-01-01 00:00:00','2026-01-01 00:00:00')").run();
+  db.prepare(
+    "INSERT INTO semantic_concepts (id, concept_name, concept_type, confidence_score, line_range, created_at, updated_at) VALUES ('c1','X','class',0.5,'{\"start\":1,\"end\":2}','2026-01-01 00:00:00','2026-01-01 00:00:00')",
+  ).run();
   db.close();
 
   const service = await startTestService();
@@ -96,9 +114,13 @@ test('a version-7 database: the newer tables are imported and In-Memoria columns
 
 test('import-in-memoria on the command line, with the concepts embedded', async () => {
   const dataDir = makeDataDir();
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'import-in-memoria', '--db', FIXTURE, '--project', 'im', '--embed'], {
-    env: { PATH: process.env.PATH ?? '', ...testEnv(dataDir, { EMBEDDING_PROVIDER: 'local' }) },
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'import-in-memoria', '--db', FIXTURE, '--project', 'im', '--embed'],
+    {
+      env: { PATH: process.env.PATH ?? '', ...testEnv(dataDir, { EMBEDDING_PROVIDER: 'local' }) },
+    },
+  );
   assert.match(stdout, /schema version 4/);
   assert.match(stdout, /semantic_concepts\s+73 rows ->\s+73 ok/);
   assert.match(stdout, /developer_patterns\s+13 rows ->\s+13 ok/);

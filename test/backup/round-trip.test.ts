@@ -34,7 +34,12 @@ type Relational = 'sqlite' | 'postgres';
 type Vectors = 'embedded' | 'qdrant';
 
 async function open(relational: Relational, vectors: Vectors): Promise<Services> {
-  const extra: Record<string, string> = { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: relational, VECTOR_PROVIDER: vectors, EMBEDDING_PROVIDER: 'local' };
+  const extra: Record<string, string> = {
+    IN_MEMORIA_STORAGE_MODE: 'hybrid',
+    RELATIONAL_PROVIDER: relational,
+    VECTOR_PROVIDER: vectors,
+    EMBEDDING_PROVIDER: 'local',
+  };
   if (relational === 'postgres') extra.DATABASE_URL = await postgres.createDatabase(`backup_${++databases}`);
   if (vectors === 'qdrant') Object.assign(extra, { QDRANT_URL: qdrant.url, QDRANT_COLLECTION: `backup_${++prefixes}` });
   const dataDir = makeDataDir();

@@ -24,8 +24,16 @@ after(async () => {
 test('a stalled export client: GET and PUT on another project answer at once, and the export still completes', { timeout: 60_000 }, async () => {
   // Enough rows that the export cannot fit in the socket buffers: it stalls on a client that does not read.
   for (let batch = 0; batch < 4; batch++) {
-    const items = Array.from({ length: 5000 }, (_unused, index) => ({ id: `c${batch}-${index}`, conceptName: `Concept ${'x'.repeat(300)} ${index}`, conceptType: 'class' }));
-    const response = await fetch(`${service.url}/v1/projects/big/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+    const items = Array.from({ length: 5000 }, (_unused, index) => ({
+      id: `c${batch}-${index}`,
+      conceptName: `Concept ${'x'.repeat(300)} ${index}`,
+      conceptType: 'class',
+    }));
+    const response = await fetch(`${service.url}/v1/projects/big/concepts/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items }),
+    });
     assert.equal(response.status, 200, await response.text());
   }
 
@@ -42,11 +50,21 @@ test('a stalled export client: GET and PUT on another project answer at once, an
   const stalledAt = received;
 
   const started = performance.now();
-  const put = await fetch(`${service.url}/v1/projects/other/concepts/c1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conceptName: 'A', conceptType: 'class' }), signal: AbortSignal.timeout(3000) });
+  const put = await fetch(`${service.url}/v1/projects/other/concepts/c1`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ conceptName: 'A', conceptType: 'class' }),
+    signal: AbortSignal.timeout(3000),
+  });
   assert.equal(put.status, 200);
   const get = await fetch(`${service.url}/v1/projects/other/concepts/c1`, { signal: AbortSignal.timeout(3000) });
   assert.equal(get.status, 200);
-  const write = await fetch(`${service.url}/v1/projects/big/concepts/late`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conceptName: 'late', conceptType: 'class' }), signal: AbortSignal.timeout(3000) });
+  const write = await fetch(`${service.url}/v1/projects/big/concepts/late`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ conceptName: 'late', conceptType: 'class' }),
+    signal: AbortSignal.timeout(3000),
+  });
   assert.equal(write.status, 200, 'a write to the project being exported too');
   assert.ok(performance.now() - started < 3000, `answered in ${Math.round(performance.now() - started)} ms during the stalled export`);
   assert.equal(received, stalledAt, 'the export was still stalled meanwhile');
@@ -67,8 +85,21 @@ test('an export client that reads nothing for EXPORT_IDLE_TIMEOUT_SECONDS is cut
   const idleDir = makeDataDir();
   const idle = await startChildService({ DATA_DIR: idleDir, IN_MEMORIA_STORAGE_MODE: 'local', EXPORT_IDLE_TIMEOUT_SECONDS: '1' });
   try {
-    const items = Array.from({ length: 5000 }, (_unused, index) => ({ id: `c${index}`, conceptName: `Concept ${'y'.repeat(1000)} ${index}`, conceptType: 'class' }));
-    assert.equal((await fetch(`${idle.url}/v1/projects/big/concepts/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) })).status, 200);
+    const items = Array.from({ length: 5000 }, (_unused, index) => ({
+      id: `c${index}`,
+      conceptName: `Concept ${'y'.repeat(1000)} ${index}`,
+      conceptType: 'class',
+    }));
+    assert.equal(
+      (
+        await fetch(`${idle.url}/v1/projects/big/concepts/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ items }),
+        })
+      ).status,
+      200,
+    );
 
     const socket = connect(Number(new URL(idle.url).port), '127.0.0.1');
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -85,8 +116,15 @@ test('an export client that reads nothing for EXPORT_IDLE_TIMEOUT_SECONDS is cut
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     assert.ok(socket.destroyed || socket.readableEnded, 'the service closed the connection');
     assert.doesNotMatch(text, /"type":"trailer"/, 'the export was cut, so an import reports it truncated');
-    assert.ok(idle.output.some((line) => line.includes('export failed mid-stream') && line.includes('read nothing for 1 s')), idle.output.filter((line) => line.includes('export')).join('\n'));
-    assert.deepEqual(readdirSync(idleDir).filter((file) => file.startsWith('.snapshot-')), [], 'the snapshot copy is gone');
+    assert.ok(
+      idle.output.some((line) => line.includes('export failed mid-stream') && line.includes('read nothing for 1 s')),
+      idle.output.filter((line) => line.includes('export')).join('\n'),
+    );
+    assert.deepEqual(
+      readdirSync(idleDir).filter((file) => file.startsWith('.snapshot-')),
+      [],
+      'the snapshot copy is gone',
+    );
   } finally {
     await idle.stop();
     rmSync(idleDir, { recursive: true, force: true });

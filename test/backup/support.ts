@@ -11,7 +11,10 @@ export async function seed(services: Services, projects = ['alpha', 'beta']): Pr
   for (const projectId of projects) {
     await services.relational.putProject(projectId, { projectPath: `/src/${projectId}`, projectName: projectId, languagePrimary: 'typescript' });
     for (const entity of entities) {
-      const items = [0, 1, 2].map((index) => ({ ...sampleItem(entity, index), ...(entity.timestamps.touched ? { [entity.timestamps.touched]: '2026-02-03T04:05:06.789Z' } : {}) }));
+      const items = [0, 1, 2].map((index) => ({
+        ...sampleItem(entity, index),
+        ...(entity.timestamps.touched ? { [entity.timestamps.touched]: '2026-02-03T04:05:06.789Z' } : {}),
+      }));
       await services.relational.batch(entity.name, projectId, items, { keepTimestamps: true });
     }
     const documents = Array.from({ length: 12 }, (_unused, index) => ({
@@ -30,7 +33,10 @@ export async function exportText(services: Services, projects?: string[]): Promi
 }
 
 export function records(text: string): BackupRecord[] {
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as BackupRecord);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as BackupRecord);
 }
 
 /** The data lines of an export in a canonical, order-free form (header and trailer left out). */
@@ -50,7 +56,9 @@ export function trailerOf(text: string): Extract<BackupRecord, { type: 'trailer'
 /** A stream of the text in small chunks, as a network would deliver it. */
 export function chunked(text: string, size = 997): Readable {
   const buffer = Buffer.from(text);
-  return Readable.from((function* () {
-    for (let offset = 0; offset < buffer.length; offset += size) yield buffer.subarray(offset, offset + size);
-  })());
+  return Readable.from(
+    (function* () {
+      for (let offset = 0; offset < buffer.length; offset += size) yield buffer.subarray(offset, offset + size);
+    })(),
+  );
 }

@@ -43,7 +43,9 @@ describe('client against a listening service', () => {
       assert.equal(typeof page.nextCursor, 'string', `${entity.name}: a second page`);
       assert.equal((await collect(calls.iterate(project, { limit: 1 } as never))).length, 3, `${entity.name}: iterate walks every page`);
       assert.deepEqual(await calls.count(project), { count: 3 });
-      const optional = Object.keys(entity.fields).find((field) => field !== entity.key && !entity.fields[field]!.required && entity.fields[field]!.kind === 'string');
+      const optional = Object.keys(entity.fields).find(
+        (field) => field !== entity.key && !entity.fields[field]!.required && entity.fields[field]!.kind === 'string',
+      );
       if (optional) {
         const patched = (await calls.patch(project, id, { [optional]: 'patched' } as never)) as Record<string, unknown>;
         assert.equal(patched[optional], 'patched', entity.name);
@@ -63,14 +65,26 @@ describe('client against a listening service', () => {
       filePath: 'src/a.ts',
     }));
     await concepts.batch('typed', items);
-    assert.deepEqual((await concepts.list('typed', { q: 'alpha' })).items.map((item) => item.conceptName), ['Alpha', 'alphabet']);
-    assert.deepEqual((await concepts.list('typed', { conceptType: 'function', sort: '-confidenceScore' })).items.map((item) => item.id), ['c3', 'c1']);
+    assert.deepEqual(
+      (await concepts.list('typed', { q: 'alpha' })).items.map((item) => item.conceptName),
+      ['Alpha', 'alphabet'],
+    );
+    assert.deepEqual(
+      (await concepts.list('typed', { conceptType: 'function', sort: '-confidenceScore' })).items.map((item) => item.id),
+      ['c3', 'c1'],
+    );
     const walked = await collect(concepts.iterate('typed', { limit: 2, sort: 'id' }));
-    assert.deepEqual(walked.map((item) => item.id), ['c0', 'c1', 'c2', 'c3', 'c4']);
+    assert.deepEqual(
+      walked.map((item) => item.id),
+      ['c0', 'c1', 'c2', 'c3', 'c4'],
+    );
     assert.deepEqual(await collect(concepts.iterate('typed', { limit: 2 }), 3).then((some) => some.length), 3);
     const grouped = await concepts.count('typed', { groupBy: 'conceptType' });
     assert.equal(grouped.count, 5);
-    assert.deepEqual(grouped.groups?.map((group) => [group.key, group.count]).sort(), [['class', 3], ['function', 2]]);
+    assert.deepEqual(grouped.groups?.map((group) => [group.key, group.count]).sort(), [
+      ['class', 3],
+      ['function', 2],
+    ]);
 
     const files = client.entity('files');
     await files.put('typed', 'src/deep/path.ts', { fileHash: 'h1' });
@@ -120,7 +134,11 @@ describe('client against a listening service', () => {
     assert.equal((await rejection(client.collections.get(p, 'small'))).code, 'COLLECTION_NOT_FOUND');
 
     await client.documents.batch(p, 'code', [
-      { id: 'users', content: 'async function getUserById(id) { return db.users.findOne({ id }); }', metadata: { filePath: 'src/users.ts', language: 'typescript' } },
+      {
+        id: 'users',
+        content: 'async function getUserById(id) { return db.users.findOne({ id }); }',
+        metadata: { filePath: 'src/users.ts', language: 'typescript' },
+      },
       { id: 'xml', content: 'def parse_xml_document(text): return ElementTree.fromstring(text)', metadata: { filePath: 'lib/xml.py', language: 'python' } },
       { id: 'chart', content: 'function renderChart(canvas, series) { plot every series }', metadata: { filePath: 'src/chart.ts', language: 'typescript' } },
     ]);
@@ -128,11 +146,17 @@ describe('client against a listening service', () => {
     const page = await client.documents.scroll(p, 'code', { filter: { language: 'typescript' }, limit: 1 });
     assert.equal(page.items.length, 1);
     assert.ok(page.nextCursor);
-    assert.deepEqual((await collect(client.documents.iterate(p, 'code', { filter: { language: 'typescript' }, limit: 1 }))).map((d) => d.id).sort(), ['chart', 'users']);
+    assert.deepEqual((await collect(client.documents.iterate(p, 'code', { filter: { language: 'typescript' }, limit: 1 }))).map((d) => d.id).sort(), [
+      'chart',
+      'users',
+    ]);
     const found = await client.search(p, 'code', { query: 'get user by id', mode: 'hybrid', limit: 2 });
     assert.equal(found.results[0]?.id, 'users');
     const filtered = await client.search(p, 'code', { query: 'parse xml', filter: { language: { in: ['python'] } }, limit: 5 });
-    assert.deepEqual(filtered.results.map((result) => result.id), ['xml']);
+    assert.deepEqual(
+      filtered.results.map((result) => result.id),
+      ['xml'],
+    );
     assert.equal((await rejection(client.search(p, 'code', { query: 'x', filter: { language: { like: 'py' } } as never }))).code, 'INVALID_FILTER');
 
     assert.deepEqual(await client.documents.delete(p, 'code', 'chart'), { deleted: 1 });

@@ -59,8 +59,26 @@ describe('In-Memoria adapters against a listening service', () => {
   after(() => target.destroy());
 
   test('semantic concepts: insert replaces by id, read back with Dates and In-Memoria defaults, filter by file, count', async () => {
-    await db.insertSemanticConcept({ id: 'c1', conceptName: 'UserService', conceptType: 'class', confidenceScore: 0.9, relationships: { uses: ['Db'] }, evolutionHistory: {}, filePath: 'src/user.ts', lineRange: { start: 1, end: 40 } });
-    await db.insertSemanticConcept({ id: 'c1', conceptName: 'UserService', conceptType: 'class', confidenceScore: 0.95, relationships: {}, evolutionHistory: {}, filePath: 'src/user.ts', lineRange: { start: 1, end: 41 } });
+    await db.insertSemanticConcept({
+      id: 'c1',
+      conceptName: 'UserService',
+      conceptType: 'class',
+      confidenceScore: 0.9,
+      relationships: { uses: ['Db'] },
+      evolutionHistory: {},
+      filePath: 'src/user.ts',
+      lineRange: { start: 1, end: 40 },
+    });
+    await db.insertSemanticConcept({
+      id: 'c1',
+      conceptName: 'UserService',
+      conceptType: 'class',
+      confidenceScore: 0.95,
+      relationships: {},
+      evolutionHistory: {},
+      filePath: 'src/user.ts',
+      lineRange: { start: 1, end: 41 },
+    });
     await client.entity('concepts').put('im-app', 'c2', { conceptName: 'helper', conceptType: 'function', filePath: 'src/util.ts' });
     const all = await db.getSemanticConcepts();
     assert.equal(all.length, 2);
@@ -70,7 +88,10 @@ describe('In-Memoria adapters against a listening service', () => {
     assert.ok(c1.createdAt instanceof Date && !Number.isNaN(c1.createdAt.getTime()));
     const c2 = all.find((concept) => concept.id === 'c2')!;
     assert.deepEqual([c2.relationships, c2.evolutionHistory, c2.lineRange], [{}, {}, { start: 0, end: 0 }], 'NULL JSON columns read as In-Memoria defaults');
-    assert.deepEqual((await db.getSemanticConcepts('src/user.ts')).map((concept) => concept.id), ['c1']);
+    assert.deepEqual(
+      (await db.getSemanticConcepts('src/user.ts')).map((concept) => concept.id),
+      ['c1'],
+    );
     counter.calls.length = 0;
     assert.equal(await db.countSemanticConcepts(), 2);
     assert.equal(await db.countSemanticConcepts('src/util.ts'), 1);
@@ -102,7 +123,15 @@ describe('In-Memoria adapters against a listening service', () => {
     assert.ok(naming.every((pattern) => pattern.patternType === 'naming'));
     assert.equal((await db.getDeveloperPatterns(undefined, 3)).length, 3);
     assert.equal((await db.getDeveloperPatterns(undefined, 1200)).length, 55, 'a limit above one page walks pages');
-    await db.insertDeveloperPattern({ patternId: 'p0', patternType: 'naming', patternContent: { rule: 'camelCase' }, frequency: 99, contexts: ['ts'], examples: [{ code: 'fooBar' }], confidence: 1 });
+    await db.insertDeveloperPattern({
+      patternId: 'p0',
+      patternType: 'naming',
+      patternContent: { rule: 'camelCase' },
+      frequency: 99,
+      contexts: ['ts'],
+      examples: [{ code: 'fooBar' }],
+      confidence: 1,
+    });
     const first = (await db.getDeveloperPatterns('naming', 1))[0]!;
     assert.deepEqual([first.patternId, first.patternContent, first.examples], ['p0', { rule: 'camelCase' }, [{ code: 'fooBar' }]]);
     assert.equal(await db.countDeveloperPatterns(), 55);
@@ -110,7 +139,15 @@ describe('In-Memoria adapters against a listening service', () => {
   });
 
   test('file intelligence: insert, read by path (slashes kept), null when absent', async () => {
-    await db.insertFileIntelligence({ filePath: 'src/deep/file.ts', fileHash: 'abc', semanticConcepts: ['c1'], patternsUsed: [], complexityMetrics: { cyclomatic: 3 }, dependencies: ['fs'], lastAnalyzed: new Date(0) });
+    await db.insertFileIntelligence({
+      filePath: 'src/deep/file.ts',
+      fileHash: 'abc',
+      semanticConcepts: ['c1'],
+      patternsUsed: [],
+      complexityMetrics: { cyclomatic: 3 },
+      dependencies: ['fs'],
+      lastAnalyzed: new Date(0),
+    });
     const file = await db.getFileIntelligence('src/deep/file.ts');
     assert.equal(file?.fileHash, 'abc');
     assert.deepEqual(file?.complexityMetrics, { cyclomatic: 3 });
@@ -119,26 +156,70 @@ describe('In-Memoria adapters against a listening service', () => {
   });
 
   test('AI insights: ordered by confidence then newest; type filter', async () => {
-    await db.insertAIInsight({ insightId: 'i1', insightType: 'bug_pattern', insightContent: { a: 1 }, confidenceScore: 0.5, sourceAgent: 'x', validationStatus: 'pending', impactPrediction: {} });
-    await db.insertAIInsight({ insightId: 'i2', insightType: 'refactor', insightContent: { b: 2 }, confidenceScore: 0.9, sourceAgent: 'x', validationStatus: 'validated', impactPrediction: { risk: 'low' } });
-    await db.insertAIInsight({ insightId: 'i3', insightType: 'refactor', insightContent: { c: 3 }, confidenceScore: 0.7, sourceAgent: 'y', validationStatus: 'rejected', impactPrediction: {} });
-    assert.deepEqual((await db.getAIInsights()).map((insight) => insight.insightId), ['i2', 'i3', 'i1']);
+    await db.insertAIInsight({
+      insightId: 'i1',
+      insightType: 'bug_pattern',
+      insightContent: { a: 1 },
+      confidenceScore: 0.5,
+      sourceAgent: 'x',
+      validationStatus: 'pending',
+      impactPrediction: {},
+    });
+    await db.insertAIInsight({
+      insightId: 'i2',
+      insightType: 'refactor',
+      insightContent: { b: 2 },
+      confidenceScore: 0.9,
+      sourceAgent: 'x',
+      validationStatus: 'validated',
+      impactPrediction: { risk: 'low' },
+    });
+    await db.insertAIInsight({
+      insightId: 'i3',
+      insightType: 'refactor',
+      insightContent: { c: 3 },
+      confidenceScore: 0.7,
+      sourceAgent: 'y',
+      validationStatus: 'rejected',
+      impactPrediction: {},
+    });
+    assert.deepEqual(
+      (await db.getAIInsights()).map((insight) => insight.insightId),
+      ['i2', 'i3', 'i1'],
+    );
     const refactors = await db.getAIInsights('refactor');
-    assert.deepEqual(refactors.map((insight) => insight.insightId), ['i2', 'i3']);
+    assert.deepEqual(
+      refactors.map((insight) => insight.insightId),
+      ['i2', 'i3'],
+    );
     assert.equal(refactors[0]!.validationStatus, 'validated');
     assert.equal(await db.countAIInsights('refactor'), 2);
   });
 
   test('features: only active, ordered by name; name search; by name; count', async () => {
-    const feature = (id: string, featureName: string, status: string) => ({ id, projectPath: PATH, featureName, primaryFiles: [`src/${id}.ts`], relatedFiles: [], dependencies: [], status });
+    const feature = (id: string, featureName: string, status: string) => ({
+      id,
+      projectPath: PATH,
+      featureName,
+      primaryFiles: [`src/${id}.ts`],
+      relatedFiles: [],
+      dependencies: [],
+      status,
+    });
     await db.insertFeatureMap(feature('f1', 'Search', 'active'));
     await db.insertFeatureMap(feature('f2', 'authentication', 'active'));
     await db.insertFeatureMap(feature('f3', 'Billing', 'deprecated'));
     await db.insertFeatureMap(feature('f4', 'Auth Admin', 'active'));
     const active = await db.getFeatureMaps(PATH);
-    assert.deepEqual(active.map((item) => item.featureName), ['Auth Admin', 'Search', 'authentication']);
+    assert.deepEqual(
+      active.map((item) => item.featureName),
+      ['Auth Admin', 'Search', 'authentication'],
+    );
     assert.ok(active.every((item) => item.projectPath === PATH && item.status === 'active'));
-    assert.deepEqual((await db.searchFeatureMaps(PATH, 'AUTH')).map((item) => item.id), ['f4', 'f2']);
+    assert.deepEqual(
+      (await db.searchFeatureMaps(PATH, 'AUTH')).map((item) => item.id),
+      ['f4', 'f2'],
+    );
     assert.equal((await db.getFeatureByName(PATH, 'Search'))?.id, 'f1');
     assert.equal(await db.getFeatureByName(PATH, 'Billing'), null, 'inactive features are not found by name');
     assert.deepEqual((await db.getFeatureByName(PATH, 'Search'))?.primaryFiles, ['src/f1.ts']);
@@ -151,7 +232,10 @@ describe('In-Memoria adapters against a listening service', () => {
     await db.insertEntryPoint({ id: 'e3', projectPath: PATH, entryType: 'api', filePath: 'src/b.ts', description: 'b' });
     await db.insertEntryPoint({ id: 'e4', projectPath: PATH, entryType: 'api', filePath: 'src/a.ts' });
     const entryPoints = await db.getEntryPoints(PATH);
-    assert.deepEqual(entryPoints.map((entry) => entry.id), ['e4', 'e3', 'e2', 'e1']);
+    assert.deepEqual(
+      entryPoints.map((entry) => entry.id),
+      ['e4', 'e3', 'e2', 'e1'],
+    );
     assert.equal(entryPoints[3]!.framework, 'fastify');
     assert.equal(entryPoints[0]!.projectPath, PATH);
 
@@ -159,7 +243,10 @@ describe('In-Memoria adapters against a listening service', () => {
     await db.insertKeyDirectory({ id: 'd2', projectPath: PATH, directoryPath: 'src/a', directoryType: 'services', fileCount: 5, description: 'svc' });
     await db.insertKeyDirectory({ id: 'd3', projectPath: PATH, directoryPath: 'lib', directoryType: 'components', fileCount: 1 });
     const directories = await db.getKeyDirectories(PATH);
-    assert.deepEqual(directories.map((directory) => directory.id), ['d3', 'd1', 'd2']);
+    assert.deepEqual(
+      directories.map((directory) => directory.id),
+      ['d3', 'd1', 'd2'],
+    );
     assert.equal(directories[2]!.description, 'svc');
   });
 
@@ -182,7 +269,10 @@ describe('In-Memoria adapters against a listening service', () => {
     await db.updateWorkSession('no-such-session', { sessionNotes: 'x' });
     await db.updateWorkSession('s2', {});
     const sessions = await db.getWorkSessions(PATH);
-    assert.deepEqual(sessions.map((item) => item.id), ['s3', 's2', 's1']);
+    assert.deepEqual(
+      sessions.map((item) => item.id),
+      ['s3', 's2', 's1'],
+    );
     assert.equal(sessions[0]!.sessionEnd?.toISOString(), end.toISOString());
     assert.deepEqual(sessions[0]!.completedTasks, ['t']);
     assert.equal((await db.getWorkSessions(PATH, 2)).length, 2);
@@ -195,7 +285,13 @@ describe('In-Memoria adapters against a listening service', () => {
     await sleep(5);
     await db.upsertProjectDecision({ id: 'x3', projectPath: PATH, decisionKey: 'db', decisionValue: 'postgres', reasoning: 'shared' });
     const decisions = await db.getProjectDecisions(PATH);
-    assert.deepEqual(decisions.map((decision) => [decision.decisionKey, decision.decisionValue]), [['db', 'postgres'], ['style', 'prettier']]);
+    assert.deepEqual(
+      decisions.map((decision) => [decision.decisionKey, decision.decisionValue]),
+      [
+        ['db', 'postgres'],
+        ['style', 'prettier'],
+      ],
+    );
     assert.equal((await db.getProjectDecisions(PATH, 1)).length, 1);
     const db1 = await db.getProjectDecision(PATH, 'db');
     assert.deepEqual([db1?.id, db1?.reasoning, db1?.projectPath], ['db', 'shared', PATH]);
@@ -207,7 +303,13 @@ describe('In-Memoria adapters against a listening service', () => {
     const fresh = new RemoteSQLiteDatabase(client, 'im-fresh');
     assert.equal(await fresh.getProjectMetadata(PATH), null);
     const scanned = new Date('2026-01-02T03:04:05.000Z');
-    await fresh.insertProjectMetadata({ projectId: 'uuid-from-in-memoria', projectPath: PATH, projectName: 'app', languagesDetected: ['typescript'], lastFullScan: scanned });
+    await fresh.insertProjectMetadata({
+      projectId: 'uuid-from-in-memoria',
+      projectPath: PATH,
+      projectName: 'app',
+      languagesDetected: ['typescript'],
+      lastFullScan: scanned,
+    });
     const metadata = await fresh.getProjectMetadata(PATH);
     assert.equal(metadata?.projectId, 'im-fresh');
     assert.equal(metadata?.projectPath, PATH);
@@ -231,14 +333,30 @@ describe('In-Memoria adapters against a listening service', () => {
     assert.deepEqual(await vectors.findSimilarCode('anything'), [], 'no collection yet: nothing found');
     await vectors.initialize();
     const meta = (id: string, filePath: string, language: string, functionName?: string): CodeMetadata => ({
-      id, filePath, language, functionName, complexity: 2, lineCount: 10, lastModified: new Date('2026-03-01T00:00:00.000Z'),
+      id,
+      filePath,
+      language,
+      functionName,
+      complexity: 2,
+      lineCount: 10,
+      lastModified: new Date('2026-03-01T00:00:00.000Z'),
     });
-    await vectors.storeCodeEmbedding('async function getUserById(id) { return db.users.findOne({ id }); }', meta('users#1', 'src/users.ts', 'typescript', 'getUserById'));
+    await vectors.storeCodeEmbedding(
+      'async function getUserById(id) { return db.users.findOne({ id }); }',
+      meta('users#1', 'src/users.ts', 'typescript', 'getUserById'),
+    );
     await vectors.storeMultipleEmbeddings(
-      ['def parse_xml_document(text): return ElementTree.fromstring(text)', 'function renderChart(canvas, series) { plot every series }', 'function deleteUser(id) { return db.users.remove({ id }); }'],
+      [
+        'def parse_xml_document(text): return ElementTree.fromstring(text)',
+        'function renderChart(canvas, series) { plot every series }',
+        'function deleteUser(id) { return db.users.remove({ id }); }',
+      ],
       [meta('xml#1', 'lib/xml.py', 'python'), meta('chart#1', 'src/chart.ts', 'typescript'), meta('users#2', 'src/users.ts', 'typescript', 'deleteUser')],
     );
-    await vectors.storeCodeEmbedding('async function getUserById(id) { return db.users.findOne({ id }); }', meta('users#1', 'src/users.ts', 'typescript', 'getUserById'));
+    await vectors.storeCodeEmbedding(
+      'async function getUserById(id) { return db.users.findOne({ id }); }',
+      meta('users#1', 'src/users.ts', 'typescript', 'getUserById'),
+    );
     assert.equal((await vectors.getCollectionStats()).count, 4, 're-storing a chunk replaces it');
     await assert.rejects(vectors.storeMultipleEmbeddings(['a'], []), /same length/);
 
@@ -249,10 +367,16 @@ describe('In-Memoria adapters against a listening service', () => {
     assert.equal(similar[0]!.metadata.functionName, 'getUserById');
     assert.equal(similar[0]!.metadata.lastModified.toISOString(), '2026-03-01T00:00:00.000Z');
     assert.ok(similar[0]!.similarity >= similar[1]!.similarity && similar[0]!.similarity > 0);
-    assert.deepEqual((await vectors.findSimilarCodeByLanguage('parse document', 'python')).map((result) => result.id), ['xml#1']);
+    assert.deepEqual(
+      (await vectors.findSimilarCodeByLanguage('parse document', 'python')).map((result) => result.id),
+      ['xml#1'],
+    );
     const byFile = await vectors.findSimilarCodeByFile('src/users.ts');
     assert.deepEqual(byFile.map((result) => result.id).sort(), ['users#1', 'users#2']);
-    assert.ok(byFile.every((result) => result.similarity === 0.5), "In-Memoria's similarity for unranked rows");
+    assert.ok(
+      byFile.every((result) => result.similarity === 0.5),
+      "In-Memoria's similarity for unranked rows",
+    );
 
     assert.equal(await vectors.deleteCodeEmbeddingsByFile('src/users.ts'), 2);
     assert.equal(await vectors.deleteCodeEmbeddingsByFile('src/users.ts'), 0);

@@ -19,7 +19,11 @@ describe('client NDJSON streams', () => {
   after(() => server.close());
 
   test('exportStream parses lines split across chunks, even inside a multi-byte character, and outlives the timeout', async () => {
-    const records = [{ type: 'project', projectId: 'p' }, { type: 'concept', conceptName: 'Zürich café ☕' }, { type: 'end', count: 2 }];
+    const records = [
+      { type: 'project', projectId: 'p' },
+      { type: 'concept', conceptName: 'Zürich café ☕' },
+      { type: 'end', count: 2 },
+    ];
     const bytes = Buffer.from(records.map((record) => JSON.stringify(record)).join('\n') + '\n\n');
     server.handle(async (_request, response) => {
       response.writeHead(200, { 'content-type': 'application/x-ndjson' });

@@ -15,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 // Without the node_modules/.bin folders npm puts on PATH for its scripts: this checkout's `in-memoria` is not the user's.
-const PATH = (process.env.PATH ?? '').split(path.delimiter).filter((entry) => !entry.includes('node_modules')).join(path.delimiter);
+const PATH = (process.env.PATH ?? '')
+  .split(path.delimiter)
+  .filter((entry) => !entry.includes('node_modules'))
+  .join(path.delimiter);
 
 function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}) {
   return spawnSync(command, args, { cwd, encoding: 'utf8', env: { PATH, HOME: process.env.HOME ?? '/root', ...env }, timeout: 120_000 });
@@ -31,7 +34,10 @@ test('the packed client installs without the server, loads, and its bin needs on
     const { filename, files } = packResult;
     const packed = files.map((file) => file.path);
     assert.ok(packed.includes('dist/packages/client/src/in-memoria/bin.js') && packed.includes('dist/packages/client/src/index.d.ts'), packed.join('\n'));
-    assert.ok(packed.every((file) => file === 'package.json' || file.startsWith('dist/')), 'only the build and the manifest');
+    assert.ok(
+      packed.every((file) => file === 'package.json' || file.startsWith('dist/')),
+      'only the build and the manifest',
+    );
 
     const app = path.join(folder, 'app');
     run('mkdir', ['-p', app], folder);
@@ -46,7 +52,11 @@ test('the packed client installs without the server, loads, and its bin needs on
     }
     assert.ok(installed.length <= 8, `a light install: ${installed.join(', ')}`);
 
-    const load = run(process.execPath, ['--input-type=module', '-e', "const m = await import('@in-memoria-storage/client'); console.log(typeof m.StorageClient, typeof m.RemoteSQLiteDatabase)"], app);
+    const load = run(
+      process.execPath,
+      ['--input-type=module', '-e', "const m = await import('@in-memoria-storage/client'); console.log(typeof m.StorageClient, typeof m.RemoteSQLiteDatabase)"],
+      app,
+    );
     assert.equal(load.stdout.trim(), 'function function', load.stderr);
 
     const bin = path.join(app, 'node_modules', '.bin', 'in-memoria-remote');

@@ -17,7 +17,9 @@ describe('client transport', () => {
 
   /** 503 for the first `failures` requests, then 200 with `body`. */
   const failThenAnswer = (failures: number, body: unknown, status = 503, headers: Record<string, string> = {}) =>
-    server.handle((_request, response, index) => (index < failures ? sendJson(response, status, { ...unavailable, statusCode: status }, headers) : sendJson(response, 200, body)));
+    server.handle((_request, response, index) =>
+      index < failures ? sendJson(response, status, { ...unavailable, statusCode: status }, headers) : sendJson(response, 200, body),
+    );
 
   test('a GET answered 503 twice then 200 succeeds on the third request', async () => {
     failThenAnswer(2, { status: 'ok' });

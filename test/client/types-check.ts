@@ -3,7 +3,16 @@
  * before any test (each @ts-expect-error fails the build when the line it marks compiles). Not a test
  * file: there is nothing to run, and an assertion here could not fail.
  */
-import type { Concept, EntityInput, EntityListQuery, EntityName, IntelligenceInput, Pattern, Project, WorkSessionItem } from '../../packages/client/src/index.js';
+import type {
+  Concept,
+  EntityInput,
+  EntityListQuery,
+  EntityName,
+  IntelligenceInput,
+  Pattern,
+  Project,
+  WorkSessionItem,
+} from '../../packages/client/src/index.js';
 
 const names: EntityName[] = ['concepts', 'entry-points', 'key-directories', 'work-sessions', 'architecture-decisions', 'shared-patterns'];
 // @ts-expect-error not an entity of the registry

@@ -47,7 +47,12 @@ test('src/shared, which the client ships, imports nothing but Node', () => {
 
 test('the client package: its exports and bin are builds of its sources, and it depends on nothing of the server', () => {
   const toSource = (built: string) => built.replace(/^\.?\/?dist\/packages\/client\//, 'packages/client/').replace(/\.js$/, '.ts');
-  for (const entry of [clientManifest.main, clientManifest.exports['.']!.default, clientManifest.exports['./in-memoria']!.default, clientManifest.bin['in-memoria-remote']!]) {
+  for (const entry of [
+    clientManifest.main,
+    clientManifest.exports['.']!.default,
+    clientManifest.exports['./in-memoria']!.default,
+    clientManifest.bin['in-memoria-remote']!,
+  ]) {
     assert.ok(existsSync(toSource(entry)), `${entry} is built from ${toSource(entry)}`);
   }
   assert.deepEqual(Object.keys(clientManifest.dependencies).sort(), ['synckit', 'typebox']);

@@ -48,12 +48,16 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
           assert.equal(fetched.statusCode, 200);
           assert.deepEqual(json(fetched), stored);
 
-          const changeField = Object.keys(entity.fields).find((field) => field !== entity.key && entity.fields[field]!.kind === 'string' && !Object.values(entity.timestamps).includes(field));
+          const changeField = Object.keys(entity.fields).find(
+            (field) => field !== entity.key && entity.fields[field]!.kind === 'string' && !Object.values(entity.timestamps).includes(field),
+          );
           if (changeField) {
             const patched = await app.inject({ method: 'PATCH', url: `${base}/${enc(key)}`, payload: { [changeField]: 'patched value' } });
             assert.equal(patched.statusCode, 200, patched.body);
             assert.equal(json(patched)[changeField], 'patched value');
-            for (const [field, value] of Object.entries(item)) if (field !== changeField) assert.deepEqual(json(patched)[field], value, `${field} kept by patch`);
+            for (const [field, value] of Object.entries(item)) {
+              if (field !== changeField) assert.deepEqual(json(patched)[field], value, `${field} kept by patch`);
+            }
           }
 
           const removed = await app.inject({ method: 'DELETE', url: `${base}/${enc(key)}` });
@@ -67,7 +71,9 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
           const item = minimalItem(entity, 7);
           const key = String(item[entity.key]);
           const first = json(await put(`${base}/${enc(key)}`, item));
-          for (const [field, spec] of Object.entries(entity.fields)) if (spec.default !== undefined) assert.equal(first[field], spec.default, `default of ${field}`);
+          for (const [field, spec] of Object.entries(entity.fields)) {
+            if (spec.default !== undefined) assert.equal(first[field], spec.default, `default of ${field}`);
+          }
           await new Promise((resolve) => setTimeout(resolve, 5));
           const { created, touched } = entity.timestamps;
           const second = json(await put(`${base}/${enc(key)}`, { ...item, ...(created ? { [created]: '2001-01-01T00:00:00.000Z' } : {}) }));
@@ -132,7 +138,10 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
           if (entity.searchField) {
             const needle = String(items[5]![entity.searchField]).toUpperCase();
             const found = json(await get(`${batchBase}?q=${enc(needle)}`)).items;
-            assert.ok(found.some((row: Record<string, unknown>) => row[entity.key] === items[5]![entity.key]), 'q finds case-insensitively');
+            assert.ok(
+              found.some((row: Record<string, unknown>) => row[entity.key] === items[5]![entity.key]),
+              'q finds case-insensitively',
+            );
           }
         });
 
@@ -156,8 +165,14 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
         { patternId: 'd', patternType: 'u', patternContent: {}, frequency: 1, confidence: 1 },
       ];
       await app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: rows } });
-      assert.deepEqual(json(await get(base)).items.map((row: { patternId: string }) => row.patternId), ['c', 'b', 'a', 'd']);
-      assert.deepEqual(json(await get(`${base}?patternType=t&limit=2`)).items.map((row: { patternId: string }) => row.patternId), ['c', 'b']);
+      assert.deepEqual(
+        json(await get(base)).items.map((row: { patternId: string }) => row.patternId),
+        ['c', 'b', 'a', 'd'],
+      );
+      assert.deepEqual(
+        json(await get(`${base}?patternType=t&limit=2`)).items.map((row: { patternId: string }) => row.patternId),
+        ['c', 'b'],
+      );
     });
 
     test('features: active ones by name, and name search', async () => {
@@ -171,7 +186,9 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
       await app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: rows } });
       const active = json(await get(`${base}?status=active`)).items.map((row: { featureName: string }) => row.featureName);
       assert.deepEqual(active, ['Authorization', 'Search', 'auth']);
-      const searched = json(await get(`${base}?q=AUTH`)).items.map((row: { id: string }) => row.id).sort();
+      const searched = json(await get(`${base}?q=AUTH`))
+        .items.map((row: { id: string }) => row.id)
+        .sort();
       assert.deepEqual(searched, ['2', '4']);
     });
 
@@ -205,7 +222,14 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
       await app.inject({
         method: 'POST',
         url: `${base}/concepts/batch`,
-        payload: { items: scores.map((score, index) => ({ id: `c${index}`, conceptName: `n${index}`, conceptType: index < 2 ? 'class' : 'function', confidenceScore: score })) },
+        payload: {
+          items: scores.map((score, index) => ({
+            id: `c${index}`,
+            conceptName: `n${index}`,
+            conceptType: index < 2 ? 'class' : 'function',
+            confidenceScore: score,
+          })),
+        },
       });
       await put(`${base}/patterns/p1`, { patternType: 'naming', patternContent: { a: 1 }, confidence: 0.6 });
       const stats = json(await get(`${base}/stats`));
@@ -250,7 +274,10 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
 
       const smaller = await put(`${base}/intelligence`, { concepts: [sampleItem(concepts, 3)] });
       assert.equal(smaller.statusCode, 200);
-      assert.deepEqual(json(await get(`${base}/concepts`)).items.map((row: { id: string }) => row.id), [sampleItem(concepts, 3).id]);
+      assert.deepEqual(
+        json(await get(`${base}/concepts`)).items.map((row: { id: string }) => row.id),
+        [sampleItem(concepts, 3).id],
+      );
 
       const bad = await put(`${base}/intelligence`, { concepts: [sampleItem(concepts, 4)], patterns: [{ patternId: 'x' }] });
       assert.equal(bad.statusCode, 400);
@@ -305,10 +332,11 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
       const base = '/v1/projects/long-strings/concepts';
       // Incompressible (PostgreSQL compresses a long index entry first): 20,000 characters, many of them 3 and 4 UTF-8 bytes.
       let state = 7;
-      const noise = (length: number) => Array.from({ length }, () => {
-        state = (state * 48271) % 2147483647;
-        return String.fromCodePoint([0x61, 0x4e00, 0x1f600][state % 3]! + (state >> 8) % 64);
-      }).join('');
+      const noise = (length: number) =>
+        Array.from({ length }, () => {
+          state = (state * 48271) % 2147483647;
+          return String.fromCodePoint([0x61, 0x4e00, 0x1f600][state % 3]! + ((state >> 8) % 64));
+        }).join('');
       const shared = noise(300);
       const names = [`${shared}b${noise(20_000)}`, `${shared}a${noise(20_000)}`, `${shared}a`, 'short'];
       for (const [index, conceptName] of names.entries()) {
@@ -316,7 +344,10 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
         assert.equal(response.statusCode, 200, response.body.slice(0, 300));
         assert.equal(json(await get(`${base}/c${index}`)).conceptName, conceptName, 'byte for byte');
       }
-      const expected = names.map((name, index) => ({ name, id: `c${index}` })).sort((a, b) => (Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))).map((row) => row.id);
+      const expected = names
+        .map((name, index) => ({ name, id: `c${index}` }))
+        .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
+        .map((row) => row.id);
       const seen: string[] = [];
       let cursor: string | undefined;
       do {
@@ -335,8 +366,16 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
       const byNameResponse = await get(`${base}?conceptName=${enc(names[2]!)}`);
       assert.equal(byNameResponse.statusCode, 200, byNameResponse.body.slice(0, 300));
       const byName = json(byNameResponse).items;
-      assert.deepEqual(byName.map((item: { id: string }) => item.id), ['c2'], 'an equality filter matches the whole value, not the rows sharing its indexed prefix');
-      const batch = await app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: [{ id: 'b1', conceptName: noise(30_000), conceptType: 't' }] } });
+      assert.deepEqual(
+        byName.map((item: { id: string }) => item.id),
+        ['c2'],
+        'an equality filter matches the whole value, not the rows sharing its indexed prefix',
+      );
+      const batch = await app.inject({
+        method: 'POST',
+        url: `${base}/batch`,
+        payload: { items: [{ id: 'b1', conceptName: noise(30_000), conceptType: 't' }] },
+      });
       assert.equal(batch.statusCode, 200, batch.body.slice(0, 300));
       const longKey = await put(`${base}/${enc('é'.repeat(600))}`, { conceptName: 'n', conceptType: 't' });
       assert.equal(longKey.statusCode, 400, 'a key of 1,200 UTF-8 bytes');
@@ -366,12 +405,19 @@ export function runRelationalContract(name: string, start: () => Promise<Contrac
         const filtered = json(await get(`${base}?fileHash=${enc(value)}`)).items;
         assert.equal(filtered.length, 1, `filter by ${JSON.stringify(value.slice(0, 20))}`);
         const searched = json(await get(`${base}?q=${enc(filePath.slice(0, 50).toUpperCase())}`)).items;
-        assert.ok(searched.some((row: { filePath: string }) => row.filePath === filePath), 'q with metacharacters');
+        assert.ok(
+          searched.some((row: { filePath: string }) => row.filePath === filePath),
+          'q with metacharacters',
+        );
       }
       // The same values, and JSON of every shape, through a batch (PostgreSQL binds a batch as arrays).
       const awkward = [...values, 'NULL', '{a,b}', '"quoted"', ' ', ''];
       const jsonShapes: unknown[] = ['a string', 'NULL', 0, -1.5, true, [], {}, ['{', '}', ','], { '"k"': { '\\': [null, 'x'] } }];
-      const batchItems = awkward.map((value, index) => ({ filePath: `batch/${index}`, fileHash: value, semanticConcepts: jsonShapes[index % jsonShapes.length] }));
+      const batchItems = awkward.map((value, index) => ({
+        filePath: `batch/${index}`,
+        fileHash: value,
+        semanticConcepts: jsonShapes[index % jsonShapes.length],
+      }));
       const batch = await app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: batchItems } });
       assert.equal(batch.statusCode, 200, batch.body);
       for (const item of batchItems) {

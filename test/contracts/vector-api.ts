@@ -15,11 +15,31 @@ export interface VectorApiTarget {
 const json = (response: { body: string }) => JSON.parse(response.body);
 
 const snippets = [
-  { id: 'getUserById', content: 'async function getUserById(id) { return db.users.findOne({ id }); }', metadata: { filePath: 'src/users.ts', language: 'typescript', complexity: 2 } },
-  { id: 'fetchUser', content: 'export const fetchUserById = (userId) => api.get(`/users/${userId}`);', metadata: { filePath: 'src/api.ts', language: 'typescript', complexity: 1 } },
-  { id: 'parseXml', content: 'def parse_xml_document(text): return ElementTree.fromstring(text)', metadata: { filePath: 'lib/xml.py', language: 'python', complexity: 3 } },
-  { id: 'renderChart', content: 'function renderChart(canvas, series) { draw axes and plot every series }', metadata: { filePath: 'src/chart.ts', language: 'typescript', complexity: 7 } },
-  { id: 'hashPassword', content: 'fn hash_password(password: &str) -> String { argon2::hash(password) }', metadata: { filePath: 'src/auth.rs', language: 'rust', complexity: 4 } },
+  {
+    id: 'getUserById',
+    content: 'async function getUserById(id) { return db.users.findOne({ id }); }',
+    metadata: { filePath: 'src/users.ts', language: 'typescript', complexity: 2 },
+  },
+  {
+    id: 'fetchUser',
+    content: 'export const fetchUserById = (userId) => api.get(`/users/${userId}`);',
+    metadata: { filePath: 'src/api.ts', language: 'typescript', complexity: 1 },
+  },
+  {
+    id: 'parseXml',
+    content: 'def parse_xml_document(text): return ElementTree.fromstring(text)',
+    metadata: { filePath: 'lib/xml.py', language: 'python', complexity: 3 },
+  },
+  {
+    id: 'renderChart',
+    content: 'function renderChart(canvas, series) { draw axes and plot every series }',
+    metadata: { filePath: 'src/chart.ts', language: 'typescript', complexity: 7 },
+  },
+  {
+    id: 'hashPassword',
+    content: 'fn hash_password(password: &str) -> String { argon2::hash(password) }',
+    metadata: { filePath: 'src/auth.rs', language: 'rust', complexity: 4 },
+  },
 ];
 
 /** The service settings the contract expects: the embedding spaces its tests create collections in, and a small collection cap. */
@@ -36,7 +56,8 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
     after(async () => target.destroy());
 
     const base = (project: string, collection = 'code') => `/v1/projects/${project}/collections/${collection}`;
-    const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: unknown) => app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
+      app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
 
     test('collections: create with the embedder defaults, get, list, conflict, delete', async () => {
       const created = await call('PUT', base('col'), {});
@@ -48,7 +69,12 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       assert.equal(json(conflict).code, 'COLLECTION_CONFLICT');
       const custom = json(await call('PUT', base('col', 'ext'), { dimensions: 4, model: 'my-model' }));
       assert.deepEqual(custom, { name: 'ext', count: 0, dimensions: 4, model: 'my-model', distance: 'cosine' });
-      assert.deepEqual(json(await call('GET', '/v1/projects/col/collections')).items.map((c: { name: string }) => c.name).sort(), ['code', 'ext']);
+      assert.deepEqual(
+        json(await call('GET', '/v1/projects/col/collections'))
+          .items.map((c: { name: string }) => c.name)
+          .sort(),
+        ['code', 'ext'],
+      );
       assert.equal((await call('DELETE', base('col', 'ext'))).statusCode, 204);
       assert.equal(json(await call('GET', base('col', 'ext'))).code, 'COLLECTION_NOT_FOUND');
       assert.equal((await call('DELETE', base('col', 'ext'))).statusCode, 404);
@@ -59,7 +85,11 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       assert.equal(junk.statusCode, 400, junk.body);
       assert.equal(json(junk).code, 'MODEL_NOT_ALLOWED');
       assert.match(json(junk).message, /local-hash-v1:384, given:4, my-model:4/, 'names what is allowed');
-      assert.equal(json(await call('PUT', base('limits', 'sized'), { dimensions: 7 })).code, 'MODEL_NOT_ALLOWED', 'a size alone is an unconfigured "external" space');
+      assert.equal(
+        json(await call('PUT', base('limits', 'sized'), { dimensions: 7 })).code,
+        'MODEL_NOT_ALLOWED',
+        'a size alone is an unconfigured "external" space',
+      );
       assert.equal(json(await call('GET', base('limits', 'junk'))).code, 'COLLECTION_NOT_FOUND', 'nothing was created');
 
       for (const name of ['a', 'b', 'c']) assert.equal((await call('PUT', base('limits', name), { dimensions: 4, model: 'given' })).statusCode, 200);
@@ -91,7 +121,10 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       const first = json(await call('GET', `${base('budget')}/documents?limit=6`));
       assert.ok(first.items.length >= 1 && first.items.length < 6, `one page of ~320 kB documents under 1 MiB holds ${first.items.length}`);
       assert.ok(first.nextCursor, 'with a cursor to the rest');
-      const metadata = await call('PUT', `${base('budget')}/documents/fat`, { content: 'x', metadata: { tags: Array.from({ length: 1000 }, (_, i) => `tag-${i}-${'t'.repeat(60)}`) } });
+      const metadata = await call('PUT', `${base('budget')}/documents/fat`, {
+        content: 'x',
+        metadata: { tags: Array.from({ length: 1000 }, (_, i) => `tag-${i}-${'t'.repeat(60)}`) },
+      });
       assert.equal(metadata.statusCode, 400);
       assert.match(json(metadata).message, /metadata of document "fat" is \d+ characters as JSON; at most 65536/);
     });
@@ -150,17 +183,38 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       assert.equal(json(await call('POST', `${base('vec')}/documents/batch`, { items })).upserted, 4);
       const search = async (body: object) => json(await call('POST', `${base('vec')}/search`, { vector: [1, 0, 0, 0], ...body })).results;
       const all = await search({ limit: 10 });
-      assert.deepEqual(all.map((r: { id: string }) => r.id), ['a', 'b', 'c', 'd']);
+      assert.deepEqual(
+        all.map((r: { id: string }) => r.id),
+        ['a', 'b', 'c', 'd'],
+      );
       assert.ok(Math.abs(all[0].score - 1) < 1e-6);
       assert.ok(Math.abs(all[1].score - Math.SQRT1_2) < 1e-6);
       assert.ok(Math.abs(all[2].score) < 1e-6);
       assert.ok(Math.abs(all[3].score + 1) < 1e-6);
-      assert.deepEqual((await search({ threshold: 0.5 })).map((r: { id: string }) => r.id), ['a', 'b']);
-      assert.deepEqual((await search({ filter: { language: 'ts' } })).map((r: { id: string }) => r.id), ['a', 'b']);
-      assert.deepEqual((await search({ filter: { complexity: { gte: 5 } } })).map((r: { id: string }) => r.id), ['b', 'c']);
-      assert.deepEqual((await search({ filter: { language: { in: ['py', 'rs'] } } })).map((r: { id: string }) => r.id), ['c', 'd']);
-      assert.deepEqual((await search({ filter: { tags: 'y' } })).map((r: { id: string }) => r.id), ['a', 'c']);
-      assert.deepEqual((await search({ filter: { language: { ne: 'ts' }, complexity: { lt: 100 } } })).map((r: { id: string }) => r.id), ['c']);
+      assert.deepEqual(
+        (await search({ threshold: 0.5 })).map((r: { id: string }) => r.id),
+        ['a', 'b'],
+      );
+      assert.deepEqual(
+        (await search({ filter: { language: 'ts' } })).map((r: { id: string }) => r.id),
+        ['a', 'b'],
+      );
+      assert.deepEqual(
+        (await search({ filter: { complexity: { gte: 5 } } })).map((r: { id: string }) => r.id),
+        ['b', 'c'],
+      );
+      assert.deepEqual(
+        (await search({ filter: { language: { in: ['py', 'rs'] } } })).map((r: { id: string }) => r.id),
+        ['c', 'd'],
+      );
+      assert.deepEqual(
+        (await search({ filter: { tags: 'y' } })).map((r: { id: string }) => r.id),
+        ['a', 'c'],
+      );
+      assert.deepEqual(
+        (await search({ filter: { language: { ne: 'ts' }, complexity: { lt: 100 } } })).map((r: { id: string }) => r.id),
+        ['c'],
+      );
       const withVector = await search({ limit: 1, includeVector: true, includeContent: false });
       assert.deepEqual(withVector[0].embedding, [1, 0, 0, 0]);
       assert.equal(withVector[0].content, undefined);
@@ -174,7 +228,12 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
     });
 
     test('scroll with a filter and a cursor, delete by id and by filter', async () => {
-      const items = Array.from({ length: 23 }, (_unused, i) => ({ id: `chunk-${String(i).padStart(2, '0')}`, content: `chunk ${i}`, embedding: [1, i, 0, 0], metadata: { filePath: i % 3 === 0 ? 'src/a.ts' : 'src/b.ts' } }));
+      const items = Array.from({ length: 23 }, (_unused, i) => ({
+        id: `chunk-${String(i).padStart(2, '0')}`,
+        content: `chunk ${i}`,
+        embedding: [1, i, 0, 0],
+        metadata: { filePath: i % 3 === 0 ? 'src/a.ts' : 'src/b.ts' },
+      }));
       await call('PUT', base('scroll'), { dimensions: 4, model: 'given' });
       await call('POST', `${base('scroll')}/documents/batch`, { items });
       const seen: string[] = [];
@@ -201,15 +260,46 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
     test('bad input: a clear 4xx with a stable code, nothing written', async () => {
       await call('PUT', base('bad'), { dimensions: 4, model: 'given' });
       const cases: Array<[string, 'PUT' | 'POST' | 'GET', string, unknown, number, string]> = [
-        ['wrong-length vector', 'POST', '/documents/batch', { items: [{ id: 'x', content: 'x', embedding: [1, 2, 3, 4] }, { id: 'y', content: 'y', embedding: [1, 2, 3] }] }, 400, 'DIMENSION_MISMATCH'],
+        [
+          'wrong-length vector',
+          'POST',
+          '/documents/batch',
+          {
+            items: [
+              { id: 'x', content: 'x', embedding: [1, 2, 3, 4] },
+              { id: 'y', content: 'y', embedding: [1, 2, 3] },
+            ],
+          },
+          400,
+          'DIMENSION_MISMATCH',
+        ],
         ['float32 overflow', 'PUT', '/documents/x', { content: 'x', embedding: [1e39, 0, 0, 0] }, 400, 'INVALID_VECTOR'],
         ['zero vector', 'PUT', '/documents/x', { content: 'x', embedding: [0, 0, 0, 0] }, 400, 'INVALID_VECTOR'],
         ['Infinity', 'PUT', '/documents/x', { content: 'x', embedding: [1e999, 0, 0, 0] }, 400, 'VALIDATION_FAILED'],
         ['empty content', 'PUT', '/documents/x', { content: '', embedding: [1, 0, 0, 0] }, 400, 'VALIDATION_FAILED'],
         ['huge content', 'PUT', '/documents/x', { content: 'x'.repeat(1_000_001), embedding: [1, 0, 0, 0] }, 400, 'VALIDATION_FAILED'],
         ['nested metadata', 'PUT', '/documents/x', { content: 'x', embedding: [1, 0, 0, 0], metadata: { a: { b: 1 } } }, 400, 'VALIDATION_FAILED'],
-        ['duplicate ids in a batch', 'POST', '/documents/batch', { items: [{ id: 'x', content: 'x', embedding: [1, 0, 0, 0] }, { id: 'x', content: 'y', embedding: [1, 0, 0, 0] }] }, 400, 'VALIDATION_FAILED'],
-        ['batch over 1,000', 'POST', '/documents/batch', { items: Array.from({ length: 1001 }, (_u, i) => ({ id: `i${i}`, content: 'x', embedding: [1, 0, 0, 0] })) }, 400, 'BATCH_TOO_LARGE'],
+        [
+          'duplicate ids in a batch',
+          'POST',
+          '/documents/batch',
+          {
+            items: [
+              { id: 'x', content: 'x', embedding: [1, 0, 0, 0] },
+              { id: 'x', content: 'y', embedding: [1, 0, 0, 0] },
+            ],
+          },
+          400,
+          'VALIDATION_FAILED',
+        ],
+        [
+          'batch over 1,000',
+          'POST',
+          '/documents/batch',
+          { items: Array.from({ length: 1001 }, (_u, i) => ({ id: `i${i}`, content: 'x', embedding: [1, 0, 0, 0] })) },
+          400,
+          'BATCH_TOO_LARGE',
+        ],
         ['unknown filter operator', 'POST', '/search', { vector: [1, 0, 0, 0], filter: { language: { like: 'ts%' } } }, 400, 'INVALID_FILTER'],
         ['empty operator object', 'POST', '/search', { vector: [1, 0, 0, 0], filter: { language: {} } }, 400, 'INVALID_FILTER'],
         ['query vector of the wrong size', 'POST', '/search', { vector: [1, 0, 0] }, 400, 'DIMENSION_MISMATCH'],
@@ -226,7 +316,7 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
         assert.equal(json(response).code, code, what);
       }
       const message = json(await call('POST', `${base('bad')}/documents/batch`, cases[0]![3])).message;
-      assert.match(message, /3 dimensions.*\b4\b/, "names both sizes");
+      assert.match(message, /3 dimensions.*\b4\b/, 'names both sizes');
       assert.equal(json(await call('GET', base('bad'))).count, 0, 'nothing written');
       assert.equal(json(await call('POST', `${base('nope')}/search`, { vector: [1] })).code, 'COLLECTION_NOT_FOUND');
       assert.equal(json(await call('PUT', '/v1/projects/bad/collections/no%20spaces', {})).code, 'VALIDATION_FAILED');
@@ -252,7 +342,10 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       assert.equal(job.processed, 250);
       assert.equal(job.failed, 1);
       assert.equal(job.etaSeconds, 0);
-      assert.deepEqual(job.errors.map((error: { id: string; code: string }) => [error.id, error.code]), [['d137', 'DIMENSION_MISMATCH']]);
+      assert.deepEqual(
+        job.errors.map((error: { id: string; code: string }) => [error.id, error.code]),
+        [['d137', 'DIMENSION_MISMATCH']],
+      );
       assert.equal(json(await call('GET', base('jobs'))).count, 249);
       assert.equal(json(await call('GET', '/v1/jobs/not-a-job')).code, 'JOB_NOT_FOUND');
     });
@@ -264,7 +357,10 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       const stats = json(await call('GET', '/v1/projects/life/stats'));
       assert.deepEqual(stats.vectors, { collections: 2, documents: 5 });
       assert.equal(json(await call('GET', '/v1/projects/life')).projectId, 'life', 'a vector write creates the project');
-      assert.deepEqual(json(await call('GET', '/v1/projects/life-b/collections')).items.map((c: { count: number }) => c.count), [1]);
+      assert.deepEqual(
+        json(await call('GET', '/v1/projects/life-b/collections')).items.map((c: { count: number }) => c.count),
+        [1],
+      );
       assert.equal((await call('GET', `${base('life-b')}/documents/${snippets[1]!.id}`)).statusCode, 404);
       assert.equal((await call('DELETE', '/v1/projects/life')).statusCode, 204);
       assert.deepEqual(json(await call('GET', '/v1/projects/life/collections')).items, []);

@@ -19,7 +19,12 @@ export interface OpenedStore {
 }
 
 /** Exact top-k by cosine among `documents` passing `keep`. */
-export function exactTop(documents: VectorDocument[], query: Float32Array, k: number, keep: (d: VectorDocument) => boolean = () => true): Array<{ id: string; score: number }> {
+export function exactTop(
+  documents: VectorDocument[],
+  query: Float32Array,
+  k: number,
+  keep: (d: VectorDocument) => boolean = () => true,
+): Array<{ id: string; score: number }> {
   return documents
     .filter(keep)
     .map((d) => ({ id: d.id, score: cosine(d.vector, query) }))
@@ -43,7 +48,9 @@ const MODEL = 'test-model';
 function assertSameVector(actual: Float32Array, expected: Float32Array): void {
   assert.ok(actual instanceof Float32Array);
   assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= 1e-6 * Math.max(1, Math.abs(expected[i]!)), `component ${i}: ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= 1e-6 * Math.max(1, Math.abs(expected[i]!)), `component ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
 }
 
 export function runVectorStoreContract(name: string, open: () => Promise<OpenedStore>): void {
@@ -62,7 +69,12 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
       await opened.cleanup();
     });
 
-    const doc = (id: string, vector: Float32Array, metadata: Metadata = {}, content = `content of ${id}`): VectorDocument => ({ id, content, metadata, vector });
+    const doc = (id: string, vector: Float32Array, metadata: Metadata = {}, content = `content of ${id}`): VectorDocument => ({
+      id,
+      content,
+      metadata,
+      vector,
+    });
 
     async function seed(collection: string, count: number, seedValue = 1, metadataOf: (i: number) => Metadata = () => ({})): Promise<VectorDocument[]> {
       await store.createCollection(project, collection, { dimensions: DIMS, model: MODEL });
@@ -92,7 +104,10 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         assert.equal(await store.deleteCollection(project, 'code'), true);
         assert.equal(await store.deleteCollection(project, 'code'), false);
         assert.equal(await store.getCollection(project, 'code'), null);
-        assert.deepEqual((await store.listCollections(project)).map((c) => c.name), ['docs']);
+        assert.deepEqual(
+          (await store.listCollections(project)).map((c) => c.name),
+          ['docs'],
+        );
       });
 
       it('returns the existing collection, untouched, whatever spec is asked (the service compares)', async () => {
@@ -269,11 +284,18 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
           none: 'class HttpServer { listen(port) {} }',
           other: 'export const answer = 42;',
         };
-        await store.upsert(project, 'code', Object.entries(texts).map(([id, content]) => doc(id, randomVector(random, DIMS), { kind: id === 'none' ? 'b' : 'a' }, content)));
+        await store.upsert(
+          project,
+          'code',
+          Object.entries(texts).map(([id, content]) => doc(id, randomVector(random, DIMS), { kind: id === 'none' ? 'b' : 'a' }, content)),
+        );
 
         const hits = await store.search(project, 'code', { mode: 'keyword', text: 'parse json', limit: 10 });
         assert.deepEqual(ids(hits), ['both', 'one']);
-        assert.ok(hits.every((hit) => hit.score > 0), 'keyword scores are positive');
+        assert.ok(
+          hits.every((hit) => hit.score > 0),
+          'keyword scores are positive',
+        );
         assert.ok(hits[0]!.score > hits[1]!.score, 'higher score means more relevant');
 
         const filtered = await store.search(project, 'code', { mode: 'keyword', text: 'parse', limit: 10, filter: { kind: 'b' } });
@@ -328,16 +350,32 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         assert.deepEqual(ids(got), ['doc-003', 'doc-001']);
         assert.equal(got[0]!.content, 'content of doc-003');
         assertSameVector(got[1]!.vector!, documents[1]!.vector);
-        assert.deepEqual(await store.getMany(other(), 'code', ['doc-001']).catch((error: unknown) => (isAppError(error) ? error.code : error)), 'COLLECTION_NOT_FOUND');
+        assert.deepEqual(
+          await store.getMany(other(), 'code', ['doc-001']).catch((error: unknown) => (isAppError(error) ? error.code : error)),
+          'COLLECTION_NOT_FOUND',
+        );
       });
 
       it('a search whose hits would exceed maxBytes is RESPONSE_TOO_LARGE; without content it answers', async () => {
         await store.createCollection(project, 'big', { dimensions: DIMS, model: MODEL });
         const random = seededRandom(7);
-        await store.upsert(project, 'big', Array.from({ length: 30 }, (_, i) => doc(`big-${i}`, randomVector(random, DIMS), { i }, big(i))));
+        await store.upsert(
+          project,
+          'big',
+          Array.from({ length: 30 }, (_, i) => doc(`big-${i}`, randomVector(random, DIMS), { i }, big(i))),
+        );
         const query = randomVector(random, DIMS);
-        await rejectsWith(store.search(project, 'big', { mode: 'vector', vector: query, limit: 30, includeContent: true, maxBytes: 1_000_000 }), 'RESPONSE_TOO_LARGE', ['1000000']);
-        await rejectsWith(store.getMany(project, 'big', ['big-1', 'big-2', 'big-3', 'big-4', 'big-5', 'big-6', 'big-7', 'big-8', 'big-9', 'big-10', 'big-11'], { maxBytes: 1_000_000 }), 'RESPONSE_TOO_LARGE');
+        await rejectsWith(
+          store.search(project, 'big', { mode: 'vector', vector: query, limit: 30, includeContent: true, maxBytes: 1_000_000 }),
+          'RESPONSE_TOO_LARGE',
+          ['1000000'],
+        );
+        await rejectsWith(
+          store.getMany(project, 'big', ['big-1', 'big-2', 'big-3', 'big-4', 'big-5', 'big-6', 'big-7', 'big-8', 'big-9', 'big-10', 'big-11'], {
+            maxBytes: 1_000_000,
+          }),
+          'RESPONSE_TOO_LARGE',
+        );
         assert.equal((await store.search(project, 'big', { mode: 'vector', vector: query, limit: 30, includeContent: false, maxBytes: 1_000_000 })).length, 30);
         const few = await store.search(project, 'big', { mode: 'vector', vector: query, limit: 5, includeContent: true, maxBytes: 1_000_000 });
         assert.equal(few.length, 5);
@@ -347,7 +385,11 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
       it('a scroll page ends early at maxBytes with a cursor, and the pages still cover every document once', async () => {
         await store.createCollection(project, 'big', { dimensions: DIMS, model: MODEL });
         const random = seededRandom(8);
-        await store.upsert(project, 'big', Array.from({ length: 25 }, (_, i) => doc(`big-${String(i).padStart(2, '0')}`, randomVector(random, DIMS), {}, big(i))));
+        await store.upsert(
+          project,
+          'big',
+          Array.from({ length: 25 }, (_, i) => doc(`big-${String(i).padStart(2, '0')}`, randomVector(random, DIMS), {}, big(i))),
+        );
         const seen: string[] = [];
         let cursor: string | undefined;
         let pages = 0;
@@ -359,7 +401,11 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
           cursor = page.nextCursor ?? undefined;
           pages++;
         } while (cursor !== undefined && pages < 20);
-        assert.deepEqual([...seen].sort(), Array.from({ length: 25 }, (_, i) => `big-${String(i).padStart(2, '0')}`), 'each once (in the provider\'s order)');
+        assert.deepEqual(
+          [...seen].sort(),
+          Array.from({ length: 25 }, (_, i) => `big-${String(i).padStart(2, '0')}`),
+          "each once (in the provider's order)",
+        );
         const tiny = await store.scroll(project, 'big', { limit: 5, includeContent: true, maxBytes: 1000 });
         assert.equal(tiny.items.length, 1, 'a page always moves on, even past one document over the budget');
         assert.ok(tiny.nextCursor);
@@ -396,7 +442,10 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
           await store.upsert(p, 'notes', [doc(`note-${p}`, vector, { owner: p }, `note of ${p}`)]);
         }
         const hits = await store.search(project, 'code', { mode: 'vector', vector, limit: 10 });
-        assert.deepEqual(hits.map((h: SearchHit) => [h.id, h.metadata.owner]), [['shared-id', project]]);
+        assert.deepEqual(
+          hits.map((h: SearchHit) => [h.id, h.metadata.owner]),
+          [['shared-id', project]],
+        );
         assert.deepEqual(ids(await store.search(project, 'notes', { mode: 'keyword', text: 'note', limit: 10 })), [`note-${project}`]);
         assert.equal((await store.get(other(), 'code', 'shared-id', { includeContent: true }))?.content, `code of ${other()}`);
 
@@ -424,7 +473,11 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         assert.equal(await store.get(project, 'code', 'doc-004'), null);
         assert.equal((await store.get(project, 'code', 'doc-005', { includeContent: true }))?.content, 'replaced');
         const query = documents[9]!.vector;
-        const expected = exactTop(documents.filter((d) => d.id !== 'doc-004'), query, 5);
+        const expected = exactTop(
+          documents.filter((d) => d.id !== 'doc-004'),
+          query,
+          5,
+        );
         assert.deepEqual(ids(await store.search(project, 'code', { mode: 'vector', vector: query, limit: 5 })), ids(expected));
         assert.deepEqual(ids(await store.search(project, 'code', { mode: 'keyword', text: 'replaced', limit: 5 })), ['doc-005']);
       });

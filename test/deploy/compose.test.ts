@@ -42,7 +42,10 @@ function references(text: string): Array<{ name: string; operator: string; rest:
 }
 
 describe('compose files', () => {
-  for (const [file, compose] of [['docker-compose.production.yml', production], ['docker-compose.dev.yml', development]] as const) {
+  for (const [file, compose] of [
+    ['docker-compose.production.yml', production],
+    ['docker-compose.dev.yml', development],
+  ] as const) {
     test(`${file}: every service has a health check and a restart policy`, () => {
       assert.ok(Object.keys(compose.services).length >= 2);
       for (const [name, service] of Object.entries(compose.services)) {
@@ -62,7 +65,9 @@ describe('compose files', () => {
       for (const [name, service] of Object.entries(compose.services)) {
         for (const volume of service.volumes ?? []) {
           const source = volume.split(':')[0]!;
-          if (!source.startsWith('.') && !source.startsWith('/') && !source.startsWith('$')) assert.ok(compose.volumes && source in compose.volumes, `${name}: volume ${source} declared`);
+          if (!source.startsWith('.') && !source.startsWith('/') && !source.startsWith('$')) {
+            assert.ok(compose.volumes && source in compose.volumes, `${name}: volume ${source} declared`);
+          }
         }
       }
     });
@@ -95,7 +100,11 @@ describe('compose files', () => {
     const known = new Set(Object.keys(EnvSchema.properties));
     for (const name of Object.keys(storage.environment ?? {})) assert.ok(known.has(name), `${name} is read by src/config.ts`);
     // The literal settings are valid for the service's own schema.
-    const literal = Object.fromEntries(Object.entries(storage.environment ?? {}).filter(([, value]) => !String(value).includes('${')).map(([key, value]) => [key, String(value)]));
+    const literal = Object.fromEntries(
+      Object.entries(storage.environment ?? {})
+        .filter(([, value]) => !String(value).includes('${'))
+        .map(([key, value]) => [key, String(value)]),
+    );
     const config = loadConfig({ ...literal, TRUST_PROXY: '172.28.0.0/24' });
     assert.equal(config.mode, 'remote');
     assert.equal(config.server.host, '0.0.0.0');
@@ -107,8 +116,14 @@ describe('compose files', () => {
     assert.match(qdrant.image ?? '', /^qdrant\/qdrant:v1\.19\.\d+$/, 'Qdrant pinned to 1.19.x');
     assert.match(String(qdrant.environment?.QDRANT__SERVICE__API_KEY), /QDRANT_API_KEY/);
     assert.match(JSON.stringify(qdrant.healthcheck?.test), /readyz/);
-    assert.ok((nginx.volumes ?? []).some((volume) => volume.startsWith('./deploy/nginx.conf:/etc/nginx/nginx.conf')), 'Nginx runs deploy/nginx.conf');
-    assert.ok((nginx.volumes ?? []).some((volume) => volume.endsWith(':/etc/nginx/certs:ro')), 'certificates mounted from a folder');
+    assert.ok(
+      (nginx.volumes ?? []).some((volume) => volume.startsWith('./deploy/nginx.conf:/etc/nginx/nginx.conf')),
+      'Nginx runs deploy/nginx.conf',
+    );
+    assert.ok(
+      (nginx.volumes ?? []).some((volume) => volume.endsWith(':/etc/nginx/certs:ro')),
+      'certificates mounted from a folder',
+    );
   });
 
   test('development: PostgreSQL and Qdrant only under profiles, on ports that do not clash with production defaults', () => {
@@ -133,7 +148,7 @@ describe('Dockerfile.production', () => {
     assert.match(stages[0]!, /RUN npm ci\b/);
     assert.match(stages[0]!, /npm run build/);
     assert.match(stages[0]!, /npm prune --omit=dev/);
-    assert.match(stages[0]!, /rm -rf node_modules\/typescript/, "TypeScript, a peer of the Qdrant client, removed too");
+    assert.match(stages[0]!, /rm -rf node_modules\/typescript/, 'TypeScript, a peer of the Qdrant client, removed too');
     // Node 24, the current LTS, in both stages (development and CI here run Node 20, past its end of life).
     assert.match(stages[0]!, /^node:24-bookworm\b/);
     assert.match(final, /^node:24-bookworm-slim\b/, 'a slim base: no compilers');

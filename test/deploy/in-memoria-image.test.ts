@@ -38,30 +38,42 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('the In-Memoria image: npm packages and the client tarball, no install scripts; it learns and serves through the service', { timeout: 300_000 }, async () => {
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
-  const pack = spawnSync('npm', ['pack', '-w', '@in-memoria-storage/client', '--pack-destination', image, '--loglevel=error'], { cwd: repositoryRoot, encoding: 'utf8', env });
-  assert.equal(pack.status, 0, pack.stderr);
-  const install = spawnSync('sh', ['-c', installCommand()], { cwd: image, encoding: 'utf8', env: { ...env, npm_config_offline: 'true' }, timeout: 240_000 });
-  assert.equal(install.status, 0, `${install.stderr}\n${install.stdout}`);
-  assert.ok(!existsSync(path.join(image, 'node_modules/better-sqlite3/build')), 'better-sqlite3 was never built: the bridge does not need it');
-  const bin = path.join(image, 'node_modules/.bin/in-memoria-remote');
+test(
+  'the In-Memoria image: npm packages and the client tarball, no install scripts; it learns and serves through the service',
+  { timeout: 300_000 },
+  async () => {
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
+    const pack = spawnSync('npm', ['pack', '-w', '@in-memoria-storage/client', '--pack-destination', image, '--loglevel=error'], {
+      cwd: repositoryRoot,
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(pack.status, 0, pack.stderr);
+    const install = spawnSync('sh', ['-c', installCommand()], { cwd: image, encoding: 'utf8', env: { ...env, npm_config_offline: 'true' }, timeout: 240_000 });
+    assert.equal(install.status, 0, `${install.stderr}\n${install.stdout}`);
+    assert.ok(!existsSync(path.join(image, 'node_modules/better-sqlite3/build')), 'better-sqlite3 was never built: the bridge does not need it');
+    const bin = path.join(image, 'node_modules/.bin/in-memoria-remote');
 
-  const settings = { IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: KEYS.writer };
-  const first = makeCheckout(path.join(work, 'laptop'), 'image-app');
-  const { run } = await learn(first, settings, bin);
-  assert.doesNotMatch(run.stderr, /in-memoria-remote:/);
-  const stats = await json<{ entities: Record<string, { count: number }> }>(`${service.url}/v1/projects/image-app/stats`);
-  assert.ok(stats.entities.concepts!.count > 10 && stats.entities.patterns!.count > 3, JSON.stringify(stats.entities));
+    const settings = { IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: KEYS.writer };
+    const first = makeCheckout(path.join(work, 'laptop'), 'image-app');
+    const { run } = await learn(first, settings, bin);
+    assert.doesNotMatch(run.stderr, /in-memoria-remote:/);
+    const stats = await json<{ entities: Record<string, { count: number }> }>(`${service.url}/v1/projects/image-app/stats`);
+    assert.ok(stats.entities.concepts!.count > 10 && stats.entities.patterns!.count > 3, JSON.stringify(stats.entities));
 
-  const second = makeCheckout(path.join(work, 'container'), 'image-app');
-  const { client } = await connectMcpServer(second, settings, bin);
-  try {
-    const insights = await callTool(client, 'get_semantic_insights', { limit: 5 });
-    assert.equal(insights.totalAvailable, stats.entities.concepts!.count);
-    assert.ok((insights.insights as Array<{ usage: { contexts: string[] } }>).every((insight) => insight.usage.contexts.every((file) => file.startsWith(second + path.sep))));
-  } finally {
-    await client.close();
-  }
-  for (const checkout of [first, second]) assert.equal(existsSync(path.join(checkout, 'in-memoria.db')), false);
-});
+    const second = makeCheckout(path.join(work, 'container'), 'image-app');
+    const { client } = await connectMcpServer(second, settings, bin);
+    try {
+      const insights = await callTool(client, 'get_semantic_insights', { limit: 5 });
+      assert.equal(insights.totalAvailable, stats.entities.concepts!.count);
+      assert.ok(
+        (insights.insights as Array<{ usage: { contexts: string[] } }>).every((insight) =>
+          insight.usage.contexts.every((file) => file.startsWith(second + path.sep)),
+        ),
+      );
+    } finally {
+      await client.close();
+    }
+    for (const checkout of [first, second]) assert.equal(existsSync(path.join(checkout, 'in-memoria.db')), false);
+  },
+);

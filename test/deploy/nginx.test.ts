@@ -37,7 +37,12 @@ describe('nginx in front of the service', () => {
   let agent: https.Agent;
 
   before(async () => {
-    const sink = new Writable({ write(chunk, _encoding, done) { logLines.push(JSON.parse(String(chunk))); done(); } });
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
     // The whole loopback range is trusted, as a proxy subnet is in compose (the client, 127.0.0.2, is in it
     // too): only nginx replacing X-Forwarded-For, rather than appending to it, keeps a spoofed one out.
     services = await createServices(loadConfig(testEnv(dataDir, { TRUST_PROXY: 'loopback' })));
@@ -61,7 +66,21 @@ describe('nginx in front of the service', () => {
   /** Through nginx over verified TLS (the test's certificate is the only CA). */
   function viaTls(method: string, url: string, body?: unknown, options: { headers?: Record<string, string>; localAddress?: string } = {}): Promise<Answer> {
     const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    return send(https.request, { agent: options.localAddress ? undefined : agent, ca: nginx.ca, servername: 'localhost', host: '127.0.0.1', port: nginx.httpsPort, localAddress: options.localAddress }, method, url, payload, options.headers);
+    return send(
+      https.request,
+      {
+        agent: options.localAddress ? undefined : agent,
+        ca: nginx.ca,
+        servername: 'localhost',
+        host: '127.0.0.1',
+        port: nginx.httpsPort,
+        localAddress: options.localAddress,
+      },
+      method,
+      url,
+      payload,
+      options.headers,
+    );
   }
 
   function direct(method: string, url: string): Promise<Answer> {
@@ -83,7 +102,10 @@ describe('nginx in front of the service', () => {
   test('an upsert and a search through TLS, on an id with %2F and spaces, passed on untouched', async () => {
     const id = 'src/a dir/user service.ts#chunk 1';
     const encoded = encodeURIComponent(id);
-    const put = await viaTls('PUT', `/v1/projects/tls/collections/code/documents/${encoded}`, { content: 'export class UserService { findUser(id) {} }', metadata: { filePath: 'src/a dir/user service.ts' } });
+    const put = await viaTls('PUT', `/v1/projects/tls/collections/code/documents/${encoded}`, {
+      content: 'export class UserService { findUser(id) {} }',
+      metadata: { filePath: 'src/a dir/user service.ts' },
+    });
     assert.equal(put.status, 200, String(put.body));
     const search = await viaTls('POST', '/v1/projects/tls/collections/code/search', { query: 'find user service', limit: 3 });
     assert.equal(search.status, 200, String(search.body));
@@ -124,7 +146,11 @@ describe('nginx in front of the service', () => {
 
   test('a large response arrives whole and byte-identical; upstream connections are kept alive', async () => {
     // A 1000-item list (~8 MB): the largest single JSON response.
-    const items = Array.from({ length: 1000 }, (_, i) => ({ filePath: `src/big/${i}.ts`, fileHash: `h${i}`, dependencies: Array.from({ length: 100 }, (_, j) => `module-${i}-${j}-${'d'.repeat(60)}`) }));
+    const items = Array.from({ length: 1000 }, (_, i) => ({
+      filePath: `src/big/${i}.ts`,
+      fileHash: `h${i}`,
+      dependencies: Array.from({ length: 100 }, (_, j) => `module-${i}-${j}-${'d'.repeat(60)}`),
+    }));
     const batch = await viaTls('POST', '/v1/projects/big/files/batch', { items });
     assert.equal(batch.status, 200, String(batch.body).slice(0, 300));
     const connectionsBefore = upstreamConnections;
@@ -136,14 +162,20 @@ describe('nginx in front of the service', () => {
     assert.equal(JSON.parse(String(proxied.body)).items.length, 1000);
 
     for (let i = 0; i < 20; i++) assert.equal((await viaTls('GET', '/health')).status, 200);
-    assert.ok(upstreamConnections - connectionsBefore <= 4, `20 proxied requests reused upstream connections (${upstreamConnections - connectionsBefore} opened)`);
+    assert.ok(
+      upstreamConnections - connectionsBefore <= 4,
+      `20 proxied requests reused upstream connections (${upstreamConnections - connectionsBefore} opened)`,
+    );
   });
 
   test('the export location reaches the service; /metrics is not published', async () => {
     const exported = await viaTls('GET', '/v1/export');
     assert.equal(exported.status, 200);
     // The whole stream arrives through the proxy: header first, trailer last.
-    const records = String(exported.body).trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const records = String(exported.body)
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
     assert.equal(records[0]?.type, 'header');
     assert.equal(records.at(-1)?.type, 'trailer');
     assert.equal((await viaTls('GET', '/metrics')).status, 404);
@@ -160,12 +192,20 @@ function send(
   headers: Record<string, string> = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ ...options, method, path: url, headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        ...options,
+        method,
+        path: url,
+        headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });

@@ -123,7 +123,13 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
       const ready = await fetch(`${url}/ready`);
       const body = (await ready.json()) as { status: string; providers: Array<{ name: string; provider: string; ok: boolean }> };
       assert.equal(ready.status, 200, JSON.stringify(body));
-      assert.deepEqual(body.providers.map((provider) => [provider.name, provider.provider, provider.ok]), [['relational', 'postgres', true], ['vectors', 'qdrant', true]]);
+      assert.deepEqual(
+        body.providers.map((provider) => [provider.name, provider.provider, provider.ok]),
+        [
+          ['relational', 'postgres', true],
+          ['vectors', 'qdrant', true],
+        ],
+      );
       const put = await fetch(`${url}/v1/projects/image/collections/code/documents/a`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json', authorization: 'Bearer image-admin-key-0123456789abcdef' },

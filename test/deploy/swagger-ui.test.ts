@@ -49,7 +49,11 @@ test('Swagger UI at /docs: expand GET /health, Try it out, Execute -> 200', { ti
     await operation.scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshot });
     assert.ok(statSync(screenshot).size > 10_000, 'a real screenshot');
-    assert.deepEqual(failed.filter((request) => request.startsWith(url)), [], 'every asset of the page loaded from the service');
+    assert.deepEqual(
+      failed.filter((request) => request.startsWith(url)),
+      [],
+      'every asset of the page loaded from the service',
+    );
   } finally {
     await browser.close();
     await service.destroy();

@@ -37,7 +37,10 @@ describe('embedding cache', () => {
     const [a, b] = await cached.embed(['alpha()', 'beta()']);
     const [b2, a2, c] = await cached.embed(['beta()', 'alpha()', 'gamma()']);
 
-    assert.deepEqual(server.requests.map((r) => r.input), [['alpha()', 'beta()'], ['gamma()']]);
+    assert.deepEqual(
+      server.requests.map((r) => r.input),
+      [['alpha()', 'beta()'], ['gamma()']],
+    );
     assert.deepEqual(a2, a);
     assert.deepEqual(b2, b);
     assert.equal(c!.length, 8);
@@ -48,7 +51,10 @@ describe('embedding cache', () => {
     const cached = withEmbeddingCache(openai(), { maxEntries: 100 });
     const vectors = await cached.embed(['x()', 'x()', 'y()', 'x()']);
 
-    assert.deepEqual(server.requests.map((r) => r.input), [['x()', 'y()']]);
+    assert.deepEqual(
+      server.requests.map((r) => r.input),
+      [['x()', 'y()']],
+    );
     assert.deepEqual(vectors[0], vectors[1]);
     assert.deepEqual(vectors[0], vectors[3]);
     assert.notDeepEqual(vectors[0], vectors[2]);
@@ -149,7 +155,12 @@ describe('embedding cache', () => {
     const file = join(dir, 'capped.db');
     const store = createSqliteCacheStore(file, { maxEntries: 10 });
     for (let i = 0; i < 25; i++) store.set('p', 'm', 4, [{ hash: `h${i}`, vector: new Float32Array([i, 0, 0, 0]) }]);
-    const kept = store.get('p', 'm', 4, Array.from({ length: 25 }, (_, i) => `h${i}`));
+    const kept = store.get(
+      'p',
+      'm',
+      4,
+      Array.from({ length: 25 }, (_, i) => `h${i}`),
+    );
     assert.ok(kept.has('h24') && !kept.has('h0'), `kept ${[...kept.keys()].join(' ')}`);
     assert.equal(kept.get('h24')?.[0], 24);
     store.close();

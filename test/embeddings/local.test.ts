@@ -23,7 +23,10 @@ describe('local embedder', () => {
   it('pins its hashing: vectors stored yesterday must match queries today', async () => {
     // A change here silently breaks every persisted collection: bump the model name instead.
     const [vector] = await createLocalEmbedder({ dimensions: 8 }).embed(['getUserById']);
-    assert.deepEqual(Array.from(vector!, (v) => Math.round(v * 1e4) / 1e4), PINNED_GET_USER_BY_ID);
+    assert.deepEqual(
+      Array.from(vector!, (v) => Math.round(v * 1e4) / 1e4),
+      PINNED_GET_USER_BY_ID,
+    );
   });
 
   it('returns unit-length vectors of the configured size', async () => {
@@ -63,7 +66,13 @@ describe('local embedder', () => {
 
   it('splits identifiers the way code is written', async () => {
     const embedder = createLocalEmbedder();
-    const [camel, snake, kebab, acronym, spaced] = await embedder.embed(['parseHTTPResponse2', 'parse_http_response_2', 'parse-http-response-2', 'HTTPResponse', 'parse http response 2']);
+    const [camel, snake, kebab, acronym, spaced] = await embedder.embed([
+      'parseHTTPResponse2',
+      'parse_http_response_2',
+      'parse-http-response-2',
+      'HTTPResponse',
+      'parse http response 2',
+    ]);
     // Every spelling of the same words lands close to the plain words.
     for (const v of [camel, snake, kebab]) assert.ok(dot(v!, spaced!) > 0.8, `${dot(v!, spaced!)}`);
     assert.ok(dot(acronym!, camel!) > 0.5);
@@ -80,7 +89,10 @@ describe('local embedder', () => {
 
   it('refuses a blank text with VALIDATION_FAILED and embeds nothing for no texts', async () => {
     const embedder = createLocalEmbedder();
-    await assert.rejects(embedder.embed(['fine', ' \n\t']), (error: unknown) => error instanceof AppError && error.code === 'VALIDATION_FAILED' && /text 1/.test(error.message));
+    await assert.rejects(
+      embedder.embed(['fine', ' \n\t']),
+      (error: unknown) => error instanceof AppError && error.code === 'VALIDATION_FAILED' && /text 1/.test(error.message),
+    );
     assert.deepEqual(await embedder.embed([]), []);
   });
 });

@@ -42,8 +42,14 @@ describe('openai embedder', () => {
     const texts = Array.from({ length: 10 }, (_, i) => `function handler${i}() {}`);
     const vectors = await embedder({ batchSize: 4 }).embed(texts);
 
-    assert.deepEqual(server.requests.map((r) => r.input.length), [4, 4, 2]);
-    assert.deepEqual(server.requests.flatMap((r) => r.input), texts);
+    assert.deepEqual(
+      server.requests.map((r) => r.input.length),
+      [4, 4, 2],
+    );
+    assert.deepEqual(
+      server.requests.flatMap((r) => r.input),
+      texts,
+    );
     assert.equal(vectors.length, texts.length);
     texts.forEach((text, i) => assertClose(vectors[i]!, expected(text)));
   });
@@ -75,7 +81,10 @@ describe('openai embedder', () => {
   it('splits a batch that would exceed the request character budget', async () => {
     const big = 'a'.repeat(200_000);
     await embedder().embed([big, `${big}b`, `${big}c`]);
-    assert.deepEqual(server.requests.map((r) => r.input.length), [1, 1, 1]);
+    assert.deepEqual(
+      server.requests.map((r) => r.input.length),
+      [1, 1, 1],
+    );
   });
 
   it('retries a 429 after the Retry-After the server sent', async () => {

@@ -11,35 +11,143 @@ describe('bad input', () => {
   });
   after(async () => service.destroy());
 
-  const cases: Array<{ name: string; method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'; url: string; payload?: unknown; body?: string; headers?: Record<string, string>; status: number; code: keyof typeof errorTable }> = [
+  const cases: Array<{
+    name: string;
+    method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+    url: string;
+    payload?: unknown;
+    body?: string;
+    headers?: Record<string, string>;
+    status: number;
+    code: keyof typeof errorTable;
+  }> = [
     { name: 'invalid projectId (upper case)', method: 'GET', url: '/v1/projects/Bad/concepts', status: 400, code: 'INVALID_PROJECT_ID' },
     { name: 'invalid projectId (traversal)', method: 'GET', url: '/v1/projects/..%2F..%2Fetc/concepts', status: 400, code: 'INVALID_PROJECT_ID' },
     { name: 'invalid projectId (too long)', method: 'PUT', url: `/v1/projects/${'a'.repeat(129)}`, payload: {}, status: 400, code: 'INVALID_PROJECT_ID' },
     { name: 'unknown entity', method: 'GET', url: '/v1/projects/p/widgets', status: 404, code: 'UNKNOWN_ENTITY' },
     { name: 'unknown route', method: 'GET', url: '/v2/nothing', status: 404, code: 'ROUTE_NOT_FOUND' },
-    { name: 'malformed JSON', method: 'PUT', url: '/v1/projects/p/concepts/c', body: '{"conceptName": ', headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
-    { name: 'empty JSON body', method: 'PUT', url: '/v1/projects/p/concepts/c', body: '', headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
-    { name: 'prototype pollution key', method: 'PUT', url: '/v1/projects/p/concepts/c', body: '{"conceptName":"a","conceptType":"b","__proto__":{"x":1}}', headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
-    { name: 'not JSON', method: 'PUT', url: '/v1/projects/p/concepts/c', body: 'hello', headers: { 'content-type': 'text/csv' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-    { name: 'wrong type', method: 'PUT', url: '/v1/projects/p/concepts/c', payload: { conceptName: 5, conceptType: 'x' }, status: 400, code: 'VALIDATION_FAILED' },
+    {
+      name: 'malformed JSON',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      body: '{"conceptName": ',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'MALFORMED_JSON',
+    },
+    {
+      name: 'empty JSON body',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      body: '',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'MALFORMED_JSON',
+    },
+    {
+      name: 'prototype pollution key',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      body: '{"conceptName":"a","conceptType":"b","__proto__":{"x":1}}',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'MALFORMED_JSON',
+    },
+    {
+      name: 'not JSON',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      body: 'hello',
+      headers: { 'content-type': 'text/csv' },
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+    {
+      name: 'wrong type',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      payload: { conceptName: 5, conceptType: 'x' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
     { name: 'missing required field', method: 'PUT', url: '/v1/projects/p/concepts/c', payload: { conceptName: 'x' }, status: 400, code: 'VALIDATION_FAILED' },
-    { name: 'unknown body field', method: 'PUT', url: '/v1/projects/p/concepts/c', payload: { conceptName: 'x', conceptType: 'y', color: 'red' }, status: 400, code: 'VALIDATION_FAILED' },
-    { name: 'integer out of range', method: 'PUT', url: '/v1/projects/p/patterns/x', payload: { patternType: 't', patternContent: 1, frequency: 1e300 }, status: 400, code: 'VALIDATION_FAILED' },
-    { name: 'Infinity', method: 'PUT', url: '/v1/projects/p/concepts/c', body: '{"conceptName":"a","conceptType":"b","confidenceScore":1e999}', headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_FAILED' },
-    { name: 'bad timestamp', method: 'PUT', url: '/v1/projects/p/concepts/c', payload: { conceptName: 'a', conceptType: 'b', createdAt: 'yesterday' }, status: 400, code: 'VALIDATION_FAILED' },
-    { name: 'key in body differs from URL', method: 'PUT', url: '/v1/projects/p/concepts/c', payload: { id: 'd', conceptName: 'a', conceptType: 'b' }, status: 400, code: 'ID_MISMATCH' },
+    {
+      name: 'unknown body field',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      payload: { conceptName: 'x', conceptType: 'y', color: 'red' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
+      name: 'integer out of range',
+      method: 'PUT',
+      url: '/v1/projects/p/patterns/x',
+      payload: { patternType: 't', patternContent: 1, frequency: 1e300 },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
+      name: 'Infinity',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      body: '{"conceptName":"a","conceptType":"b","confidenceScore":1e999}',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
+      name: 'bad timestamp',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      payload: { conceptName: 'a', conceptType: 'b', createdAt: 'yesterday' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
+      name: 'key in body differs from URL',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      payload: { id: 'd', conceptName: 'a', conceptType: 'b' },
+      status: 400,
+      code: 'ID_MISMATCH',
+    },
     { name: 'unknown filter field', method: 'GET', url: '/v1/projects/p/concepts?color=red', status: 400, code: 'UNKNOWN_FILTER_FIELD' },
     { name: 'unknown groupBy field', method: 'GET', url: '/v1/projects/p/concepts/count?groupBy=filePath', status: 400, code: 'UNKNOWN_FILTER_FIELD' },
     { name: 'unknown sort field', method: 'GET', url: '/v1/projects/p/concepts?sort=relationships', status: 400, code: 'UNKNOWN_SORT_FIELD' },
     { name: 'sort field repeated', method: 'GET', url: '/v1/projects/p/concepts?sort=conceptName,-conceptName', status: 400, code: 'INVALID_SORT' },
-    { name: 'too many sort fields', method: 'GET', url: '/v1/projects/p/concepts?sort=conceptName,conceptType,confidenceScore,createdAt', status: 400, code: 'INVALID_SORT' },
-    { name: 'sort injection', method: 'GET', url: `/v1/projects/p/concepts?sort=${encodeURIComponent('id; DROP TABLE semantic_concepts')}`, status: 400, code: 'UNKNOWN_SORT_FIELD' },
+    {
+      name: 'too many sort fields',
+      method: 'GET',
+      url: '/v1/projects/p/concepts?sort=conceptName,conceptType,confidenceScore,createdAt',
+      status: 400,
+      code: 'INVALID_SORT',
+    },
+    {
+      name: 'sort injection',
+      method: 'GET',
+      url: `/v1/projects/p/concepts?sort=${encodeURIComponent('id; DROP TABLE semantic_concepts')}`,
+      status: 400,
+      code: 'UNKNOWN_SORT_FIELD',
+    },
     { name: 'limit zero', method: 'GET', url: '/v1/projects/p/concepts?limit=0', status: 400, code: 'LIMIT_OUT_OF_RANGE' },
     { name: 'limit too big', method: 'GET', url: '/v1/projects/p/concepts?limit=1001', status: 400, code: 'LIMIT_OUT_OF_RANGE' },
     { name: 'limit not a number', method: 'GET', url: '/v1/projects/p/concepts?limit=ten', status: 400, code: 'LIMIT_OUT_OF_RANGE' },
     { name: 'garbage cursor', method: 'GET', url: '/v1/projects/p/concepts?cursor=not-a-cursor', status: 400, code: 'INVALID_CURSOR' },
-    { name: 'cursor from another sort', method: 'GET', url: `/v1/projects/p/concepts?sort=id&cursor=${Buffer.from(JSON.stringify({ s: 'conceptName,id', v: ['a', 'b'] })).toString('base64url')}`, status: 400, code: 'INVALID_CURSOR' },
-    { name: 'cursor with wrong value types', method: 'GET', url: `/v1/projects/p/concepts?cursor=${Buffer.from(JSON.stringify({ s: 'conceptName,id', v: [{ $gt: '' }, 1] })).toString('base64url')}`, status: 400, code: 'INVALID_CURSOR' },
+    {
+      name: 'cursor from another sort',
+      method: 'GET',
+      url: `/v1/projects/p/concepts?sort=id&cursor=${Buffer.from(JSON.stringify({ s: 'conceptName,id', v: ['a', 'b'] })).toString('base64url')}`,
+      status: 400,
+      code: 'INVALID_CURSOR',
+    },
+    {
+      name: 'cursor with wrong value types',
+      method: 'GET',
+      url: `/v1/projects/p/concepts?cursor=${Buffer.from(JSON.stringify({ s: 'conceptName,id', v: [{ $gt: '' }, 1] })).toString('base64url')}`,
+      status: 400,
+      code: 'INVALID_CURSOR',
+    },
     { name: 'bad project list cursor', method: 'GET', url: '/v1/projects?cursor=%25%25%25', status: 400, code: 'INVALID_CURSOR' },
     { name: 'missing entity', method: 'GET', url: '/v1/projects/p/concepts/nope', status: 404, code: 'NOT_FOUND' },
     { name: 'missing project', method: 'GET', url: '/v1/projects/nope', status: 404, code: 'PROJECT_NOT_FOUND' },
@@ -47,13 +155,51 @@ describe('bad input', () => {
     { name: 'patch missing', method: 'PATCH', url: '/v1/projects/p/concepts/nope', payload: {}, status: 404, code: 'NOT_FOUND' },
     { name: 'empty batch', method: 'POST', url: '/v1/projects/p/concepts/batch', payload: { items: [] }, status: 400, code: 'BATCH_TOO_LARGE' },
     { name: 'batch not an object', method: 'POST', url: '/v1/projects/p/concepts/batch', payload: [1, 2], status: 400, code: 'VALIDATION_FAILED' },
-    { name: 'body too large', method: 'PUT', url: '/v1/projects/p/concepts/c', payload: { conceptName: 'x'.repeat(70 * 1024), conceptType: 'y' }, status: 413, code: 'BODY_TOO_LARGE' },
-    { name: 'JSON nested 5,000 deep', method: 'PUT', url: '/v1/projects/p/concepts/c', body: `{"conceptName":"a","conceptType":"b","relationships":${'['.repeat(5000)}${']'.repeat(5000)}}`, headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
-    { name: 'invalid UTF-8', method: 'PUT', url: '/v1/projects/p/concepts/c', body: Buffer.concat([Buffer.from('{"conceptName":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('","conceptType":"b"}')]) as unknown as string, headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
-    { name: 'constructor.prototype key', method: 'PUT', url: '/v1/projects/p/concepts/c', body: '{"conceptName":"a","conceptType":"b","relationships":{"constructor":{"prototype":{"polluted":1}}}}', headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
+    {
+      name: 'body too large',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      payload: { conceptName: 'x'.repeat(70 * 1024), conceptType: 'y' },
+      status: 413,
+      code: 'BODY_TOO_LARGE',
+    },
+    {
+      name: 'JSON nested 5,000 deep',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      body: `{"conceptName":"a","conceptType":"b","relationships":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'MALFORMED_JSON',
+    },
+    {
+      name: 'invalid UTF-8',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      body: Buffer.concat([Buffer.from('{"conceptName":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('","conceptType":"b"}')]) as unknown as string,
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'MALFORMED_JSON',
+    },
+    {
+      name: 'constructor.prototype key',
+      method: 'PUT',
+      url: '/v1/projects/p/concepts/c',
+      body: '{"conceptName":"a","conceptType":"b","relationships":{"constructor":{"prototype":{"polluted":1}}}}',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'MALFORMED_JSON',
+    },
     { name: 'malformed percent-encoding', method: 'GET', url: '/v1/projects/p/concepts/%E0%A4%A', status: 400, code: 'MALFORMED_URL' },
     { name: 'a filter given twice', method: 'GET', url: '/v1/projects/p/concepts?conceptType=a&conceptType=b', status: 400, code: 'VALIDATION_FAILED' },
-    { name: 'patch clears a required field', method: 'PATCH', url: '/v1/projects/p/concepts/c', payload: { conceptName: null }, status: 400, code: 'VALIDATION_FAILED' },
+    {
+      name: 'patch clears a required field',
+      method: 'PATCH',
+      url: '/v1/projects/p/concepts/c',
+      payload: { conceptName: null },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
   ];
 
   for (const testCase of cases) {
@@ -78,7 +224,11 @@ describe('bad input', () => {
     const items = Array.from({ length: 5001 }, (_unused, index) => ({ id: `c${index}`, conceptName: 'n', conceptType: 't' }));
     const response = await service.app.inject({ method: 'POST', url: '/v1/projects/big/concepts/batch', payload: { items } });
     assert.equal(response.statusCode, 413, 'the 64 KiB test body limit is hit first');
-    const exact = await service.app.inject({ method: 'POST', url: '/v1/projects/big/concepts/batch', payload: { items: items.slice(0, 100).map((item, index) => (index === 99 ? { ...item, conceptType: 7 } : item)) } });
+    const exact = await service.app.inject({
+      method: 'POST',
+      url: '/v1/projects/big/concepts/batch',
+      payload: { items: items.slice(0, 100).map((item, index) => (index === 99 ? { ...item, conceptType: 7 } : item)) },
+    });
     assert.equal(exact.statusCode, 400);
     const count = await service.app.inject({ method: 'GET', url: '/v1/projects/big/concepts/count' });
     assert.equal(JSON.parse(count.body).count, 0);
@@ -86,7 +236,11 @@ describe('bad input', () => {
 
   test('brackets inside strings do not count as nesting', async () => {
     const deepText = '['.repeat(500) + '{'.repeat(500);
-    const response = await service.app.inject({ method: 'PUT', url: '/v1/projects/q/concepts/brackets', payload: { conceptName: deepText, conceptType: 'x', relationships: { note: '\\"[[[', nested: [[[[1]]]] } } });
+    const response = await service.app.inject({
+      method: 'PUT',
+      url: '/v1/projects/q/concepts/brackets',
+      payload: { conceptName: deepText, conceptType: 'x', relationships: { note: '\\"[[[', nested: [[[[1]]]] } },
+    });
     assert.equal(response.statusCode, 200, response.body);
     assert.equal(JSON.parse(response.body).conceptName, deepText);
     assert.ok(!('polluted' in {}), 'no prototype pollution');
@@ -95,9 +249,19 @@ describe('bad input', () => {
   test('nesting is counted to the limit exactly: 64 levels stored, 65 refused', async () => {
     // The root object and `relationships` are two levels; the arrays inside make up the rest.
     const nested = (levels: number) => `{"conceptName":"n","conceptType":"x","relationships":{"n":${'['.repeat(levels)}${']'.repeat(levels)},"s":"]]]\\\\"}}`;
-    const within = await service.app.inject({ method: 'PUT', url: '/v1/projects/q/concepts/depth', payload: nested(62), headers: { 'content-type': 'application/json' } });
+    const within = await service.app.inject({
+      method: 'PUT',
+      url: '/v1/projects/q/concepts/depth',
+      payload: nested(62),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(within.statusCode, 200, within.body);
-    const beyond = await service.app.inject({ method: 'PUT', url: '/v1/projects/q/concepts/depth', payload: nested(63), headers: { 'content-type': 'application/json' } });
+    const beyond = await service.app.inject({
+      method: 'PUT',
+      url: '/v1/projects/q/concepts/depth',
+      payload: nested(63),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(beyond.statusCode, 400, beyond.body);
     assert.equal(JSON.parse(beyond.body).code, 'MALFORMED_JSON');
   });

@@ -60,7 +60,13 @@ describe('one project through the synchronous facade', () => {
     // Metadata is null until In-Memoria writes it, although rows below create the project.
     db.insertSemanticConcept(concept('c1', path.join(root, 'src/a.ts')));
     assert.equal(db.getProjectMetadata(root), null);
-    db.insertProjectMetadata({ projectId: 'x', projectPath: root, projectName: 'method-table', languagesDetected: ['typescript'], frameworkDetected: ['fastify'] });
+    db.insertProjectMetadata({
+      projectId: 'x',
+      projectPath: root,
+      projectName: 'method-table',
+      languagesDetected: ['typescript'],
+      frameworkDetected: ['fastify'],
+    });
     const metadata = db.getProjectMetadata(root)!;
     assert.equal(metadata.projectPath, root);
     assert.deepEqual(metadata.languagesDetected, ['typescript']);
@@ -70,35 +76,107 @@ describe('one project through the synchronous facade', () => {
     db.insertSemanticConcept(concept('c1', path.join(root, 'src/a.ts'), { conceptName: 'Renamed' }));
     db.insertSemanticConcept(concept('c2', './src/b.ts'));
     const concepts = db.getSemanticConcepts();
-    assert.deepEqual(concepts.map((row) => [row.id, row.conceptName]), [['c1', 'Renamed'], ['c2', 'Name c2']]);
+    assert.deepEqual(
+      concepts.map((row) => [row.id, row.conceptName]),
+      [
+        ['c1', 'Renamed'],
+        ['c2', 'Name c2'],
+      ],
+    );
     assert.ok(concepts[0]!.createdAt instanceof Date && concepts[0]!.updatedAt instanceof Date);
-    assert.deepEqual(db.getSemanticConcepts(path.join(root, 'src/a.ts')).map((row) => row.id), ['c1']);
+    assert.deepEqual(
+      db.getSemanticConcepts(path.join(root, 'src/a.ts')).map((row) => row.id),
+      ['c1'],
+    );
 
-    for (const [patternId, frequency, confidence] of [['p1', 2, 0.9], ['p2', 5, 0.1], ['p3', 5, 0.7]] as const) {
-      db.insertDeveloperPattern({ patternId, patternType: 'naming', patternContent: { description: patternId }, frequency, contexts: [], examples: [], confidence });
+    for (const [patternId, frequency, confidence] of [
+      ['p1', 2, 0.9],
+      ['p2', 5, 0.1],
+      ['p3', 5, 0.7],
+    ] as const) {
+      db.insertDeveloperPattern({
+        patternId,
+        patternType: 'naming',
+        patternContent: { description: patternId },
+        frequency,
+        contexts: [],
+        examples: [],
+        confidence,
+      });
     }
-    assert.deepEqual(db.getDeveloperPatterns().map((row) => row.patternId), ['p3', 'p2', 'p1'], 'most frequent, then most confident');
-    assert.deepEqual(db.getDeveloperPatterns('naming', 1).map((row) => row.patternId), ['p3']);
+    assert.deepEqual(
+      db.getDeveloperPatterns().map((row) => row.patternId),
+      ['p3', 'p2', 'p1'],
+      'most frequent, then most confident',
+    );
+    assert.deepEqual(
+      db.getDeveloperPatterns('naming', 1).map((row) => row.patternId),
+      ['p3'],
+    );
     assert.ok(db.getDeveloperPatterns()[0]!.lastSeen instanceof Date);
 
-    db.insertFileIntelligence({ filePath: path.join(root, 'src/a.ts'), fileHash: 'h1', semanticConcepts: ['c1'], patternsUsed: [], complexityMetrics: { cyclomatic: 3 }, dependencies: [], lastAnalyzed: new Date() });
+    db.insertFileIntelligence({
+      filePath: path.join(root, 'src/a.ts'),
+      fileHash: 'h1',
+      semanticConcepts: ['c1'],
+      patternsUsed: [],
+      complexityMetrics: { cyclomatic: 3 },
+      dependencies: [],
+      lastAnalyzed: new Date(),
+    });
     assert.equal(db.getFileIntelligence(path.join(root, 'src/a.ts'))!.fileHash, 'h1');
     assert.equal(db.getFileIntelligence(path.join(root, 'src/none.ts')), null);
 
-    db.insertAIInsight({ insightId: 'i1', insightType: 'bug', insightContent: { a: 1 }, confidenceScore: 0.2, sourceAgent: 'test', validationStatus: 'pending', impactPrediction: {} });
-    db.insertAIInsight({ insightId: 'i2', insightType: 'bug', insightContent: { a: 2 }, confidenceScore: 0.8, sourceAgent: 'test', validationStatus: 'pending', impactPrediction: {} });
-    assert.deepEqual(db.getAIInsights('bug').map((row) => row.insightId), ['i2', 'i1']);
+    db.insertAIInsight({
+      insightId: 'i1',
+      insightType: 'bug',
+      insightContent: { a: 1 },
+      confidenceScore: 0.2,
+      sourceAgent: 'test',
+      validationStatus: 'pending',
+      impactPrediction: {},
+    });
+    db.insertAIInsight({
+      insightId: 'i2',
+      insightType: 'bug',
+      insightContent: { a: 2 },
+      confidenceScore: 0.8,
+      sourceAgent: 'test',
+      validationStatus: 'pending',
+      impactPrediction: {},
+    });
+    assert.deepEqual(
+      db.getAIInsights('bug').map((row) => row.insightId),
+      ['i2', 'i1'],
+    );
 
-    db.insertFeatureMap({ id: 'f2', projectPath: root, featureName: 'Search', primaryFiles: [path.join(root, 'src/search.ts')], relatedFiles: [], dependencies: [], status: 'active' });
+    db.insertFeatureMap({
+      id: 'f2',
+      projectPath: root,
+      featureName: 'Search',
+      primaryFiles: [path.join(root, 'src/search.ts')],
+      relatedFiles: [],
+      dependencies: [],
+      status: 'active',
+    });
     db.insertFeatureMap({ id: 'f1', projectPath: root, featureName: 'Auth', primaryFiles: [], relatedFiles: [], dependencies: [], status: 'active' });
     db.insertFeatureMap({ id: 'f3', projectPath: root, featureName: 'Old', primaryFiles: [], relatedFiles: [], dependencies: [], status: 'deprecated' });
-    assert.deepEqual(db.getFeatureMaps(root).map((row) => row.featureName), ['Auth', 'Search']);
-    assert.deepEqual(db.searchFeatureMaps(root, 'sea').map((row) => row.id), ['f2']);
+    assert.deepEqual(
+      db.getFeatureMaps(root).map((row) => row.featureName),
+      ['Auth', 'Search'],
+    );
+    assert.deepEqual(
+      db.searchFeatureMaps(root, 'sea').map((row) => row.id),
+      ['f2'],
+    );
     assert.deepEqual(db.getFeatureByName(root, 'Search')!.primaryFiles, [path.join(root, 'src/search.ts')]);
 
     db.insertEntryPoint({ id: 'e2', projectPath: root, entryType: 'cli', filePath: path.join(root, 'bin.ts') });
     db.insertEntryPoint({ id: 'e1', projectPath: root, entryType: 'api', filePath: path.join(root, 'server.ts'), framework: 'fastify' });
-    assert.deepEqual(db.getEntryPoints(root).map((row) => row.id), ['e1', 'e2']);
+    assert.deepEqual(
+      db.getEntryPoints(root).map((row) => row.id),
+      ['e1', 'e2'],
+    );
     db.insertKeyDirectory({ id: 'd1', projectPath: root, directoryPath: path.join(root, 'src'), directoryType: 'source', fileCount: 3 });
     assert.equal(db.getKeyDirectories(root)[0]!.directoryPath, path.join(root, 'src'));
 
@@ -115,7 +193,10 @@ describe('one project through the synchronous facade', () => {
 
     db.upsertProjectDecision({ id: 'x1', projectPath: root, decisionKey: 'db', decisionValue: 'sqlite' });
     db.upsertProjectDecision({ id: 'x2', projectPath: root, decisionKey: 'db', decisionValue: 'postgres', reasoning: 'shared' });
-    assert.deepEqual(db.getProjectDecisions(root).map((row) => row.decisionValue), ['postgres']);
+    assert.deepEqual(
+      db.getProjectDecisions(root).map((row) => row.decisionValue),
+      ['postgres'],
+    );
     assert.equal(db.getProjectDecision(root, 'db')!.reasoning, 'shared');
 
     db.close();
@@ -127,11 +208,14 @@ describe('one project through the synchronous facade', () => {
   test('a service error reaches In-Memoria as an Error with the service code and status', () => {
     const db = new SQLiteDatabase(databasePath('solo', 'errors'));
     try {
-      assert.throws(() => db.getFeatureByName('.', 'x'.repeat(5000)), (error: Error & { code?: string; status?: number }) => {
-        assert.equal(error.status, 400);
-        assert.equal(error.code, 'VALIDATION_FAILED');
-        return true;
-      });
+      assert.throws(
+        () => db.getFeatureByName('.', 'x'.repeat(5000)),
+        (error: Error & { code?: string; status?: number }) => {
+          assert.equal(error.status, 400);
+          assert.equal(error.code, 'VALIDATION_FAILED');
+          return true;
+        },
+      );
     } finally {
       db.close();
     }
@@ -145,15 +229,37 @@ test('two checkouts at different absolute paths share one memory; paths come bac
   alice.insertSemanticConcept(concept('abs', path.join(aliceRoot, 'src/x.ts')));
   alice.insertSemanticConcept(concept('rel', './src/y.ts'));
   alice.insertSemanticConcept(concept('outside', '/etc/hosts'));
-  alice.insertFileIntelligence({ filePath: path.join(aliceRoot, 'src/x.ts'), fileHash: 'h', semanticConcepts: [], patternsUsed: [], complexityMetrics: {}, dependencies: [], lastAnalyzed: new Date() });
+  alice.insertFileIntelligence({
+    filePath: path.join(aliceRoot, 'src/x.ts'),
+    fileHash: 'h',
+    semanticConcepts: [],
+    patternsUsed: [],
+    complexityMetrics: {},
+    dependencies: [],
+    lastAnalyzed: new Date(),
+  });
   const aliceVectors = new SemanticVectorDB();
   await aliceVectors.initialize();
-  await aliceVectors.storeCodeEmbedding('class UserService { find() {} }', { id: 'chunk-1', filePath: path.join(aliceRoot, 'src/x.ts'), language: 'typescript', complexity: 2, lineCount: 3, lastModified: new Date() });
+  await aliceVectors.storeCodeEmbedding('class UserService { find() {} }', {
+    id: 'chunk-1',
+    filePath: path.join(aliceRoot, 'src/x.ts'),
+    language: 'typescript',
+    complexity: 2,
+    lineCount: 3,
+    lastModified: new Date(),
+  });
   alice.close();
   await aliceVectors.close();
 
   const stored = await json<{ items: Array<{ id: string; filePath: string }> }>(`${service.url}/v1/projects/shared-app/concepts?sort=id`);
-  assert.deepEqual(stored.items.map((row) => [row.id, row.filePath]), [['abs', '{root}/src/x.ts'], ['outside', '/etc/hosts'], ['rel', './src/y.ts']]);
+  assert.deepEqual(
+    stored.items.map((row) => [row.id, row.filePath]),
+    [
+      ['abs', '{root}/src/x.ts'],
+      ['outside', '/etc/hosts'],
+      ['rel', './src/y.ts'],
+    ],
+  );
 
   const bob = new SQLiteDatabase(databasePath('bob', 'shared-app'));
   const byId = new Map(bob.getSemanticConcepts().map((row) => [row.id, row.filePath]));
@@ -164,7 +270,10 @@ test('two checkouts at different absolute paths share one memory; paths come bac
   const bobVectors = new SemanticVectorDB();
   await bobVectors.initialize();
   const chunks = await bobVectors.findSimilarCodeByFile(path.join(bobRoot, 'src/x.ts'));
-  assert.deepEqual(chunks.map((chunk) => [chunk.id, chunk.metadata.filePath]), [['chunk-1', path.join(bobRoot, 'src/x.ts')]]);
+  assert.deepEqual(
+    chunks.map((chunk) => [chunk.id, chunk.metadata.filePath]),
+    [['chunk-1', path.join(bobRoot, 'src/x.ts')]],
+  );
   const found = await bobVectors.findSimilarCode('UserService find', 5);
   assert.equal(found[0]?.id, 'chunk-1');
   bob.close();
@@ -180,8 +289,11 @@ test('concurrent writers in two processes lose nothing; writes buffered at exit 
   const directory = path.dirname(databasePath('team', 'concurrent-app'));
   const env = { PATH: process.env.PATH ?? '', IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: KEYS.writer };
   const runs = ['w1', 'w2'].map((writer) =>
-    import('node:child_process').then(({ spawn }) =>
-      new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', script(writer)], { cwd: directory, env, stdio: 'inherit' }).once('exit', resolve)),
+    import('node:child_process').then(
+      ({ spawn }) =>
+        new Promise<number | null>((resolve) =>
+          spawn(process.execPath, ['--input-type=module', '-e', script(writer)], { cwd: directory, env, stdio: 'inherit' }).once('exit', resolve),
+        ),
     ),
   );
   return Promise.all(runs).then(async (codes) => {

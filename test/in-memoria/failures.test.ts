@@ -33,7 +33,12 @@ const bridgeLines = (stderr: string) => stderr.split('\n').filter((line) => line
  * `stage`: the bridge stops before In-Memoria starts, or when In-Memoria opens its database (the
  * project comes from the database's folder, so a key without it is found out there).
  */
-async function refused(env: Record<string, string>, code: number, pattern: RegExp, stage: 'before In-Memoria' | 'at open' = 'before In-Memoria'): Promise<void> {
+async function refused(
+  env: Record<string, string>,
+  code: number,
+  pattern: RegExp,
+  stage: 'before In-Memoria' | 'at open' = 'before In-Memoria',
+): Promise<void> {
   const run = runBridge(['learn', checkout], checkout, env);
   assert.equal(await run.exited, code, run.stderr);
   const lines = bridgeLines(run.stderr);
@@ -51,13 +56,30 @@ test('no IN_MEMORIA_STORAGE_URL: exit 2 saying so', async () => {
 });
 
 test('a wrong key, a key for another project, a service that does not answer: exit 1 naming the cause, the key never printed', async () => {
-  await refused({ IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: 'wrong-key-0123456789abcdef' }, 1, /refused the key \(401 UNAUTHORIZED\): check IN_MEMORIA_STORAGE_API_KEY/);
-  await refused({ IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: KEYS.other }, 1, /may not use project "fastify-app" \(403 FORBIDDEN\)/, 'at open');
-  await refused({ IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: KEYS.other, IN_MEMORIA_STORAGE_PROJECT: 'fastify-app' }, 1, /may not use project "fastify-app" \(403 FORBIDDEN\)/);
+  await refused(
+    { IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: 'wrong-key-0123456789abcdef' },
+    1,
+    /refused the key \(401 UNAUTHORIZED\): check IN_MEMORIA_STORAGE_API_KEY/,
+  );
+  await refused(
+    { IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: KEYS.other },
+    1,
+    /may not use project "fastify-app" \(403 FORBIDDEN\)/,
+    'at open',
+  );
+  await refused(
+    { IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: KEYS.other, IN_MEMORIA_STORAGE_PROJECT: 'fastify-app' },
+    1,
+    /may not use project "fastify-app" \(403 FORBIDDEN\)/,
+  );
   const projects = await fetch(`${service.url}/v1/projects`, { headers: { authorization: `Bearer ${KEYS.writer}` } });
   assert.deepEqual(((await projects.json()) as { items: unknown[] }).items, [], 'nothing was written for any project');
   const closed = await freePort();
-  await refused({ IN_MEMORIA_STORAGE_URL: `http://127.0.0.1:${closed}`, IN_MEMORIA_STORAGE_API_KEY: KEYS.writer }, 1, new RegExp(`cannot reach the storage service at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)`));
+  await refused(
+    { IN_MEMORIA_STORAGE_URL: `http://127.0.0.1:${closed}`, IN_MEMORIA_STORAGE_API_KEY: KEYS.writer },
+    1,
+    new RegExp(`cannot reach the storage service at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)`),
+  );
   const run = runBridge(['learn', checkout], checkout, { IN_MEMORIA_STORAGE_URL: service.url, IN_MEMORIA_STORAGE_API_KEY: 'wrong-key-0123456789abcdef' });
   await run.exited;
   assert.doesNotMatch(run.stdout + run.stderr, /wrong-key-0123456789abcdef/);

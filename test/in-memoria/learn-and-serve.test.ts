@@ -45,18 +45,24 @@ test('learn in one checkout, answer MCP tools from another checkout at another p
   assert.ok(stats.entities.patterns!.count > 3, `patterns on the service: ${stats.entities.patterns!.count}`);
   assert.ok(stats.vectors.documents > 10, `code chunks on the service: ${stats.vectors.documents}`);
   const stored = await json<{ items: Array<{ filePath: string }> }>(`${service.url}/v1/projects/fastify-app/concepts?limit=1000`);
-  assert.ok(stored.items.length > 0 && stored.items.every((concept) => concept.filePath.startsWith('{root}/')), 'paths are stored relative to the checkout root');
+  assert.ok(
+    stored.items.length > 0 && stored.items.every((concept) => concept.filePath.startsWith('{root}/')),
+    'paths are stored relative to the checkout root',
+  );
 
   const { client, log: serverLog } = await connectMcpServer(bob, env);
   try {
     const insights = await callTool(client, 'get_semantic_insights', { limit: 50 });
-    assert.equal(insights.totalAvailable, stats.entities.concepts!.count, "the server reads the learnt concepts");
+    assert.equal(insights.totalAvailable, stats.entities.concepts!.count, 'the server reads the learnt concepts');
     assert.ok(insights.insights.length > 0);
     for (const insight of insights.insights as Array<{ usage: { contexts: string[] } }>) {
       for (const file of insight.usage.contexts) assert.ok(file.startsWith(`${bob}${path.sep}`) && existsSync(file), `${file} is under the reader's own root`);
     }
 
-    const recommendations = await callTool(client, 'get_pattern_recommendations', { problemDescription: 'add a new route handler with a schema', currentFile: path.join(bob, 'lib/route.js') });
+    const recommendations = await callTool(client, 'get_pattern_recommendations', {
+      problemDescription: 'add a new route handler with a schema',
+      currentFile: path.join(bob, 'lib/route.js'),
+    });
     assert.ok(Array.isArray(recommendations.recommendations), JSON.stringify(recommendations));
 
     const profile = await callTool(client, 'get_developer_profile', {});

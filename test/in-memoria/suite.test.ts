@@ -65,7 +65,10 @@ test("In-Memoria 0.4.1's own suite passes on the service wherever it passes on i
   const projects = await json<{ items: Array<{ projectId: string }> }>(`${service.url}/v1/projects?limit=1000`);
   const projectIds = projects.items.map((project) => project.projectId);
   for (const prefix of ['in-memoria-db-test-', 'automation-test-', 'monitoring-test-', 'mcp-integration-test-']) {
-    assert.ok(projectIds.some((id) => id.startsWith(prefix)), `a project ${prefix}* on the service: ${projectIds.join(', ')}`);
+    assert.ok(
+      projectIds.some((id) => id.startsWith(prefix)),
+      `a project ${prefix}* on the service: ${projectIds.join(', ')}`,
+    );
   }
   const suiteProjects = projectIds.filter((id) => id.startsWith('in-memoria-db-test-'));
   let testClass = 0;

@@ -39,10 +39,16 @@ export const bridgeRegister = pathToFileURL(path.join(installedBridge, 'register
 export function installPackedClient(): void {
   const folder = mkdtempSync(path.join(tmpdir(), 'ims-client-tarball-'));
   try {
-    const pack = spawnSync('npm', ['pack', '-w', '@in-memoria-storage/client', '--pack-destination', folder, '--loglevel=error'], { cwd: repositoryRoot, encoding: 'utf8' });
+    const pack = spawnSync('npm', ['pack', '-w', '@in-memoria-storage/client', '--pack-destination', folder, '--loglevel=error'], {
+      cwd: repositoryRoot,
+      encoding: 'utf8',
+    });
     assert.equal(pack.status, 0, pack.stderr);
     const tarball = path.join(folder, pack.stdout.trim().split('\n').pop()!);
-    const install = spawnSync('npm', ['install', '--offline', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: installation, encoding: 'utf8' });
+    const install = spawnSync('npm', ['install', '--offline', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', tarball], {
+      cwd: installation,
+      encoding: 'utf8',
+    });
     assert.equal(install.status, 0, install.stderr);
     assert.ok(existsSync(bridgeBin) && existsSync(inMemoriaDirectory), 'the bridge is installed beside In-Memoria');
   } finally {
@@ -121,7 +127,9 @@ export function runBridge(args: string[], cwd: string, env: Record<string, strin
         };
         const timer = setTimeout(() => reject(new Error(`no ${pattern} in ${timeoutMs} ms:\n${run.stdout}\n${run.stderr}`)), timeoutMs);
         child.stdout!.on('data', check);
-        child.once('exit', () => setImmediate(() => (pattern.test(run.stdout) ? resolve() : reject(new Error(`exited before ${pattern}:\n${run.stdout}\n${run.stderr}`)))));
+        child.once('exit', () =>
+          setImmediate(() => (pattern.test(run.stdout) ? resolve() : reject(new Error(`exited before ${pattern}:\n${run.stdout}\n${run.stderr}`)))),
+        );
         check();
       });
     },
@@ -159,7 +167,13 @@ export async function json<T>(url: string, key = KEYS.writer): Promise<T> {
 
 /** In-Memoria's MCP server (`in-memoria-remote server`) in `cwd`, connected over stdio, and its stderr so far. */
 export async function connectMcpServer(cwd: string, env: Record<string, string>, bin = bridgeBin): Promise<{ client: Client; log: () => string }> {
-  const transport = new StdioClientTransport({ command: bin, args: ['server'], cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? homedir(), ...env }, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: bin,
+    args: ['server'],
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? homedir(), ...env },
+    stderr: 'pipe',
+  });
   let log = '';
   transport.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
   const client = new Client({ name: 'in-memoria-storage-tests', version: '1.0.0' });

@@ -37,8 +37,7 @@ export async function createHarness(): Promise<Harness> {
     prefix,
     server,
     raw,
-    open: (overrides) =>
-      createQdrantVectorStore({ url, apiKey, collectionPrefix: prefix, timeoutMs: 2000, retryAttempts: 2, ...overrides }),
+    open: (overrides) => createQdrantVectorStore({ url, apiKey, collectionPrefix: prefix, timeoutMs: 2000, retryAttempts: 2, ...overrides }),
     async close() {
       if (server) return server.stop();
       const { collections } = await raw.getCollections();

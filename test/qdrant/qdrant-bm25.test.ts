@@ -20,7 +20,11 @@ test('document weights saturate with term frequency and shrink with length', () 
   const norm = 1.2 * (1 - 0.75 + (0.75 * 4) / 256);
   assert.ok(Math.abs(weight('fox') - (3 * 2.2) / (3 + norm)) < 1e-12);
   assert.ok(Math.abs(weight('dog') - 2.2 / (1 + norm)) < 1e-12);
-  assert.deepEqual([...doc.indices].sort((a, b) => a - b), doc.indices, 'indices sorted and unique');
+  assert.deepEqual(
+    [...doc.indices].sort((a, b) => a - b),
+    doc.indices,
+    'indices sorted and unique',
+  );
   assert.equal(documentSparseVector('...'), null);
 });
 

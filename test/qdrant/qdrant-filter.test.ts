@@ -39,7 +39,11 @@ test('in / nin / ne: match.any grouped by type, must_not for the negations', () 
 test('ranges: numbers, and ISO date-times sent as RFC 3339 UTC', () => {
   assert.deepEqual(translateFilter({ n: { gt: 1, lte: 5 } }), [{ key: 'metadata.n', range: { gt: 1, lte: 5 } }]);
   assert.deepEqual(translateFilter({ t: { gte: '2024-03-01' } }), [{ key: 'metadata.t', range: { gte: '2024-03-01T00:00:00.000Z' } }]);
-  assert.deepEqual(translateFilter({ t: { lt: '2024-03-01T10:30' } }), [{ key: 'metadata.t', range: { lt: '2024-03-01T10:30:00.000Z' } }], 'no zone: UTC, as Qdrant reads it');
+  assert.deepEqual(
+    translateFilter({ t: { lt: '2024-03-01T10:30' } }),
+    [{ key: 'metadata.t', range: { lt: '2024-03-01T10:30:00.000Z' } }],
+    'no zone: UTC, as Qdrant reads it',
+  );
   assert.deepEqual(translateFilter({ t: { lt: '2024-03-01T10:30:00+02:00' } }), [{ key: 'metadata.t', range: { lt: '2024-03-01T08:30:00.000Z' } }]);
   assert.deepEqual(translateFilter({ n: { gte: 1, ne: 3 } }), [
     { must_not: [{ key: 'metadata.n', match: { value: 3 } }] },
@@ -48,7 +52,7 @@ test('ranges: numbers, and ISO date-times sent as RFC 3339 UTC', () => {
 });
 
 test('field names outside [A-Za-z0-9_-] are quoted in the key path', () => {
-  assert.deepEqual(translateFilter({ 'a.b': 1, 'c d': 'x', 'ünï': true, 'x-y_z9': 2 }), [
+  assert.deepEqual(translateFilter({ 'a.b': 1, 'c d': 'x', ünï: true, 'x-y_z9': 2 }), [
     { key: 'metadata."a.b"', match: { value: 1 } },
     { key: 'metadata."c d"', match: { value: 'x' } },
     { key: 'metadata."ünï"', match: { value: true } },

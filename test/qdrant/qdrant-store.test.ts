@@ -50,12 +50,19 @@ test('collections: create, get, idempotent create (the existing one whatever is 
   const created = await store.createCollection('proj-a', 'code', { model: MODEL, dimensions: DIMS });
   assert.deepEqual(created, { name: 'code', model: MODEL, dimensions: DIMS, distance: 'cosine', count: 0 });
   assert.deepEqual(await store.createCollection('proj-a', 'code', { model: MODEL, dimensions: DIMS }), created);
-  assert.deepEqual(await store.createCollection('proj-a', 'code', { model: MODEL, dimensions: 8 }), created, 'the existing collection, whatever was asked: the service compares');
+  assert.deepEqual(
+    await store.createCollection('proj-a', 'code', { model: MODEL, dimensions: 8 }),
+    created,
+    'the existing collection, whatever was asked: the service compares',
+  );
   await store.createCollection('proj-a', 'alpha', { model: 'other-model', dimensions: 3 });
-  assert.deepEqual((await store.listCollections('proj-a')).map((c) => [c.name, c.model, c.dimensions]), [
-    ['alpha', 'other-model', 3],
-    ['code', MODEL, DIMS],
-  ]);
+  assert.deepEqual(
+    (await store.listCollections('proj-a')).map((c) => [c.name, c.model, c.dimensions]),
+    [
+      ['alpha', 'other-model', 3],
+      ['code', MODEL, DIMS],
+    ],
+  );
   assert.equal(await store.getCollection('proj-a', 'missing'), null);
   assert.deepEqual(await store.listCollections('nobody'), []);
   assert.equal(await store.deleteCollection('proj-a', 'alpha'), true);
@@ -111,7 +118,11 @@ test('checkCollection: an existing physical collection of another size is DIMENS
 test('upsert replaces by caller id; ids map to UUIDv5 and come back unchanged', async () => {
   await store.createCollection('proj-ids', 'code', { model: MODEL, dimensions: DIMS });
   const ids = ['concept_123', 'src/a file.ts#L1-20', 'ünïcödé', '42'];
-  await store.upsert('proj-ids', 'code', ids.map((id, i) => doc(id, [i + 1, 1, 0, 2], { filePath: `f${i}.ts`, tags: ['a', 'b'], n: i, none: null })));
+  await store.upsert(
+    'proj-ids',
+    'code',
+    ids.map((id, i) => doc(id, [i + 1, 1, 0, 2], { filePath: `f${i}.ts`, tags: ['a', 'b'], n: i, none: null })),
+  );
   assert.equal(await countDocuments(store, 'proj-ids', 'code'), 4);
   for (const [i, id] of ids.entries()) {
     const got = await store.get('proj-ids', 'code', id, { includeVector: true });
@@ -151,14 +162,21 @@ test('vector search: order and scores equal exact cosine; limit; strict threshol
   const expected = docs.map((d) => ({ id: d.id, score: cosine(d.vector, query) })).sort((a, b) => b.score - a.score);
 
   const hits = await store.search('proj-search', 'code', { mode: 'vector', vector: query, limit: 10, includeContent: true });
-  assert.deepEqual(hits.map((h) => h.id), expected.slice(0, 10).map((e) => e.id));
+  assert.deepEqual(
+    hits.map((h) => h.id),
+    expected.slice(0, 10).map((e) => e.id),
+  );
   hits.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i]!.score) < 1e-5, `score ${i}`));
   assert.equal(hits[0]?.content, `c${hits[0]?.id.slice(1)}`);
   assert.deepEqual(hits[0]?.metadata, { i: Number(hits[0]?.id.slice(1)) });
 
   const threshold = hits[2]!.score;
   const above = await store.search('proj-search', 'code', { mode: 'vector', vector: query, limit: 10, threshold });
-  assert.deepEqual(above.map((h) => h.id), hits.slice(0, 2).map((h) => h.id), 'strictly greater than the threshold');
+  assert.deepEqual(
+    above.map((h) => h.id),
+    hits.slice(0, 2).map((h) => h.id),
+    'strictly greater than the threshold',
+  );
 
   const bare = await store.search('proj-search', 'code', { mode: 'vector', vector: query, limit: 1, includeVector: true });
   assert.equal(bare[0]?.content, undefined);
@@ -170,7 +188,10 @@ test('vector search: order and scores equal exact cosine; limit; strict threshol
   assert.ok(Math.abs(identical[0]!.score - 1) < 1e-5, 'identical vectors score 1: higher is more similar');
 
   await assert.rejects(store.search('proj-search', 'code', { mode: 'hybrid', limit: 5 } as never), rejectsWith('UNSUPPORTED_SEARCH_MODE', /hybrid/));
-  await assert.rejects(store.search('proj-search', 'code', { mode: 'vector', vector: new Float32Array(3), limit: 5 }), rejectsWith('DIMENSION_MISMATCH', /\b3\b.*\b8\b/));
+  await assert.rejects(
+    store.search('proj-search', 'code', { mode: 'vector', vector: new Float32Array(3), limit: 5 }),
+    rejectsWith('DIMENSION_MISMATCH', /\b3\b.*\b8\b/),
+  );
 });
 
 test('keyword search: BM25 over content with Qdrant idf, folded case and accents, filters, strict threshold', async () => {
@@ -185,20 +206,46 @@ test('keyword search: BM25 over content with Qdrant idf, folded case and accents
     ['k4', '', 'ts'],
     ['k5', 'Café résumé, naïve', 'ts'],
   ];
-  await store.upsert('proj-kw', 'code', texts.map(([id, content, language]) => doc(id, [1, 0], { language }, content)));
+  await store.upsert(
+    'proj-kw',
+    'code',
+    texts.map(([id, content, language]) => doc(id, [1, 0], { language }, content)),
+  );
   await store.upsert('proj-kw-other', 'code', [doc('elsewhere', [1, 0], {}, 'fox fox fox fox')]);
   const search = (text: string, extra: Partial<{ threshold: number; filter: Filter; limit: number }> = {}) =>
     store.search('proj-kw', 'code', { mode: 'keyword', text, limit: 10, ...extra });
 
   const fox = await search('FOX');
-  assert.deepEqual(fox.map((h) => h.id), ['k2', 'k1'], 'more occurrences in a shorter text rank first; other projects never appear');
+  assert.deepEqual(
+    fox.map((h) => h.id),
+    ['k2', 'k1'],
+    'more occurrences in a shorter text rank first; other projects never appear',
+  );
   assert.ok(fox.every((h) => h.score > 0));
-  assert.deepEqual((await search('database RETRY')).map((h) => h.id), ['k3']);
-  assert.deepEqual((await search('cafe')).map((h) => h.id), ['k5'], 'accents fold');
-  assert.deepEqual((await search('season')).map((h) => h.id), ['k2'], 'underscores separate words');
+  assert.deepEqual(
+    (await search('database RETRY')).map((h) => h.id),
+    ['k3'],
+  );
+  assert.deepEqual(
+    (await search('cafe')).map((h) => h.id),
+    ['k5'],
+    'accents fold',
+  );
+  assert.deepEqual(
+    (await search('season')).map((h) => h.id),
+    ['k2'],
+    'underscores separate words',
+  );
   assert.deepEqual(await search('  !!! '), [], 'no word, no hit');
-  assert.deepEqual((await search('fox', { threshold: fox[1]!.score })).map((h) => h.id), ['k2'], 'strictly greater than the threshold');
-  assert.deepEqual((await search('fox', { filter: { language: 'ts' } })).map((h) => h.id), ['k1']);
+  assert.deepEqual(
+    (await search('fox', { threshold: fox[1]!.score })).map((h) => h.id),
+    ['k2'],
+    'strictly greater than the threshold',
+  );
+  assert.deepEqual(
+    (await search('fox', { filter: { language: 'ts' } })).map((h) => h.id),
+    ['k1'],
+  );
   assert.deepEqual((await search('fox dog', { limit: 1 })).length, 1);
   const withContent = await store.search('proj-kw', 'code', { mode: 'keyword', text: 'pool', limit: 1, includeContent: true });
   assert.equal(withContent[0]?.content, 'Database connection pool with retry');
@@ -222,11 +269,17 @@ test('filters: every operator, on search, scroll, count and delete', async () =>
     ['d', { n: 10, s: 'z', 'file.path': 'a/b.ts' }],
     ['e', {}],
   ];
-  await store.upsert('proj-filter', 'code', rows.map(([id, metadata], i) => doc(id, [1, i, 0, 1], metadata)));
+  await store.upsert(
+    'proj-filter',
+    'code',
+    rows.map(([id, metadata], i) => doc(id, [1, i, 0, 1], metadata)),
+  );
   const ids = async (filter: Filter) => {
     const page = await store.scroll('proj-filter', 'code', { filter, limit: 100 });
     const fromScroll = page.items.map((d) => d.id).sort();
-    const fromSearch = (await store.search('proj-filter', 'code', { mode: 'vector', vector: Float32Array.from([1, 1, 1, 1]), limit: 100, filter })).map((d) => d.id).sort();
+    const fromSearch = (await store.search('proj-filter', 'code', { mode: 'vector', vector: Float32Array.from([1, 1, 1, 1]), limit: 100, filter }))
+      .map((d) => d.id)
+      .sort();
     assert.deepEqual(fromSearch, fromScroll, `search and scroll agree on ${JSON.stringify(filter)}`);
     assert.equal(await countDocuments(store, 'proj-filter', 'code', filter), fromScroll.length);
     return fromScroll.join('');
@@ -314,7 +367,10 @@ test('tenant isolation: two projects, two logical collections, same ids', async 
   for (const p of projects) {
     for (const c of collections) {
       await store.createCollection(p, c, { model: MODEL, dimensions: DIMS });
-      await store.upsert(p, c, [doc('same-id', [1, 0, 0, 0], { owner: `${p}/${c}` }, `${p}/${c}`), doc(`only-${p}-${c}`, [0, 1, 0, 0], { owner: `${p}/${c}` })]);
+      await store.upsert(p, c, [
+        doc('same-id', [1, 0, 0, 0], { owner: `${p}/${c}` }, `${p}/${c}`),
+        doc(`only-${p}-${c}`, [0, 1, 0, 0], { owner: `${p}/${c}` }),
+      ]);
     }
   }
   for (const p of projects) {
@@ -334,10 +390,13 @@ test('tenant isolation: two projects, two logical collections, same ids', async 
   assert.equal(await countDocuments(store, 'tenant-2', 'code'), 2);
   await store.deleteProject('tenant-1');
   assert.deepEqual(await store.listCollections('tenant-1'), []);
-  assert.deepEqual((await store.listCollections('tenant-2')).map((c) => [c.name, c.count]), [
-    ['code', 2],
-    ['notes', 2],
-  ]);
+  assert.deepEqual(
+    (await store.listCollections('tenant-2')).map((c) => [c.name, c.count]),
+    [
+      ['code', 2],
+      ['notes', 2],
+    ],
+  );
   // No point of the deleted project is left in the physical collection.
   const left = await h.raw.count(physicalCollectionName(h.prefix, MODEL, DIMS), { filter: { must: [{ key: 'project_id', match: { value: 'tenant-1' } }] } });
   assert.equal(left.count, 0);

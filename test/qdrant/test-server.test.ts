@@ -113,12 +113,18 @@ test('cosine: normalised on store, score is the dot product, threshold strictly 
   assert.deepEqual(got.body.result[0].vector, [Math.fround(0.6), Math.fround(0.8)]);
   const res = await call('POST', '/collections/cos/points/query', { query: [1, 0] });
   const points = res.body.result.points;
-  assert.deepEqual(points.map((p: any) => p.id), [ids.b, ids.a, 7, ids.c]);
+  assert.deepEqual(
+    points.map((p: any) => p.id),
+    [ids.b, ids.a, 7, ids.c],
+  );
   assert.ok(Math.abs(points[1].score - 0.6) < 1e-6);
   assert.equal(points[0].payload, undefined, 'query default: no payload');
   assert.equal(points[0].vector, undefined, 'query default: no vector');
   const thr = await call('POST', '/collections/cos/points/query', { query: [1, 0], score_threshold: 1 - 1e-9 });
-  assert.deepEqual(thr.body.result.points.map((p: any) => p.id), [ids.b]);
+  assert.deepEqual(
+    thr.body.result.points.map((p: any) => p.id),
+    [ids.b],
+  );
   const exact = await call('POST', '/collections/cos/points/query', { query: [1, 0], score_threshold: points[0].score });
   assert.deepEqual(exact.body.result.points, [], 'a score equal to the threshold is dropped');
   const limited = await call('POST', '/collections/cos/points/query', { query: { nearest: [1, 0] }, limit: 1, with_payload: true });
@@ -142,7 +148,15 @@ test('filters: must/should/must_not, arrays, missing keys, type-strict match, ra
   assert.equal(await countWhere('flt', { must: [{ key: 'n', range: { gt: 1, lte: 3 } }] }), 2);
   assert.equal(await countWhere('flt', { must: [{ key: 'when', range: { gte: '2024-01-01T00:00:00Z' } }] }), 1);
   assert.equal(await countWhere('flt', { must: [{ key: 's', range: { gte: '2000-01-01T00:00:00Z' } }] }), 0, '"1" is not a datetime');
-  assert.equal(await countWhere('flt', { should: [{ key: 'n', range: { lt: 2 } }, { key: 'tag', match: { value: 'y' } }] }), 2);
+  assert.equal(
+    await countWhere('flt', {
+      should: [
+        { key: 'n', range: { lt: 2 } },
+        { key: 'tag', match: { value: 'y' } },
+      ],
+    }),
+    2,
+  );
   assert.equal(await countWhere('flt', { must: [{ is_null: { key: 'other' } }] }), 1);
   assert.equal(await countWhere('flt', { must: [{ key: 'other', is_null: true }] }), 1);
   assert.equal(await countWhere('flt', { must: [{ is_empty: { key: 'tags' } }] }), 2, 'missing counts as empty');
@@ -167,12 +181,18 @@ test('datetimes: RFC 3339 and its short forms, UTC when no zone is given', () =>
 test('scroll: id order, inclusive offset, next_page_offset, payload by default', async () => {
   await seed('scr');
   const first = await call('POST', '/collections/scr/points/scroll', { limit: 2 });
-  assert.deepEqual(first.body.result.points.map((p: any) => p.id), [7, ids.a]);
+  assert.deepEqual(
+    first.body.result.points.map((p: any) => p.id),
+    [7, ids.a],
+  );
   assert.ok(first.body.result.points[0].payload, 'scroll default: payload');
   assert.equal(first.body.result.points[0].vector, undefined);
   assert.equal(first.body.result.next_page_offset, ids.b);
   const second = await call('POST', '/collections/scr/points/scroll', { limit: 2, offset: ids.b, with_payload: false });
-  assert.deepEqual(second.body.result.points.map((p: any) => p.id), [ids.b, ids.c]);
+  assert.deepEqual(
+    second.body.result.points.map((p: any) => p.id),
+    [ids.b, ids.c],
+  );
   assert.equal(second.body.result.points[0].payload, undefined);
   assert.equal(second.body.result.next_page_offset, null);
 });
@@ -196,15 +216,25 @@ test('named dense and sparse vectors; the idf modifier weighs rare terms up', as
   });
   assert.equal(up.status, 200);
   const rare = await call('POST', '/collections/hyb/points/query', { query: { indices: [1], values: [1] }, using: 'bm25' });
-  assert.deepEqual(rare.body.result.points.map((p: any) => p.id), [1], 'only points sharing an index');
+  assert.deepEqual(
+    rare.body.result.points.map((p: any) => p.id),
+    [1],
+    'only points sharing an index',
+  );
   assert.ok(Math.abs(rare.body.result.points[0].score - Math.log(2)) < 1e-6, 'idf = ln((N - n + 0.5) / (n + 0.5) + 1)');
   const common = await call('POST', '/collections/hyb/points/query', { query: { indices: [2], values: [1] }, using: 'bm25' });
-  assert.deepEqual(common.body.result.points.map((p: any) => [p.id, Number(p.score.toFixed(6))]), [
-    [2, Number((2 * Math.log(1.2)).toFixed(6))],
-    [1, Number(Math.log(1.2).toFixed(6))],
-  ]);
+  assert.deepEqual(
+    common.body.result.points.map((p: any) => [p.id, Number(p.score.toFixed(6))]),
+    [
+      [2, Number((2 * Math.log(1.2)).toFixed(6))],
+      [1, Number(Math.log(1.2).toFixed(6))],
+    ],
+  );
   const dense = await call('POST', '/collections/hyb/points/query', { query: [1, 0], using: 'dense', with_vector: ['dense'] });
-  assert.deepEqual(dense.body.result.points.map((p: any) => p.id), [1, 3, 2]);
+  assert.deepEqual(
+    dense.body.result.points.map((p: any) => p.id),
+    [1, 3, 2],
+  );
   assert.deepEqual(dense.body.result.points[0].vector, { dense: [1, 0] });
   const stored = await call('POST', '/collections/hyb/points', { ids: [1], with_vector: true });
   assert.deepEqual(stored.body.result[0].vector.bm25, { indices: [1, 2], values: [1, 1] }, 'sparse stored sorted by index');

@@ -19,9 +19,14 @@ test('? becomes $n outside quoted text only', () => {
 });
 
 test('driver errors become codes of the error table', async () => {
-  const store = createPostgresStore({ settings: { provider: 'postgres', connectionString: await server.createDatabase('errors'), sslMode: 'disable', poolSize: 2, timeoutMs: 1000 } });
+  const store = createPostgresStore({
+    settings: { provider: 'postgres', connectionString: await server.createDatabase('errors'), sslMode: 'disable', poolSize: 2, timeoutMs: 1000 },
+  });
   const failure = async (work: Promise<unknown>) => {
-    const error = await work.then(() => assert.fail('no error'), (caught: unknown) => caught);
+    const error = await work.then(
+      () => assert.fail('no error'),
+      (caught: unknown) => caught,
+    );
     assert.ok(error instanceof AppError, String(error));
     return error;
   };
@@ -41,7 +46,9 @@ test('driver errors become codes of the error table', async () => {
 });
 
 test('q on 100,000 concepts uses the trigram index, with a plan made for the pattern', async () => {
-  const store = createPostgresStore({ settings: { provider: 'postgres', connectionString: await server.createDatabase('search'), sslMode: 'disable', poolSize: 2, timeoutMs: 30_000 } });
+  const store = createPostgresStore({
+    settings: { provider: 'postgres', connectionString: await server.createDatabase('search'), sslMode: 'disable', poolSize: 2, timeoutMs: 30_000 },
+  });
   try {
     await store.migrate();
     await store.run(
@@ -59,7 +66,10 @@ test('q on 100,000 concepts uses the trigram index, with a plan made for the pat
       transaction: (work) => work(recording),
     };
     const page = await createEntityRepository(concepts, postgresDialect).list(recording, 'big', { q: 'CEPT77777SERV', limit: 10 });
-    assert.deepEqual(page.items.map((item) => item.id), ['c77777']);
+    assert.deepEqual(
+      page.items.map((item) => item.id),
+      ['c77777'],
+    );
 
     const { sql, params } = issued[0]!;
     const plan = (await store.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).map((row) => row['QUERY PLAN']).join('\n');
@@ -72,7 +82,9 @@ test('q on 100,000 concepts uses the trigram index, with a plan made for the pat
 
 test("callers' own sorts do not pile up named statements on a connection; the default order stays prepared", async () => {
   // One connection, so every statement lands on the session pg_prepared_statements reads.
-  const store = createPostgresStore({ settings: { provider: 'postgres', connectionString: await server.createDatabase('sorts'), sslMode: 'disable', poolSize: 1, timeoutMs: 5000 } });
+  const store = createPostgresStore({
+    settings: { provider: 'postgres', connectionString: await server.createDatabase('sorts'), sslMode: 'disable', poolSize: 1, timeoutMs: 5000 },
+  });
   try {
     await store.migrate();
     const repository = createEntityRepository(concepts, postgresDialect);
@@ -81,7 +93,9 @@ test("callers' own sorts do not pile up named statements on a connection; the de
     for (const first of fields) for (const second of fields) if (first !== second) for (const sign of ['', '-']) orders.push(`${sign}${first},${second}`);
     for (const sort of orders) await repository.list(store, 'p', { sort, limit: 10 });
     await repository.list(store, 'p', { limit: 10 });
-    const [{ count }] = (await store.query<{ count: string }>(`SELECT COUNT(*) AS count FROM pg_prepared_statements WHERE name LIKE 'ims_%'`)) as [{ count: string }];
+    const [{ count }] = (await store.query<{ count: string }>(`SELECT COUNT(*) AS count FROM pg_prepared_statements WHERE name LIKE 'ims_%'`)) as [
+      { count: string },
+    ];
     assert.equal(orders.length, 40);
     assert.ok(Number(count) <= 3, `${count} named statements on the connection after ${orders.length} ad hoc orders`);
   } finally {

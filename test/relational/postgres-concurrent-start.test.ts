@@ -20,7 +20,10 @@ test('three service processes migrating one empty database at once all come up; 
       assert.equal(ready.status, 200, await ready.text());
     }
     const applied = await server.sql<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version', 'replicas');
-    assert.deepEqual(applied.map((row) => Number(row.version)), migrations.map((migration) => migration.version));
+    assert.deepEqual(
+      applied.map((row) => Number(row.version)),
+      migrations.map((migration) => migration.version),
+    );
 
     // Each replica sees the others' writes: one database, one schema.
     const put = await fetch(`${services[0]!.url}/v1/projects/shared/decisions/db`, {

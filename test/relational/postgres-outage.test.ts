@@ -45,7 +45,11 @@ test('an outage while running: 503s, /ready 503, recovery by itself, no acknowle
     const writer = (async () => {
       for (let index = 0; !stopWriting; index++) {
         const id = `c${index}`;
-        const response = await service.app.inject({ method: 'PUT', url: `${base}/${id}`, payload: { conceptName: id, conceptType: 'class', confidenceScore: 0.5 } });
+        const response = await service.app.inject({
+          method: 'PUT',
+          url: `${base}/${id}`,
+          payload: { conceptName: id, conceptType: 'class', confidenceScore: 0.5 },
+        });
         if (response.statusCode === 200) acknowledged.push(id);
         else {
           assertUnavailable(response);
@@ -59,7 +63,13 @@ test('an outage while running: 503s, /ready 503, recovery by itself, no acknowle
     server.stop();
     while (refused.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
     assertUnavailable(await service.app.inject({ method: 'GET', url: `${base}/c0` }));
-    assertUnavailable(await service.app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: [{ id: 'b', conceptName: 'b', conceptType: 'x', confidenceScore: 1 }] } }));
+    assertUnavailable(
+      await service.app.inject({
+        method: 'POST',
+        url: `${base}/batch`,
+        payload: { items: [{ id: 'b', conceptName: 'b', conceptType: 'x', confidenceScore: 1 }] },
+      }),
+    );
     const ready = await service.app.inject({ method: 'GET', url: '/ready' });
     assert.equal(ready.statusCode, 503);
     assert.equal(JSON.parse(ready.body).providers[0].ok, false);
@@ -95,7 +105,11 @@ test('PostgreSQL down at start-up: the service starts, answers 503, and migrates
 
     server.start();
     await waitUntilReady(service);
-    const put = await service.app.inject({ method: 'PUT', url: '/v1/projects/late/concepts/x', payload: { conceptName: 'x', conceptType: 'y', confidenceScore: 1 } });
+    const put = await service.app.inject({
+      method: 'PUT',
+      url: '/v1/projects/late/concepts/x',
+      payload: { conceptName: 'x', conceptType: 'y', confidenceScore: 1 },
+    });
     assert.equal(put.statusCode, 200, put.body);
     const versions = await server.sql<{ count: string }>('SELECT count(*) AS count FROM schema_migrations', 'startup');
     assert.equal(Number(versions[0]!.count), migrations.length, 'migrations ran once PostgreSQL was back');

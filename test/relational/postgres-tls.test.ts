@@ -32,7 +32,23 @@ function makeCertificates(): void {
   openssl('req', '-x509', ...ec, '-keyout', file('wrong.key'), '-out', file('wrong.crt'), '-days', '2', '-subj', '/CN=ims other CA');
   openssl('req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost');
   writeFileSync(file('ext.cnf'), 'subjectAltName=DNS:localhost\n');
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.crt'), '-days', '2', '-extfile', file('ext.cnf'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.crt'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    file('ext.cnf'),
+  );
   Object.assign(files, { ca: file('ca.crt'), wrongCa: file('wrong.crt'), cert: file('server.crt'), key: file('server.key') });
 }
 
@@ -47,7 +63,17 @@ after(() => {
 });
 
 function settings(overrides: Partial<PostgresSettings>): PostgresSettings {
-  return { provider: 'postgres', host: 'localhost', port: server.port, user: server.user, database: 'postgres', sslMode: 'disable', poolSize: 1, timeoutMs: 3000, ...overrides };
+  return {
+    provider: 'postgres',
+    host: 'localhost',
+    port: server.port,
+    user: server.user,
+    database: 'postgres',
+    sslMode: 'disable',
+    poolSize: 1,
+    timeoutMs: 3000,
+    ...overrides,
+  };
 }
 
 /** Connects with the settings and says whether the session is encrypted. */
@@ -97,7 +123,10 @@ describe('POSTGRES_SSL_MODE', () => {
   });
 
   test('verify-ca without a CA file is a configuration error', () => {
-    assert.throws(() => createPostgresStore({ settings: settings({ sslMode: 'verify-ca' }) }), (error: unknown) => error instanceof ConfigError && /POSTGRES_SSL_CERT/.test(error.message));
+    assert.throws(
+      () => createPostgresStore({ settings: settings({ sslMode: 'verify-ca' }) }),
+      (error: unknown) => error instanceof ConfigError && /POSTGRES_SSL_CERT/.test(error.message),
+    );
   });
 
   test('verify-full checks the chain and the host name', async () => {
@@ -121,7 +150,15 @@ describe('through the service configuration', () => {
 
   test('POSTGRES_* with verify-full and the right CA: ready', async () => {
     const service = await startTestService({
-      env: { ...base(), POSTGRES_HOST: 'localhost', POSTGRES_PORT: String(server.port), POSTGRES_USER: server.user, POSTGRES_DB: 'postgres', POSTGRES_SSL: 'true', POSTGRES_SSL_CERT: files.ca },
+      env: {
+        ...base(),
+        POSTGRES_HOST: 'localhost',
+        POSTGRES_PORT: String(server.port),
+        POSTGRES_USER: server.user,
+        POSTGRES_DB: 'postgres',
+        POSTGRES_SSL: 'true',
+        POSTGRES_SSL_CERT: files.ca,
+      },
     });
     try {
       const ready = await service.app.inject({ method: 'GET', url: '/ready' });
@@ -131,7 +168,7 @@ describe('through the service configuration', () => {
     }
   });
 
-  test('sslmode=require in DATABASE_URL means require, not node-postgres\'s verify-full', async () => {
+  test("sslmode=require in DATABASE_URL means require, not node-postgres's verify-full", async () => {
     const service = await startTestService({ env: { ...base(), DATABASE_URL: `postgres://${server.user}@127.0.0.1:${server.port}/postgres?sslmode=require` } });
     try {
       const ready = await service.app.inject({ method: 'GET', url: '/ready' });
@@ -143,7 +180,13 @@ describe('through the service configuration', () => {
 
   test('the wrong CA: the service starts, /ready says why it is not ready', async () => {
     const service = await startTestService({
-      env: { ...base(), DATABASE_URL: `postgres://${server.user}@localhost:${server.port}/postgres`, POSTGRES_SSL_MODE: 'verify-full', POSTGRES_SSL_CERT: files.wrongCa, POSTGRES_TIMEOUT: '2000' },
+      env: {
+        ...base(),
+        DATABASE_URL: `postgres://${server.user}@localhost:${server.port}/postgres`,
+        POSTGRES_SSL_MODE: 'verify-full',
+        POSTGRES_SSL_CERT: files.wrongCa,
+        POSTGRES_TIMEOUT: '2000',
+      },
     });
     try {
       const ready = await service.app.inject({ method: 'GET', url: '/ready' });

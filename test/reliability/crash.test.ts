@@ -60,11 +60,16 @@ async function crashLoop(env: Record<string, string>): Promise<Outcome> {
         const concepts = await post(`${service.url}${project}/concepts/batch`, {
           items: Array.from({ length: ITEMS }, (_, i) => ({ id: `b${n}-${i}`, conceptName: `b${n}-${i}`, conceptType: 'class', confidenceScore: 0.5 })),
         });
-        const documents = concepts === 200
-          ? await post(`${service.url}${project}/collections/code/documents/batch`, {
-              items: Array.from({ length: DOCS }, (_, i) => ({ id: `b${n}-${i}`, content: `export function f${n}_${i}() { return ${n}; }`, metadata: { batch: n } })),
-            })
-          : 0;
+        const documents =
+          concepts === 200
+            ? await post(`${service.url}${project}/collections/code/documents/batch`, {
+                items: Array.from({ length: DOCS }, (_, i) => ({
+                  id: `b${n}-${i}`,
+                  content: `export function f${n}_${i}() { return ${n}; }`,
+                  metadata: { batch: n },
+                })),
+              })
+            : 0;
         if (concepts === 200 && documents === 200) acknowledged.add(n);
         if (concepts === 0 || documents === 0) return;
       }

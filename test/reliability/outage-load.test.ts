@@ -29,7 +29,11 @@ test('PostgreSQL stopped and restarted during a write load: no 500, no acknowled
         const batch = n % 3 === 0;
         const ids = batch ? Array.from({ length: 20 }, (_, i) => `w${worker}-${n}-${i}`) : [`w${worker}-${n}`];
         const response = batch
-          ? await service.app.inject({ method: 'POST', url: `${base}/batch`, payload: { items: ids.map((id) => ({ id, conceptName: id, conceptType: 'class' })) } })
+          ? await service.app.inject({
+              method: 'POST',
+              url: `${base}/batch`,
+              payload: { items: ids.map((id) => ({ id, conceptName: id, conceptType: 'class' })) },
+            })
           : await service.app.inject({ method: 'PUT', url: `${base}/${ids[0]}`, payload: { conceptName: ids[0], conceptType: 'class' } });
         const key = String(response.statusCode);
         statuses[key] = (statuses[key] ?? 0) + 1;
@@ -68,7 +72,9 @@ test('PostgreSQL stopped and restarted during a write load: no 500, no acknowled
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     const lost = acknowledged.filter((id) => !stored.has(id));
-    console.log(`outage under load: ${JSON.stringify({ statuses, duringOutage: during, acknowledgedWrites: acknowledged.length, found: acknowledged.length - lost.length, lost: lost.length })}`);
+    console.log(
+      `outage under load: ${JSON.stringify({ statuses, duringOutage: during, acknowledgedWrites: acknowledged.length, found: acknowledged.length - lost.length, lost: lost.length })}`,
+    );
     assert.equal(statuses['500'], undefined, 'no 500');
     assert.ok((during['503'] ?? 0) > 0, 'the outage was seen');
     assert.deepEqual(lost, []);

@@ -43,12 +43,7 @@ before(async () => {
 after(() => service.destroy());
 
 function concrete(url: string, projectId = 'alpha'): string {
-  return url
-    .replace(':projectId', projectId)
-    .replace(':collection', 'code')
-    .replace(':jobId', 'job-1')
-    .replace(':id', 'x')
-    .replace('/*', '/index.html');
+  return url.replace(':projectId', projectId).replace(':collection', 'code').replace(':jobId', 'job-1').replace(':id', 'x').replace('/*', '/index.html');
 }
 
 async function call(route: Route, key: string | undefined, projectId?: string) {
@@ -127,7 +122,7 @@ test('the matrix: every route x no key, wrong key, read, write, admin, another p
   assert.ok(counts.protected! >= 85, JSON.stringify(counts));
 });
 
-test('a key limited to projects lists only its projects and cannot read another project\'s job', async () => {
+test("a key limited to projects lists only its projects and cannot read another project's job", async () => {
   const admin = { authorization: `Bearer ${keys.admin}` };
   for (const projectId of ['alpha', 'beta', 'gamma']) {
     const put = await service.app.inject({ method: 'PUT', url: `/v1/projects/${projectId}`, headers: admin, payload: {} });
@@ -168,7 +163,14 @@ test('/v1/config lists roles and projects, never a key', async () => {
   const response = await service.app.inject({ method: 'GET', url: '/v1/config', headers: { authorization: `Bearer ${keys.admin}` } });
   assert.equal(response.statusCode, 200);
   const body = JSON.parse(response.body);
-  assert.deepEqual(body.apiKeys.map((key: { role: string; projects?: string[] }) => [key.role, key.projects ?? null]), [
-    ['admin', null], ['write', null], ['read', null], ['admin', ['beta']], ['write', ['alpha']],
-  ]);
+  assert.deepEqual(
+    body.apiKeys.map((key: { role: string; projects?: string[] }) => [key.role, key.projects ?? null]),
+    [
+      ['admin', null],
+      ['write', null],
+      ['read', null],
+      ['admin', ['beta']],
+      ['write', ['alpha']],
+    ],
+  );
 });

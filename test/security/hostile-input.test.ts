@@ -24,7 +24,11 @@ before(async () => {
   // Another project's data: no hostile request may reveal it.
   const seed = await service.app.inject({ method: 'PUT', url: '/v1/projects/victim/concepts/c1', payload: { conceptName: SECRET, conceptType: 'class' } });
   assert.equal(seed.statusCode, 200, seed.body);
-  const doc = await service.app.inject({ method: 'PUT', url: '/v1/projects/victim/collections/code/documents/d1', payload: { content: SECRET, metadata: { filePath: SECRET } } });
+  const doc = await service.app.inject({
+    method: 'PUT',
+    url: '/v1/projects/victim/collections/code/documents/d1',
+    payload: { content: SECRET, metadata: { filePath: SECRET } },
+  });
   assert.equal(doc.statusCode, 200, doc.body);
 });
 after(() => service.destroy());
@@ -70,7 +74,9 @@ test('SQL injection and traversal in every path parameter: no 5xx, no leak', asy
 
 test('SQL injection in every filter, sort, q, cursor and limit of every list and count', async () => {
   const lists = routes.filter((route) => route.method === 'GET' && !route.url.includes(':id') && !route.url.includes(':jobId'));
-  const spec = (await service.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, { get?: { parameters?: Array<{ in: string; name: string }> } }> };
+  const spec = (await service.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+    paths: Record<string, { get?: { parameters?: Array<{ in: string; name: string }> } }>;
+  };
   let checked = 0;
   for (const route of lists) {
     const openApiPath = route.url.replace(/:(\w+)/g, '{$1}');
@@ -83,7 +89,9 @@ test('SQL injection in every filter, sort, q, cursor and limit of every list and
         checked++;
       }
     }
-    for (const extra of ['__proto__[polluted]=1', 'constructor[prototype][polluted]=1', 'sort=name;DROP', 'sort=-__proto__']) await send('GET', `${fill(route.url)}?${extra}`);
+    for (const extra of ['__proto__[polluted]=1', 'constructor[prototype][polluted]=1', 'sort=name;DROP', 'sort=-__proto__']) {
+      await send('GET', `${fill(route.url)}?${extra}`);
+    }
   }
   assert.ok(checked > 300, `checked ${checked} query values`);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -100,7 +108,10 @@ test('hostile bodies on every route with a body are refused with a 4xx and store
     ['__proto__', '{"__proto__":{"polluted":true},"conceptName":"p","conceptType":"a"}'],
     ['constructor.prototype', '{"constructor":{"prototype":{"polluted":true}},"conceptName":"p","conceptType":"a"}'],
     ['nested __proto__', '{"items":[{"id":"a","metadata":{"__proto__":{"polluted":true}}}]}'],
-    ['out of range numbers', '{"conceptName":"n","conceptType":"a","confidenceScore":1e400,"limit":1e400,"dimensions":1e400,"items":[{"id":"a","confidenceScore":-1e400}]}'],
+    [
+      'out of range numbers',
+      '{"conceptName":"n","conceptType":"a","confidenceScore":1e400,"limit":1e400,"dimensions":1e400,"items":[{"id":"a","confidenceScore":-1e400}]}',
+    ],
     ['not JSON', "conceptName=' OR 1=1", 'application/x-www-form-urlencoded'],
     ['truncated', '{"conceptName":"a"'],
   ];
@@ -124,15 +135,23 @@ test('one tenant abusing legitimate parameters: junk models, collection floods, 
     assert.equal(response.statusCode, status, `${method} ${url}: ${response.body.slice(0, 200)}`);
     assert.equal(JSON.parse(response.body).code, code);
   };
-  for (let i = 0; i < 5; i++) await expect('PUT', `/v1/projects/abuser/collections/junk${i}`, { model: `junk-${i}`, dimensions: 3 + i }, 400, 'MODEL_NOT_ALLOWED');
+  for (let i = 0; i < 5; i++) {
+    await expect('PUT', `/v1/projects/abuser/collections/junk${i}`, { model: `junk-${i}`, dimensions: 3 + i }, 400, 'MODEL_NOT_ALLOWED');
+  }
   for (let i = 0; i < 100; i++) assert.equal((await send('PUT', `/v1/projects/abuser/collections/c${i}`, '{}')).statusCode, 200);
   await expect('PUT', '/v1/projects/abuser/collections/c100', {}, 409, 'TOO_MANY_COLLECTIONS');
   await expect('GET', '/v1/projects/abuser/concepts?sort=conceptName,-conceptName', undefined, 400, 'INVALID_SORT');
   await expect('GET', '/v1/projects/abuser/concepts?sort=id,conceptName,conceptType,createdAt', undefined, 400, 'INVALID_SORT');
   const big = Array.from({ length: 100 }, (_, i) => ({ id: `big${i}`, content: `chunk ${i} ${'y'.repeat(200_000)}` }));
-  for (let start = 0; start < big.length; start += 1) assert.equal((await send('POST', '/v1/projects/abuser/collections/c0/documents/batch', JSON.stringify({ items: big.slice(start, start + 1) }))).statusCode, 200);
+  for (let start = 0; start < big.length; start += 1) {
+    assert.equal(
+      (await send('POST', '/v1/projects/abuser/collections/c0/documents/batch', JSON.stringify({ items: big.slice(start, start + 1) }))).statusCode,
+      200,
+    );
+  }
   await expect('POST', '/v1/projects/abuser/collections/c0/search', { query: 'chunk', mode: 'hybrid', limit: 1000 }, 400, 'RESPONSE_TOO_LARGE');
-  const hostileLine = '{"type":"header","format":"in-memoria-storage-backup","version":1,"embedding":{"model":"local-hash-v1","dimensions":384}}\n{"type":"project","project":{"projectId":"proj-y"}}\n{"type":"entity","projectId":"proj-y","entity":"concepts","item":{"id":"c","conceptName":"n","conceptType":"t","confidenceScore":"not-a-number"}}\n';
+  const hostileLine =
+    '{"type":"header","format":"in-memoria-storage-backup","version":1,"embedding":{"model":"local-hash-v1","dimensions":384}}\n{"type":"project","project":{"projectId":"proj-y"}}\n{"type":"entity","projectId":"proj-y","entity":"concepts","item":{"id":"c","conceptName":"n","conceptType":"t","confidenceScore":"not-a-number"}}\n';
   await expect('POST', '/v1/import', hostileLine, 400, 'INVALID_BACKUP', 'application/x-ndjson');
   await expect('POST', '/v1/import', `${'{"type":"x"'.repeat(200_000)}`, 413, 'BODY_TOO_LARGE', 'application/x-ndjson');
   const concepts = await send('GET', '/v1/projects/proj-y/concepts');
@@ -144,9 +163,14 @@ test('afterwards: the service is healthy, the victim intact, and nothing was wri
   assert.equal((await service.app.inject({ method: 'GET', url: '/ready' })).statusCode, 200);
   const victim = await service.app.inject({ method: 'GET', url: '/v1/projects/victim/concepts/c1' });
   assert.equal(JSON.parse(victim.body).conceptName, SECRET);
-  const projects = JSON.parse((await service.app.inject({ method: 'GET', url: '/v1/projects?limit=1000' })).body).items.map((item: { projectId: string }) => item.projectId);
+  const projects = JSON.parse((await service.app.inject({ method: 'GET', url: '/v1/projects?limit=1000' })).body).items.map(
+    (item: { projectId: string }) => item.projectId,
+  );
   for (const projectId of projects) assert.match(projectId, /^[a-z0-9][a-z0-9._-]{0,127}$/);
-  assert.deepEqual(readdirSync(service.dataDir).filter((name) => !/^(in-memoria\.db|embedding-cache\.db|vectors)(-wal|-shm)?$/.test(name)), []);
+  assert.deepEqual(
+    readdirSync(service.dataDir).filter((name) => !/^(in-memoria\.db|embedding-cache\.db|vectors)(-wal|-shm)?$/.test(name)),
+    [],
+  );
   const statuses: Record<number, number> = {};
   for (const response of responses) statuses[response.status] = (statuses[response.status] ?? 0) + 1;
   console.log(`hostile requests by status: ${JSON.stringify(statuses)}`);

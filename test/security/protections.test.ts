@@ -38,8 +38,14 @@ test('without keys the API is served on loopback only; declared or reachable pro
   const local = { IN_MEMORIA_STORAGE_MODE: 'local' };
   assert.equal(listenHost(loadConfig(local, inside), log), '127.0.0.1', 'a container on loopback is reachable from nowhere else');
   assert.match(warnings.pop()!, /listens on 127\.0\.0\.1 only$/);
-  assert.throws(() => loadConfig({ ...local, HOST: '0.0.0.0' }, inside, { serving: true }), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
-  assert.throws(() => loadConfig({ ...local, NODE_ENV: 'production' }, outside, { serving: true }), /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/);
+  assert.throws(
+    () => loadConfig({ ...local, HOST: '0.0.0.0' }, inside, { serving: true }),
+    /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/,
+  );
+  assert.throws(
+    () => loadConfig({ ...local, NODE_ENV: 'production' }, outside, { serving: true }),
+    /STORAGE_API_KEYS \(or STORAGE_API_KEYS_FILE\) is required in production/,
+  );
   assert.equal(listenHost(loadConfig({ ...local, NODE_ENV: 'production', HOST: '0.0.0.0', STORAGE_API_KEYS: `${key}:admin` }, outside), log), '0.0.0.0');
   assert.equal(loadConfig({ ...local, NODE_ENV: 'production' }, outside).environment, 'production', 'the CLI (export, import) serves nothing: no keys needed');
   assert.deepEqual(warnings, []);
@@ -52,11 +58,17 @@ test('production refuses keys shorter than 24 characters, naming which entry; el
   const warnings: string[] = [];
   const log = { warn: (message: string) => warnings.push(message) };
   const keys = `${key}:admin,short-key-23-characters:read`;
-  assert.throws(() => loadConfig({ NODE_ENV: 'production', IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside, { serving: true }), (error: Error) => {
-    assert.ok(error instanceof ConfigError);
-    assert.equal(error.message, 'STORAGE_API_KEYS: key 2 is shorter than 24 characters, which production refuses: use long random keys (openssl rand -hex 32)');
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ NODE_ENV: 'production', IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside, { serving: true }),
+    (error: Error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(
+        error.message,
+        'STORAGE_API_KEYS: key 2 is shorter than 24 characters, which production refuses: use long random keys (openssl rand -hex 32)',
+      );
+      return true;
+    },
+  );
   assert.equal(listenHost(loadConfig({ IN_MEMORIA_STORAGE_MODE: 'local', STORAGE_API_KEYS: keys }, outside), log), '127.0.0.1');
   assert.match(warnings.pop()!, /1 API key\(s\) shorter than 24 characters/);
   assert.doesNotMatch(JSON.stringify(warnings), /short-key-23-characters/, 'the key itself is never printed');
@@ -67,7 +79,10 @@ test('a local service started without keys in a child process listens on loopbac
   try {
     const service = await startChildService({ DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local' });
     assert.match(service.url, /^http:\/\/127\.0\.0\.1:/);
-    assert.ok(service.output.some((line) => /"level":40.*no API keys configured/.test(line)), service.output.join('\n'));
+    assert.ok(
+      service.output.some((line) => /"level":40.*no API keys configured/.test(line)),
+      service.output.join('\n'),
+    );
     assert.equal(await service.stop('SIGTERM'), 0);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -81,9 +96,12 @@ test('a bad key entry stops start-up naming its position, never the key', async 
     ['ok-key-000000000001:read,secret-value-2:write:Bad Project', /STORAGE_API_KEYS entry 2: projects must be project ids/],
     ['secret-value-3:read,secret-value-3:admin', /entry 2: the same key appears twice/],
   ] as const) {
-    assert.throws(() => loadConfig({ STORAGE_API_KEYS: value }, { dockerEnvFile: '/nonexistent' }), (error: unknown) => {
-      return error instanceof ConfigError && message.test(error.message) && !/secret-value/.test(error.message);
-    });
+    assert.throws(
+      () => loadConfig({ STORAGE_API_KEYS: value }, { dockerEnvFile: '/nonexistent' }),
+      (error: unknown) => {
+        return error instanceof ConfigError && message.test(error.message) && !/secret-value/.test(error.message);
+      },
+    );
   }
 });
 
@@ -211,7 +229,12 @@ test('without keys only loopback Host names are served (DNS rebinding); with key
   try {
     const put = { method: 'PUT' as const, url: '/v1/projects/p/concepts/c1', payload: { conceptName: 'A', conceptType: 'class' } };
     for (const host of ['rebind.attacker.example', 'rebind.attacker.example:8080', '127.0.0.1.nip.example', '10.0.0.1:8080']) {
-      for (const request of [put, { method: 'GET' as const, url: '/v1/export' }, { method: 'DELETE' as const, url: '/v1/projects/p' }, { method: 'GET' as const, url: '/health' }]) {
+      for (const request of [
+        put,
+        { method: 'GET' as const, url: '/v1/export' },
+        { method: 'DELETE' as const, url: '/v1/projects/p' },
+        { method: 'GET' as const, url: '/health' },
+      ]) {
         const response = await keyless.app.inject({ ...request, headers: { host } });
         assert.equal(response.statusCode, 403, `${host} ${request.method} ${request.url}`);
         assert.equal(JSON.parse(response.body).code, 'UNTRUSTED_HOST');
@@ -253,20 +276,36 @@ test('/ready, open to anyone, says what kind of failure and never an internal ad
   const { publicReason } = await import('../../src/routes/health.js');
   const { freePort } = await import('../support/ports.js');
   const port = await freePort();
-  const service = await startTestService({ env: { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: `http://127.0.0.1:${port}`, QDRANT_RETRY_ATTEMPTS: '0' } });
+  const service = await startTestService({
+    env: {
+      IN_MEMORIA_STORAGE_MODE: 'hybrid',
+      RELATIONAL_PROVIDER: 'sqlite',
+      VECTOR_PROVIDER: 'qdrant',
+      QDRANT_URL: `http://127.0.0.1:${port}`,
+      QDRANT_RETRY_ATTEMPTS: '0',
+    },
+  });
   try {
     const ready = await service.app.inject({ method: 'GET', url: '/ready' });
     assert.equal(ready.statusCode, 503);
-    const vectors = (JSON.parse(ready.body) as { providers: Array<{ name: string; error?: string }> }).providers.find((provider) => provider.name === 'vectors')!;
+    const vectors = (JSON.parse(ready.body) as { providers: Array<{ name: string; error?: string }> }).providers.find(
+      (provider) => provider.name === 'vectors',
+    )!;
     assert.equal(vectors.error, 'Qdrant is unavailable');
     assert.doesNotMatch(ready.body, new RegExp(`127\\.0\\.0\\.1|${port}|ECONNREFUSED`));
   } finally {
     await service.destroy();
   }
   assert.equal(publicReason(new Error('PostgreSQL is unavailable: connect ECONNREFUSED 10.0.3.7:5432')), 'PostgreSQL is unavailable');
-  assert.equal(publicReason(new Error('PostgreSQL is unavailable: TLS failed (TLS verify-full): self-signed certificate')), 'PostgreSQL is unavailable: TLS failed (TLS verify-full)');
+  assert.equal(
+    publicReason(new Error('PostgreSQL is unavailable: TLS failed (TLS verify-full): self-signed certificate')),
+    'PostgreSQL is unavailable: TLS failed (TLS verify-full)',
+  );
   assert.equal(publicReason(new Error('SQLite is unavailable (SQLITE_BUSY)')), 'SQLite is unavailable (SQLITE_BUSY)');
-  assert.equal(publicReason(new Error('Qdrant at https://qd.internal:6333 is unavailable: authentication failed (401); check QDRANT_API_KEY')), 'Qdrant is unavailable: authentication failed (401)');
+  assert.equal(
+    publicReason(new Error('Qdrant at https://qd.internal:6333 is unavailable: authentication failed (401); check QDRANT_API_KEY')),
+    'Qdrant is unavailable: authentication failed (401)',
+  );
   assert.equal(publicReason(new Error('no answer within 2000 ms')), 'no answer within 2000 ms');
   assert.equal(publicReason(new Error('getaddrinfo ENOTFOUND db.internal')), 'unavailable');
 });

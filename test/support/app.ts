@@ -25,7 +25,9 @@ export function testEnv(dataDir: string, extra: Record<string, string> = {}): Re
   return { NODE_ENV: 'test', IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...extra };
 }
 
-export async function startTestService(options: { dataDir?: string; env?: Record<string, string>; onRoute?: AppOptions['onRoute'] } = {}): Promise<TestService> {
+export async function startTestService(
+  options: { dataDir?: string; env?: Record<string, string>; onRoute?: AppOptions['onRoute'] } = {},
+): Promise<TestService> {
   const dataDir = options.dataDir ?? makeDataDir();
   const config = loadConfig(testEnv(dataDir, options.env));
   const services = await createServices(config);

@@ -50,11 +50,29 @@ export async function freePort(): Promise<number> {
 }
 
 export function makeCertificate(dir: string): Buffer {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', path.join(dir, 'privkey.pem'), '-out', path.join(dir, 'fullchain.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      path.join(dir, 'privkey.pem'),
+      '-out',
+      path.join(dir, 'fullchain.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   return readFileSync(path.join(dir, 'fullchain.pem'));
 }
 
@@ -70,9 +88,13 @@ export async function startNginx(dir: string, upstreamPort: number): Promise<Run
   // stderr into a file: the config logs to /dev/stderr, which cannot be opened on the socket node would give it.
   const stderrFile = path.join(dir, 'stderr.log');
   const stderrFd = openSync(stderrFile, 'w');
-  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', confFile, '-e', path.join(dir, 'error.log'), '-g', `daemon off; pid ${path.join(dir, 'nginx.pid')};`], {
-    stdio: ['ignore', 'ignore', stderrFd],
-  });
+  const child: ChildProcess = spawn(
+    NGINX,
+    ['-p', dir, '-c', confFile, '-e', path.join(dir, 'error.log'), '-g', `daemon off; pid ${path.join(dir, 'nginx.pid')};`],
+    {
+      stdio: ['ignore', 'ignore', stderrFd],
+    },
+  );
   closeSync(stderrFd);
   const stderr = () => readFileSync(stderrFile, 'utf8');
   const deadline = Date.now() + 10_000;

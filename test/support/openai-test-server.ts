@@ -86,7 +86,12 @@ export async function startOpenAITestServer(options: TestServerOptions = {}): Pr
       return;
     }
     if (behaviour?.kind === 'status') {
-      sendJson(res, behaviour.status, { error: { message: behaviour.message ?? `programmed failure ${behaviour.status}`, type: 'server_error' } }, behaviour.headers);
+      sendJson(
+        res,
+        behaviour.status,
+        { error: { message: behaviour.message ?? `programmed failure ${behaviour.status}`, type: 'server_error' } },
+        behaviour.headers,
+      );
       return;
     }
 

@@ -60,7 +60,9 @@ export function findPostgresBinaries(): string {
   const candidates: string[] = [];
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((version) => path.join(root, version, 'bin')));
   }
   const pgConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
@@ -123,7 +125,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     'full_page_writes = off',
   ];
   if (options.ssl) {
-    for (const [name, file] of [['server.crt', options.ssl.certFile], ['server.key', options.ssl.keyFile]] as const) {
+    for (const [name, file] of [
+      ['server.crt', options.ssl.certFile],
+      ['server.key', options.ssl.keyFile],
+    ] as const) {
       // PostgreSQL refuses a key file others can read, or one it does not own.
       writeFileSync(path.join(dataDir, name), readFileSync(file), { mode: 0o600 });
       own(path.join(dataDir, name));

@@ -74,7 +74,11 @@ interface StoredCollection {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly unsupported = false) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly unsupported = false,
+  ) {
     super(message);
   }
 }
@@ -195,8 +199,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
       parseKeyPath(body.field_name);
       const schema = body.field_schema;
       if (schema === undefined || schema === null) throw unsupported('payload index without field_schema');
-      col.payloadSchema[body.field_name] =
-        typeof schema === 'string' ? { data_type: schema } : { data_type: schema.type, params: schema };
+      col.payloadSchema[body.field_name] = typeof schema === 'string' ? { data_type: schema } : { data_type: schema.type, params: schema };
       return updateResult(q);
     },
     upsert_points: (p, q, body) => {
@@ -299,7 +302,15 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
-    const record: RecordedRequest = { method, path: url.pathname, operationId: null, query: Object.fromEntries(url.searchParams), body: undefined, status: 0, errors: [] };
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      operationId: null,
+      query: Object.fromEntries(url.searchParams),
+      body: undefined,
+      status: 0,
+      errors: [],
+    };
     requests.push(record);
     const text = await readBody(req);
     let match: MatchedOperation | null = null;
@@ -369,7 +380,7 @@ export async function startQdrantTestServer(options: { apiKey?: string; port?: n
     let contentType = 'application/json';
     if (payload instanceof HttpError) {
       response = { status: { error: payload.message }, time };
-    } else if (match && (match.operationId === 'root')) {
+    } else if (match && match.operationId === 'root') {
       response = payload;
     } else if (typeof payload === 'string') {
       response = payload;

@@ -30,7 +30,11 @@ export interface VectorConfig {
 export type StoredVectors = Record<string, Dense | Sparse>;
 
 export class VectorError extends Error {
-  constructor(readonly status: number, message: string, readonly unsupported = false) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly unsupported = false,
+  ) {
     super(message);
   }
 }

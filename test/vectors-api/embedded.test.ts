@@ -9,12 +9,18 @@ runVectorApiContract('embedded', () => startTestService({ env: contractEnv }));
 test('vectors survive a restart of the service on the same data directory', async () => {
   const dataDir = makeDataDir();
   const first = await startTestService({ dataDir });
-  const put = await first.app.inject({ method: 'PUT', url: '/v1/projects/keep/collections/code/documents/a', payload: { content: 'function keepMe() {}', metadata: { language: 'js' } } });
+  const put = await first.app.inject({
+    method: 'PUT',
+    url: '/v1/projects/keep/collections/code/documents/a',
+    payload: { content: 'function keepMe() {}', metadata: { language: 'js' } },
+  });
   assert.equal(put.statusCode, 200, put.body);
   await first.stop();
   const second = await startTestService({ dataDir });
   try {
-    const results = JSON.parse((await second.app.inject({ method: 'POST', url: '/v1/projects/keep/collections/code/search', payload: { query: 'keep me', limit: 1 } })).body).results;
+    const results = JSON.parse(
+      (await second.app.inject({ method: 'POST', url: '/v1/projects/keep/collections/code/search', payload: { query: 'keep me', limit: 1 } })).body,
+    ).results;
     assert.equal(results[0].id, 'a');
     assert.deepEqual(results[0].metadata, { language: 'js' });
   } finally {

@@ -11,7 +11,15 @@ import { startQdrantTestServer, type QdrantTestServer } from '../support/qdrant-
 const API_KEY = 'outage-test-key-42';
 
 function qdrantEnv(url: string): Record<string, string> {
-  return { IN_MEMORIA_STORAGE_MODE: 'hybrid', RELATIONAL_PROVIDER: 'sqlite', VECTOR_PROVIDER: 'qdrant', QDRANT_URL: url, QDRANT_API_KEY: API_KEY, QDRANT_TIMEOUT: '1000', QDRANT_RETRY_ATTEMPTS: '1' };
+  return {
+    IN_MEMORIA_STORAGE_MODE: 'hybrid',
+    RELATIONAL_PROVIDER: 'sqlite',
+    VECTOR_PROVIDER: 'qdrant',
+    QDRANT_URL: url,
+    QDRANT_API_KEY: API_KEY,
+    QDRANT_TIMEOUT: '1000',
+    QDRANT_RETRY_ATTEMPTS: '1',
+  };
 }
 
 describe('Qdrant outage and auth failure', () => {
@@ -33,7 +41,11 @@ describe('Qdrant outage and auth failure', () => {
   };
 
   test('serves, then 503s while Qdrant is down, then recovers without a restart', async () => {
-    const upsert = await service.app.inject({ method: 'PUT', url: '/v1/projects/out/collections/code/documents/a', payload: { content: 'function findUser(id) {}' } });
+    const upsert = await service.app.inject({
+      method: 'PUT',
+      url: '/v1/projects/out/collections/code/documents/a',
+      payload: { content: 'function findUser(id) {}' },
+    });
     assert.equal(upsert.statusCode, 200, upsert.body);
     assert.equal((await search()).statusCode, 200);
 

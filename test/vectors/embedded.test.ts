@@ -78,7 +78,10 @@ describe('embedded store: ANN index path', () => {
     for (const query of queries) {
       const expected = exactTop(documents, query, 10, keep);
       const hits = await store.search('p', 'code', { mode: 'vector', vector: query, limit: 10, filter: filter as never });
-      assert.ok(hits.every((hit) => keep(documents.find((d) => d.id === hit.id)!)), 'no hit may fail the filter');
+      assert.ok(
+        hits.every((hit) => keep(documents.find((d) => d.id === hit.id)!)),
+        'no hit may fail the filter',
+      );
       // Whatever is returned carries its exact cosine: the index only proposes candidates.
       for (const hit of hits) {
         const exact = exactTop(documents, query, documents.length).find((e) => e.id === hit.id)!;
@@ -126,7 +129,10 @@ describe('embedded store: ANN index path', () => {
   });
 
   it('extends the index with new writes and reopens with it at once', async () => {
-    const extra = vectors.slice(3000, 3100).concat(clustered(400, DIMS, 44)).map((vector, i) => ({ id: `extra-${i}`, content: 'extra', metadata: metadataOf(i), vector }));
+    const extra = vectors
+      .slice(3000, 3100)
+      .concat(clustered(400, DIMS, 44))
+      .map((vector, i) => ({ id: `extra-${i}`, content: 'extra', metadata: metadataOf(i), vector }));
     await store.upsert('p', 'code', extra);
     await store.waitForIndexing();
     const status = await store.indexStatus('p', 'code');
@@ -147,7 +153,6 @@ describe('embedded store: ANN index path', () => {
   });
 });
 
-
 describe('embedded store: scroll', () => {
   it(`a page reads at most ${SCROLL_EXAMINE_LIMIT} rows: a rare filter's page ends short, even empty, with a cursor to the rest`, async () => {
     const dataDir = temporaryDir();
@@ -166,10 +171,16 @@ describe('embedded store: scroll', () => {
       assert.deepEqual(first.items, [], 'nothing in the first rows read');
       assert.ok(first.nextCursor);
       const second = await store.scroll('p', 'c', { filter: { rare: true }, limit: 10, cursor: first.nextCursor });
-      assert.deepEqual(second.items.map((item) => item.id), [`d-${String(total - 1).padStart(6, '0')}`]);
+      assert.deepEqual(
+        second.items.map((item) => item.id),
+        [`d-${String(total - 1).padStart(6, '0')}`],
+      );
       assert.equal(second.nextCursor, null);
       const unfiltered = await store.scroll('p', 'c', { limit: 3 });
-      assert.deepEqual(unfiltered.items.map((item) => item.id), ['d-000000', 'd-000001', 'd-000002']);
+      assert.deepEqual(
+        unfiltered.items.map((item) => item.id),
+        ['d-000000', 'd-000001', 'd-000002'],
+      );
     } finally {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -200,12 +211,20 @@ describe('embedded store: loading', () => {
     try {
       let store = await createEmbeddedVectorStore({ dataDir });
       await store.createCollection('p', 'c', { dimensions: 4, model: 'm' });
-      const documents = Array.from({ length: 10_000 }, (_, i) => ({ id: `d${i}`, content: `doc ${i}`, metadata: { i }, vector: new Float32Array([1, i, i % 7, 1]) }));
+      const documents = Array.from({ length: 10_000 }, (_, i) => ({
+        id: `d${i}`,
+        content: `doc ${i}`,
+        metadata: { i },
+        vector: new Float32Array([1, i, i % 7, 1]),
+      }));
       await store.upsert('p', 'c', documents);
       await store.close();
 
       store = await createEmbeddedVectorStore({ dataDir });
-      const [count, hits] = await Promise.all([countDocuments(store, 'p', 'c'), store.search('p', 'c', { mode: 'vector', vector: new Float32Array([1, 5, 5, 1]), limit: 1 })]);
+      const [count, hits] = await Promise.all([
+        countDocuments(store, 'p', 'c'),
+        store.search('p', 'c', { mode: 'vector', vector: new Float32Array([1, 5, 5, 1]), limit: 1 }),
+      ]);
       assert.equal(count, 10_000);
       assert.equal(hits[0]?.id, 'd5');
       await store.close();
@@ -236,7 +255,11 @@ describe('embedded store: files and crashes', () => {
       let store = await createEmbeddedVectorStore({ dataDir, indexThreshold: 100 });
       await store.createCollection('p', 'c', { dimensions: 8, model: 'm' });
       const vectors = clustered(300, 8, 5);
-      await store.upsert('p', 'c', vectors.map((vector, i) => ({ id: `d${i}`, content: '', metadata: {}, vector })));
+      await store.upsert(
+        'p',
+        'c',
+        vectors.map((vector, i) => ({ id: `d${i}`, content: '', metadata: {}, vector })),
+      );
       await store.waitForIndexing();
       await store.close();
 

@@ -39,7 +39,17 @@ describe('filter validation', () => {
     rejects('language = ts', 'object');
   });
   it('accepts every operator with good operands', () => {
-    validateFilter({ a: 'x', b: 1, c: true, d: null, e: { in: ['x', 1, false, null] }, f: { nin: [] }, g: { gt: 1, lte: 2 }, h: { ne: 'y' }, i: { gte: '2024-01-01T00:00:00Z' } });
+    validateFilter({
+      a: 'x',
+      b: 1,
+      c: true,
+      d: null,
+      e: { in: ['x', 1, false, null] },
+      f: { nin: [] },
+      g: { gt: 1, lte: 2 },
+      h: { ne: 'y' },
+      i: { gte: '2024-01-01T00:00:00Z' },
+    });
     assert.ok(isEmptyFilter(undefined));
     assert.ok(isEmptyFilter({}));
     assert.ok(!isEmptyFilter({ a: 1 }));

@@ -26,7 +26,10 @@ describe('packed filtered subsets', () => {
     const subset = cache.get('even', memory, evens);
     assert.ok(subset);
     assert.equal(subset.slots.length, 1000);
-    assert.equal(cache.get('even', memory, () => assert.fail('must come from the cache')), subset);
+    assert.equal(
+      cache.get('even', memory, () => assert.fail('must come from the cache')),
+      subset,
+    );
 
     const query = normalize(Float32Array.from({ length: 16 }, (_, j) => Math.cos(j)));
     const exact = new TopK(10);
@@ -34,7 +37,10 @@ describe('packed filtered subsets', () => {
     const candidates = scanSubset(subset, memory, query, 80);
     assert.ok(candidates.every((slot) => memory.metadataOf(slot).even === true));
     const expected = exact.sorted().map((hit) => hit.slot);
-    assert.ok(expected.every((slot) => candidates.includes(slot)), 'the exact top 10 are among the int8 candidates');
+    assert.ok(
+      expected.every((slot) => candidates.includes(slot)),
+      'the exact top 10 are among the int8 candidates',
+    );
   });
 
   it('repacks after the collection changes and keeps within its byte budget', () => {

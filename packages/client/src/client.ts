@@ -214,7 +214,14 @@ export class StorageClient {
     const response = await this.http.stream(spec);
     if (!response.body) return;
     const badLine = (line: number, cause: unknown) =>
-      new StorageError({ status: response.status, code: 'INVALID_RESPONSE', message: `export line ${line} is not JSON`, method: spec.method, path: spec.path, cause });
+      new StorageError({
+        status: response.status,
+        code: 'INVALID_RESPONSE',
+        message: `export line ${line} is not JSON`,
+        method: spec.method,
+        path: spec.path,
+        cause,
+      });
     yield* parseNdjson(response.body, badLine) as AsyncGenerator<Record<string, unknown>>;
   }
 

@@ -34,7 +34,9 @@ type Registry = typeof registry;
 
 /** Every entity definition of the registry, by its URL name (`concepts`, `entry-points`, ...). */
 type Definitions = {
-  [K in keyof Registry as Registry[K] extends EntityDefinition & { name: infer N extends string } ? N : never]: Registry[K] extends EntityDefinition ? Registry[K] : never;
+  [K in keyof Registry as Registry[K] extends EntityDefinition & { name: infer N extends string } ? N : never]: Registry[K] extends EntityDefinition
+    ? Registry[K]
+    : never;
 };
 
 export type EntityName = keyof Definitions;

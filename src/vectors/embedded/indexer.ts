@@ -114,7 +114,13 @@ export function createIndexer(options: IndexerOptions) {
       } else {
         install(collection, { ...openAnnIndex(outFile, collection.row.dimensions, options.params, result.watermark, result.size), checksum: result.checksum });
         log?.info(
-          { projectId: collection.row.project_id, collection: collection.row.name, indexed: result.size, incremental: next.previousFile !== null, ms: Date.now() - started },
+          {
+            projectId: collection.row.project_id,
+            collection: collection.row.name,
+            indexed: result.size,
+            incremental: next.previousFile !== null,
+            ms: Date.now() - started,
+          },
           'vector index built',
         );
       }

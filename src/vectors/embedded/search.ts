@@ -66,7 +66,13 @@ function selectivity(memory: CollectionMemory, predicate: MetadataPredicate): nu
   return seen === 0 ? 0 : passed / seen;
 }
 
-export function nearestSlots(collection: SearchableCollection, unitQuery: Float32Array, limit: number, filter: VectorFilter | undefined, exactScanBudget: number): ScoredSlot[] {
+export function nearestSlots(
+  collection: SearchableCollection,
+  unitQuery: Float32Array,
+  limit: number,
+  filter: VectorFilter | undefined,
+  exactScanBudget: number,
+): ScoredSlot[] {
   const { memory, ann } = collection;
   const predicate = filter?.predicate;
   const exact = (): ScoredSlot[] => {
@@ -115,12 +121,21 @@ export function nearestSlots(collection: SearchableCollection, unitQuery: Float3
 
 /** FTS5 query: each word of the text quoted (so no FTS syntax leaks through), any word matching. */
 function ftsQuery(text: string): string | null {
-  const terms = text.split(/[^\p{L}\p{N}]+/u).filter((term) => term.length > 0).slice(0, MAX_QUERY_TERMS);
+  const terms = text
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((term) => term.length > 0)
+    .slice(0, MAX_QUERY_TERMS);
   return terms.length === 0 ? null : terms.map((term) => `"${term}"`).join(' OR ');
 }
 
 /** BM25 ranking from the collection's FTS table, filtered in memory, best first. */
-export function keywordSlots(collection: SearchableCollection, text: string, limit: number, threshold: number | undefined, predicate?: MetadataPredicate): ScoredSlot[] {
+export function keywordSlots(
+  collection: SearchableCollection,
+  text: string,
+  limit: number,
+  threshold: number | undefined,
+  predicate?: MetadataPredicate,
+): ScoredSlot[] {
   const query = ftsQuery(text);
   if (query === null) return [];
   const hits: ScoredSlot[] = [];

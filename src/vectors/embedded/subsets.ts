@@ -31,7 +31,10 @@ export class SubsetCache {
   private readonly sightings = new LRUCache<string, true>({ max: SIGHTINGS_KEPT });
 
   constructor(budgetBytes: number) {
-    this.entries = new LRUCache({ maxSize: Math.max(1, budgetBytes), sizeCalculation: ({ subset }) => Math.max(1, subset.vectors.byteLength + subset.slots.byteLength) });
+    this.entries = new LRUCache({
+      maxSize: Math.max(1, budgetBytes),
+      sizeCalculation: ({ subset }) => Math.max(1, subset.vectors.byteLength + subset.slots.byteLength),
+    });
   }
 
   /** The packed subset for a recurring filter, or null on a filter's first sighting. */
@@ -61,7 +64,14 @@ export function scanSubset(subset: PackedSubset, memory: CollectionMemory, unitQ
   const wanted = Math.min(k, rows);
   if (wanted === 0) return [];
   // One thread: requests are served concurrently, and a second core is the index worker's.
-  const matches = usearch.exactSearch(subset.vectors, quantizeVector(unitQuery), memory.dimensions, wanted, usearch.MetricKind.Cos, 1) as import('usearch').Matches;
+  const matches = usearch.exactSearch(
+    subset.vectors,
+    quantizeVector(unitQuery),
+    memory.dimensions,
+    wanted,
+    usearch.MetricKind.Cos,
+    1,
+  ) as import('usearch').Matches;
   const slots: number[] = [];
   for (let i = 0; i < wanted; i++) {
     const row = Number(matches.keys[i]);

@@ -31,14 +31,18 @@ const PROJECT_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BridgeSettings {
   const url = env.IN_MEMORIA_STORAGE_URL?.trim();
-  if (!url) throw new BridgeSettingsError('IN_MEMORIA_STORAGE_URL is not set: set it to the storage service, e.g. IN_MEMORIA_STORAGE_URL=http://127.0.0.1:8080');
+  if (!url) {
+    throw new BridgeSettingsError('IN_MEMORIA_STORAGE_URL is not set: set it to the storage service, e.g. IN_MEMORIA_STORAGE_URL=http://127.0.0.1:8080');
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new BridgeSettingsError(`IN_MEMORIA_STORAGE_URL is not a URL: expected http(s)://host:port`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new BridgeSettingsError(`IN_MEMORIA_STORAGE_URL must be http or https, not ${parsed.protocol}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new BridgeSettingsError(`IN_MEMORIA_STORAGE_URL must be http or https, not ${parsed.protocol}`);
+  }
   const project = env.IN_MEMORIA_STORAGE_PROJECT?.trim() || undefined;
   if (project !== undefined && !PROJECT_ID.test(project)) {
     throw new BridgeSettingsError(`IN_MEMORIA_STORAGE_PROJECT must match ${PROJECT_ID.source}, got "${project}"`);

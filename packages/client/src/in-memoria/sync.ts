@@ -64,7 +64,9 @@ function report(): void {
     return;
   }
   if (status.pending > 0) {
-    process.stderr.write(`in-memoria-remote: ${status.pending} writes were not stored: the storage service is unreachable (${status.unreachable ?? 'no answer'})\n`);
+    process.stderr.write(
+      `in-memoria-remote: ${status.pending} writes were not stored: the storage service is unreachable (${status.unreachable ?? 'no answer'})\n`,
+    );
     process.exitCode = 1;
   }
   if (status.refused > 0) {

@@ -52,7 +52,9 @@ export class WriteBuffer {
   /** The writes of one project's rows. */
   entities(projectId: string): EntityWrites {
     return (name, key, item) =>
-      this.add(`entity\0${projectId}\0${name}`, key, item, (items) => this.client.entity(name as EntityName).batch(projectId, items as EntityKeyedInput<EntityName>[]));
+      this.add(`entity\0${projectId}\0${name}`, key, item, (items) =>
+        this.client.entity(name as EntityName).batch(projectId, items as EntityKeyedInput<EntityName>[]),
+      );
   }
 
   /** The writes of one project's chunks. */
@@ -104,5 +106,7 @@ export class WriteBuffer {
 
 /** The service answered and said no: sending the same rows again cannot help. */
 function isRefusal(error: unknown): error is StorageError {
-  return error instanceof StorageError && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
+  return (
+    error instanceof StorageError && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429
+  );
 }
