@@ -14,7 +14,6 @@ const VECTOR_CALLS = [
   'listCollections',
   'deleteCollection',
   'upsert',
-  'get',
   'getMany',
   'scroll',
   'search',

@@ -372,10 +372,6 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       afterWrite(collection);
     },
 
-    async get(projectId, name, id, options = {}) {
-      return (await store.getMany(projectId, name, [id], options))[0] ?? null;
-    },
-
     async getMany(projectId, name, ids, options = {}) {
       const { row, memory } = await open(projectId, name);
       const read = { ...options, includeContent: options.includeContent ?? true };

@@ -114,8 +114,7 @@ export interface VectorStore {
   deleteCollection(projectId: string, name: string): Promise<boolean>;
   /** Upserts every document or none (atomic per call); an existing id is replaced. */
   upsert(projectId: string, collection: string, documents: VectorDocument[]): Promise<void>;
-  get(projectId: string, collection: string, id: string, options?: ReadOptions): Promise<StoredDocument | null>;
-  /** The documents of `ids` that exist, in that order (content by default, as get). */
+  /** The documents of `ids` that exist, in that order (content included unless told not to). */
   getMany(projectId: string, collection: string, ids: string[], options?: ReadOptions): Promise<StoredDocument[]>;
   scroll(projectId: string, collection: string, request: ScrollRequest): Promise<ScrollPage>;
   search(projectId: string, collection: string, request: SearchRequest): Promise<SearchHit[]>;

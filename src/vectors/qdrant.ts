@@ -30,6 +30,7 @@
  * checked), so the store recovers by itself when Qdrant comes back.
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import { LRUCache } from 'lru-cache';
 import { v5 } from 'uuid';
 import { decodeCursor, encodeCursor, isObject } from '../cursor.js';
 import { AppError, isAppError } from '../errors.js';
@@ -132,6 +133,8 @@ const isScrollPosition = (value: unknown): value is { o: string } =>
 
 /** Documents per retrieve call when content is read apart from a listing. */
 const FILL_CHUNK = 256;
+/** Collections whose registry entry one replica keeps as a hint (a few hundred bytes each). */
+const HINTS_MAX = 10_000;
 
 export function createQdrantVectorStore(options: QdrantVectorStoreOptions): QdrantVectorStore {
   const prefix = options.collectionPrefix ?? 'in_memoria';
@@ -228,6 +231,50 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     const entry = await findEntry(projectId, name);
     if (!entry) throw new AppError('COLLECTION_NOT_FOUND', `collection "${name}" does not exist in project "${projectId}"`);
     return entry;
+  }
+
+  /**
+   * Where this replica last saw each collection (bounded LRU): a hint, never the truth. The hot path
+   * runs the operation on the hint and looks the entry up in the registry at the same time, so the
+   * lookup costs no latency; an answer is kept only when the registry still holds the same entry
+   * (same model, size and physical collection). When another replica deleted or re-created the
+   * collection meanwhile, what was written on the stale hint is undone and the operation runs again on
+   * the registry's entry (or fails COLLECTION_NOT_FOUND): no replica serves or writes into a deleted
+   * or re-created collection, however old its hint.
+   */
+  const hints = new LRUCache<string, RegistryEntry>({ max: HINTS_MAX });
+  const hintKey = (projectId: string, name: string) => JSON.stringify([projectId, name]);
+  const sameEntry = (a: RegistryEntry, b: RegistryEntry) => a.model === b.model && a.dimensions === b.dimensions && a.physical === b.physical;
+
+  async function withEntry<T>(
+    projectId: string,
+    name: string,
+    work: (entry: RegistryEntry) => Promise<T>,
+    undo?: (stale: RegistryEntry) => Promise<unknown>,
+  ): Promise<T> {
+    const key = hintKey(projectId, name);
+    const hint = hints.get(key);
+    if (!hint) {
+      const entry = await requireEntry(projectId, name);
+      hints.set(key, entry);
+      return work(entry);
+    }
+    const attempt = work(hint).then(
+      (value) => ({ done: true as const, value }),
+      (error: unknown) => ({ done: false as const, error }),
+    );
+    const [fresh, outcome] = await Promise.all([findEntry(projectId, name), attempt]);
+    if (fresh && sameEntry(fresh, hint)) {
+      if (outcome.done) return outcome.value;
+      throw outcome.error;
+    }
+    if (outcome.done) await undo?.(hint);
+    if (!fresh) {
+      hints.delete(key);
+      throw new AppError('COLLECTION_NOT_FOUND', `collection "${name}" does not exist in project "${projectId}"`);
+    }
+    hints.set(key, fresh);
+    return work(fresh);
   }
 
   async function projectEntries(projectId: string): Promise<RegistryEntry[]> {
@@ -402,7 +449,10 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
 
     async createCollection(projectId, name, spec: CollectionSpec) {
       const existing = await findEntry(projectId, name);
-      if (existing) return info(projectId, existing);
+      if (existing) {
+        hints.set(hintKey(projectId, name), existing);
+        return info(projectId, existing);
+      }
       const physical = await checkCollection(spec.model, spec.dimensions);
       await ensureCollection(registry, 1, REGISTRY_INDEXES, false);
       const entry: RegistryEntry = { name, model: spec.model, dimensions: spec.dimensions, physical };
@@ -427,6 +477,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
       );
       // A deletion elsewhere may have dropped the physical collection between the check and the registration.
       await checkCollection(spec.model, spec.dimensions);
+      hints.set(hintKey(projectId, name), entry);
       return info(projectId, entry);
     },
 
@@ -442,6 +493,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     },
 
     async deleteCollection(projectId, name) {
+      hints.delete(hintKey(projectId, name));
       const entry = await findEntry(projectId, name);
       if (!entry) return false;
       // Points first, registry entry last: a failure in between leaves a collection that can be deleted again.
@@ -452,81 +504,89 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     },
 
     async upsert(projectId, collection, documents: VectorDocument[]) {
-      const entry = await requireEntry(projectId, collection);
-      const points = documents.map((doc) => {
-        const vector = denseValues(entry, doc.vector, `vector of document "${doc.id}"`);
-        const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
-        const terms = documentSparseVector(doc.content);
-        return {
-          id: documentPointId(projectId, collection, doc.id),
-          // A document without a word has no sparse vector: keyword search never finds it.
-          vector: terms ? { [DENSE]: vector, [SPARSE]: terms } : { [DENSE]: vector },
-          payload: { project_id: projectId, collection, doc_id: doc.id, content: doc.content, metadata: doc.metadata, vector_norm: norm },
-        };
-      });
-      if (points.length === 0) return;
-      // One request: Qdrant applies a single upsert operation whole.
-      await call('upsert', () => client.upsert(entry.physical, { wait: true, points }));
-    },
-
-    async get(projectId, collection, id, opts) {
-      return (await store.getMany(projectId, collection, [id], opts))[0] ?? null;
+      return withEntry(
+        projectId,
+        collection,
+        async (entry) => {
+          const points = documents.map((doc) => {
+            const vector = denseValues(entry, doc.vector, `vector of document "${doc.id}"`);
+            const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+            const terms = documentSparseVector(doc.content);
+            return {
+              id: documentPointId(projectId, collection, doc.id),
+              // A document without a word has no sparse vector: keyword search never finds it.
+              vector: terms ? { [DENSE]: vector, [SPARSE]: terms } : { [DENSE]: vector },
+              payload: { project_id: projectId, collection, doc_id: doc.id, content: doc.content, metadata: doc.metadata, vector_norm: norm },
+            };
+          });
+          if (points.length === 0) return;
+          // One request: Qdrant applies a single upsert operation whole.
+          await call('upsert', () => client.upsert(entry.physical, { wait: true, points }));
+        },
+        // Written on a stale hint (the collection was deleted or re-created elsewhere): taken out again, so no later collection of that name shows them.
+        (stale) =>
+          ignoreMissing(
+            call('delete', () => client.delete(stale.physical, { wait: true, points: documents.map((doc) => documentPointId(projectId, collection, doc.id)) })),
+          ),
+      );
     },
 
     async getMany(projectId, collection, ids, opts) {
-      const entry = await requireEntry(projectId, collection);
-      const read = { includeContent: opts?.includeContent ?? true, includeVector: opts?.includeVector ?? false };
-      const budget = opts?.maxBytes === undefined ? undefined : new ResponseBudget(opts.maxBytes);
-      const unique = [...new Set(ids)];
-      const apart = needsChunks(entry, unique.length, read, budget);
-      const found = new Map<string, StoredDocument>();
-      for (let start = 0; start < unique.length; start += FILL_CHUNK) {
-        const points = await call('retrieve', () =>
-          client.retrieve(entry.physical, {
-            ids: unique.slice(start, start + FILL_CHUNK).map((id) => documentPointId(projectId, collection, id)),
-            with_payload: [...payloadFields(read.includeContent && !apart), 'project_id', 'collection'],
-            with_vector: vectorSelector(read.includeVector && !apart),
-          }),
-        );
-        for (const point of points) {
-          if (point.payload?.project_id !== projectId || point.payload?.collection !== collection) continue;
-          found.set(String(point.payload.doc_id), toDocument(point, read.includeContent && !apart, read.includeVector && !apart));
+      return withEntry(projectId, collection, async (entry) => {
+        const read = { includeContent: opts?.includeContent ?? true, includeVector: opts?.includeVector ?? false };
+        const budget = opts?.maxBytes === undefined ? undefined : new ResponseBudget(opts.maxBytes);
+        const unique = [...new Set(ids)];
+        const apart = needsChunks(entry, unique.length, read, budget);
+        const found = new Map<string, StoredDocument>();
+        for (let start = 0; start < unique.length; start += FILL_CHUNK) {
+          const points = await call('retrieve', () =>
+            client.retrieve(entry.physical, {
+              ids: unique.slice(start, start + FILL_CHUNK).map((id) => documentPointId(projectId, collection, id)),
+              with_payload: [...payloadFields(read.includeContent && !apart), 'project_id', 'collection'],
+              with_vector: vectorSelector(read.includeVector && !apart),
+            }),
+          );
+          for (const point of points) {
+            if (point.payload?.project_id !== projectId || point.payload?.collection !== collection) continue;
+            found.set(String(point.payload.doc_id), toDocument(point, read.includeContent && !apart, read.includeVector && !apart));
+          }
         }
-      }
-      const documents = ids.flatMap((id) => found.get(id) ?? []);
-      await settleAnswer(projectId, entry, documents, read, budget, apart);
-      return documents;
+        const documents = ids.flatMap((id) => found.get(id) ?? []);
+        await settleAnswer(projectId, entry, documents, read, budget, apart);
+        return documents;
+      });
     },
 
     async scroll(projectId, collection, request: ScrollRequest): Promise<ScrollPage> {
-      const entry = await requireEntry(projectId, collection);
-      const includeContent = request.includeContent ?? false;
-      const includeVector = request.includeVector ?? false;
-      const filter = scoped(projectId, collection, request.filter);
-      const offset =
-        request.cursor === undefined ? undefined : decodeCursor(request.cursor, isScrollPosition, 'cursor is not one this collection handed out').o;
-      const read = { includeContent, includeVector };
-      const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
-      const apart = needsChunks(entry, request.limit, read, budget);
-      const page = await call('scroll', () =>
-        client.scroll(entry.physical, {
-          filter,
-          limit: request.limit,
-          offset,
-          with_payload: payloadFields(includeContent && !apart),
-          with_vector: vectorSelector(includeVector && !apart),
-        }),
-      );
-      const items = page.points.map((p) => toDocument(p, includeContent && !apart, includeVector && !apart));
-      let kept = items.length;
-      if (apart) kept = await fillDocuments(projectId, entry, items, read, budget, 'truncate');
-      else if (budget) kept = fitting(items, budget);
-      if (kept < items.length) {
-        // Over the budget: the page ends early; Qdrant's offset is inclusive, so the next page starts at the first left out.
-        return { items: items.slice(0, kept), nextCursor: encodeCursor({ o: documentPointId(projectId, collection, items[kept]!.id) }) };
-      }
-      const next = page.next_page_offset;
-      return { items, nextCursor: next === null || next === undefined ? null : encodeCursor({ o: next }) };
+      return withEntry(projectId, collection, async (entry) => {
+        const includeContent = request.includeContent ?? false;
+        const includeVector = request.includeVector ?? false;
+        const filter = scoped(projectId, collection, request.filter);
+        const offset =
+          request.cursor === undefined ? undefined : decodeCursor(request.cursor, isScrollPosition, 'cursor is not one this collection handed out').o;
+        const read = { includeContent, includeVector };
+        const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
+        const apart = needsChunks(entry, request.limit, read, budget);
+        const page = await call('scroll', () =>
+          client.scroll(entry.physical, {
+            filter,
+            limit: request.limit,
+            offset,
+            with_payload: payloadFields(includeContent && !apart),
+            with_vector: vectorSelector(includeVector && !apart),
+          }),
+        );
+        const items = page.points.map((p) => toDocument(p, includeContent && !apart, includeVector && !apart));
+        let kept = items.length;
+        if (apart) kept = await fillDocuments(projectId, entry, items, read, budget, 'truncate');
+        else if (budget) kept = fitting(items, budget);
+        if (kept < items.length) {
+          // Over the budget: the page ends early; Qdrant's offset is inclusive, so the next page starts at the first left out.
+          return { items: items.slice(0, kept), nextCursor: encodeCursor({ o: documentPointId(projectId, collection, items[kept]!.id) }) };
+        }
+        const next = page.next_page_offset;
+        return { items, nextCursor: next === null || next === undefined ? null : encodeCursor({ o: next }) };
+      });
     },
 
     async search(projectId, collection, request: SearchRequest): Promise<SearchHit[]> {
@@ -534,64 +594,68 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
         const mode = (request as { mode: unknown }).mode;
         throw new AppError('UNSUPPORTED_SEARCH_MODE', `search mode "${String(mode)}" is not one this store answers; use vector or keyword`);
       }
-      const entry = await requireEntry(projectId, collection);
-      const filter = scoped(projectId, collection, request.filter);
-      let query: number[] | { indices: number[]; values: number[] };
-      if (request.mode === 'vector') {
-        query = denseValues(entry, request.vector, 'query vector');
-      } else {
-        const terms = querySparseVector(request.text);
-        if (!terms) return [];
-        query = terms;
-      }
-      const includeContent = request.includeContent ?? false;
-      const includeVector = request.includeVector ?? false;
-      const read = { includeContent, includeVector };
-      const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
-      const apart = needsChunks(entry, request.limit, read, budget);
-      const result = await call('query', () =>
-        client.query(entry.physical, {
-          query,
-          using: request.mode === 'vector' ? DENSE : SPARSE,
-          filter,
-          limit: request.limit,
-          score_threshold: request.threshold,
-          with_payload: payloadFields(includeContent && !apart),
-          with_vector: vectorSelector(includeVector && !apart),
-        }),
-      );
-      const hits: SearchHit[] = result.points.map((p) => ({ ...toDocument(p, includeContent && !apart, includeVector && !apart), score: p.score }));
-      await settleAnswer(projectId, entry, hits, read, budget, apart);
-      return hits;
+      return withEntry(projectId, collection, async (entry) => {
+        const filter = scoped(projectId, collection, request.filter);
+        let query: number[] | { indices: number[]; values: number[] };
+        if (request.mode === 'vector') {
+          query = denseValues(entry, request.vector, 'query vector');
+        } else {
+          const terms = querySparseVector(request.text);
+          if (!terms) return [];
+          query = terms;
+        }
+        const includeContent = request.includeContent ?? false;
+        const includeVector = request.includeVector ?? false;
+        const read = { includeContent, includeVector };
+        const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
+        const apart = needsChunks(entry, request.limit, read, budget);
+        const result = await call('query', () =>
+          client.query(entry.physical, {
+            query,
+            using: request.mode === 'vector' ? DENSE : SPARSE,
+            filter,
+            limit: request.limit,
+            score_threshold: request.threshold,
+            with_payload: payloadFields(includeContent && !apart),
+            with_vector: vectorSelector(includeVector && !apart),
+          }),
+        );
+        const hits: SearchHit[] = result.points.map((p) => ({ ...toDocument(p, includeContent && !apart, includeVector && !apart), score: p.score }));
+        await settleAnswer(projectId, entry, hits, read, budget, apart);
+        return hits;
+      });
     },
 
     async deleteByIds(projectId, collection, ids) {
-      const entry = await requireEntry(projectId, collection);
-      const pointIds = [...new Set(ids.map((id) => documentPointId(projectId, collection, id)))];
-      if (pointIds.length === 0) return 0;
-      const found = await call('retrieve', () =>
-        client.retrieve(entry.physical, { ids: pointIds, with_payload: ['project_id', 'collection'], with_vector: false }),
-      );
-      const existing = found.filter((p) => p.payload?.project_id === projectId && p.payload?.collection === collection).map((p) => p.id);
-      if (existing.length === 0) return 0;
-      await call('delete', () => client.delete(entry.physical, { wait: true, points: existing }));
-      return existing.length;
+      return withEntry(projectId, collection, async (entry) => {
+        const pointIds = [...new Set(ids.map((id) => documentPointId(projectId, collection, id)))];
+        if (pointIds.length === 0) return 0;
+        const found = await call('retrieve', () =>
+          client.retrieve(entry.physical, { ids: pointIds, with_payload: ['project_id', 'collection'], with_vector: false }),
+        );
+        const existing = found.filter((p) => p.payload?.project_id === projectId && p.payload?.collection === collection).map((p) => p.id);
+        if (existing.length === 0) return 0;
+        await call('delete', () => client.delete(entry.physical, { wait: true, points: existing }));
+        return existing.length;
+      });
     },
 
     async deleteByFilter(projectId, collection, filter) {
-      const entry = await requireEntry(projectId, collection);
-      const scopedFilter = scoped(projectId, collection, filter);
-      // Qdrant's delete does not say how many points it removed: count exactly first.
-      const { count } = await call('count', () => client.count(entry.physical, { filter: scopedFilter, exact: true }));
-      if (count === 0) return 0;
-      await call('delete', () => client.delete(entry.physical, { wait: true, filter: scopedFilter }));
-      return count;
+      return withEntry(projectId, collection, async (entry) => {
+        const scopedFilter = scoped(projectId, collection, filter);
+        // Qdrant's delete does not say how many points it removed: count exactly first.
+        const { count } = await call('count', () => client.count(entry.physical, { filter: scopedFilter, exact: true }));
+        if (count === 0) return 0;
+        await call('delete', () => client.delete(entry.physical, { wait: true, filter: scopedFilter }));
+        return count;
+      });
     },
 
     async deleteProject(projectId) {
-      // The registry knows every physical collection the project has points in: upserts need an entry,
-      // and deleteCollection removes points before the entry.
+      // The registry knows every physical collection the project has points in: upserts need an entry
+      // (one written on a stale hint is undone), and deleteCollection removes points before the entry.
       const entries = await projectEntries(projectId);
+      for (const entry of entries) hints.delete(hintKey(projectId, entry.name));
       if (entries.length === 0) return;
       const byProject = { must: [{ key: 'project_id', match: { value: projectId } }] };
       for (const name of new Set(entries.map((e) => e.physical))) {

@@ -260,7 +260,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
 
     async get(projectId, collection, id, includeVector) {
       await requireCollection(projectId, collection);
-      const document = await store.get(projectId, collection, id, { includeContent: true, includeVector });
+      const [document] = await store.getMany(projectId, collection, [id], { includeContent: true, includeVector });
       if (!document) throw new AppError('DOCUMENT_NOT_FOUND', `document ${JSON.stringify(id)} not found in collection ${JSON.stringify(collection)}`);
       return view(document);
     },

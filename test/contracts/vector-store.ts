@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isAppError, type ErrorCode } from '../../src/errors.js';
 import type { Filter, Metadata, SearchHit, VectorDocument, VectorStore } from '../../src/vectors/port.js';
 import { cosine, randomVector, seededRandom } from '../support/random.js';
-import { countDocuments } from '../support/count.js';
+import { countDocuments, getDocument } from '../support/count.js';
 
 export interface OpenedStore {
   store: VectorStore;
@@ -134,14 +134,14 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         const metadata = { filePath: 'src/a.ts', language: 'typescript', complexity: 3, tags: ['x', 'y'], exported: true, owner: null };
         await store.upsert(project, 'code', [doc('concept_123', vector, metadata, 'export function a() {}')]);
 
-        const got = await store.get(project, 'code', 'concept_123', { includeContent: true, includeVector: true });
+        const got = await getDocument(store, project, 'code', 'concept_123', { includeContent: true, includeVector: true });
         assert.ok(got);
         assert.equal(got.id, 'concept_123');
         assert.equal(got.content, 'export function a() {}');
         assert.deepEqual(got.metadata, metadata);
         assert.ok(got.vector instanceof Float32Array);
         assertSameVector(got.vector, vector);
-        assert.equal(await store.get(project, 'code', 'absent'), null);
+        assert.equal(await getDocument(store, project, 'code', 'absent'), null);
       });
 
       it('replaces a re-upserted id instead of duplicating it', async () => {
@@ -150,7 +150,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         await store.upsert(project, 'code', [doc('doc-003', moved, { version: 2 }, 'new content')]);
 
         assert.equal(await countDocuments(store, project, 'code'), 10);
-        const got = await store.get(project, 'code', 'doc-003', { includeContent: true, includeVector: true });
+        const got = await getDocument(store, project, 'code', 'doc-003', { includeContent: true, includeVector: true });
         assert.equal(got?.content, 'new content');
         assert.deepEqual(got?.metadata, { version: 2 });
         assertSameVector(got!.vector!, moved);
@@ -167,7 +167,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         const random = seededRandom(4);
         await store.upsert(project, 'code', [doc('a', randomVector(random, DIMS), { n: 1 }), doc('a', randomVector(random, DIMS), { n: 2 })]);
         assert.equal(await countDocuments(store, project, 'code'), 1);
-        assert.deepEqual((await store.get(project, 'code', 'a'))?.metadata, { n: 2 });
+        assert.deepEqual((await getDocument(store, project, 'code', 'a'))?.metadata, { n: 2 });
       });
 
       it('rejects a batch with a vector of another size as a whole', async () => {
@@ -176,7 +176,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         const good = doc('new-good', randomVector(random, DIMS));
         await rejectsWith(store.upsert(project, 'code', [good, doc('short', randomVector(random, 3))]), 'DIMENSION_MISMATCH', ['3', String(DIMS)]);
         assert.equal(await countDocuments(store, project, 'code'), 2);
-        assert.equal(await store.get(project, 'code', 'new-good'), null);
+        assert.equal(await getDocument(store, project, 'code', 'new-good'), null);
       });
 
       it('rejects a query vector of another size, naming both sizes', async () => {
@@ -417,7 +417,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
         const documents = await seed('code', 20, 14, (i) => ({ filePath: `src/file${i % 4}.ts` }));
         assert.equal(await store.deleteByIds(project, 'code', ['doc-000', 'doc-001', 'no-such-doc']), 2);
         assert.equal(await store.deleteByIds(project, 'code', ['doc-000']), 0);
-        assert.equal(await store.get(project, 'code', 'doc-000'), null);
+        assert.equal(await getDocument(store, project, 'code', 'doc-000'), null);
         const hits = await store.search(project, 'code', { mode: 'vector', vector: documents[0]!.vector, limit: 20 });
         assert.ok(!ids(hits).includes('doc-000'));
         assert.equal(hits.length, 18);
@@ -447,7 +447,7 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
           [['shared-id', project]],
         );
         assert.deepEqual(ids(await store.search(project, 'notes', { mode: 'keyword', text: 'note', limit: 10 })), [`note-${project}`]);
-        assert.equal((await store.get(other(), 'code', 'shared-id', { includeContent: true }))?.content, `code of ${other()}`);
+        assert.equal((await getDocument(store, other(), 'code', 'shared-id', { includeContent: true }))?.content, `code of ${other()}`);
 
         await store.deleteByIds(project, 'code', ['shared-id']);
         assert.equal(await countDocuments(store, other(), 'code'), 1, 'a delete in one project leaves the other');
@@ -470,8 +470,8 @@ export function runVectorStoreContract(name: string, open: () => Promise<OpenedS
 
         store = await opened.reopen();
         assert.deepEqual(await store.getCollection(project, 'code'), { name: 'code', dimensions: DIMS, model: MODEL, distance: 'cosine', count: 29 });
-        assert.equal(await store.get(project, 'code', 'doc-004'), null);
-        assert.equal((await store.get(project, 'code', 'doc-005', { includeContent: true }))?.content, 'replaced');
+        assert.equal(await getDocument(store, project, 'code', 'doc-004'), null);
+        assert.equal((await getDocument(store, project, 'code', 'doc-005', { includeContent: true }))?.content, 'replaced');
         const query = documents[9]!.vector;
         const expected = exactTop(
           documents.filter((d) => d.id !== 'doc-004'),

@@ -11,7 +11,7 @@ import { documentPointId, physicalCollectionName, uuidV5, type QdrantVectorStore
 import type { Filter, VectorDocument } from '../../src/vectors/port.js';
 import { createHarness, openQdrantForContract, needsTestServer, type Harness } from './harness.js';
 import { cosine, randomVector, seededRandom } from '../support/random.js';
-import { countDocuments } from '../support/count.js';
+import { countDocuments, getDocument } from '../support/count.js';
 
 const MODEL = 'text-embedding-3-small';
 const DIMS = 4;
@@ -125,7 +125,7 @@ test('upsert replaces by caller id; ids map to UUIDv5 and come back unchanged', 
   );
   assert.equal(await countDocuments(store, 'proj-ids', 'code'), 4);
   for (const [i, id] of ids.entries()) {
-    const got = await store.get('proj-ids', 'code', id, { includeVector: true });
+    const got = await getDocument(store, 'proj-ids', 'code', id, { includeVector: true });
     assert.ok(got);
     assert.equal(got.id, id);
     assert.equal(got.content, `content of ${id}`);
@@ -140,15 +140,15 @@ test('upsert replaces by caller id; ids map to UUIDv5 and come back unchanged', 
   // Re-upsert replaces content, metadata and vector.
   await store.upsert('proj-ids', 'code', [doc('concept_123', [0, 0, 1, 0], { replaced: true }, 'new')]);
   assert.equal(await countDocuments(store, 'proj-ids', 'code'), 4);
-  const replaced = await store.get('proj-ids', 'code', 'concept_123', { includeContent: false });
+  const replaced = await getDocument(store, 'proj-ids', 'code', 'concept_123', { includeContent: false });
   assert.deepEqual(replaced, { id: 'concept_123', metadata: { replaced: true } });
-  assert.equal(await store.get('proj-ids', 'code', 'absent'), null);
+  assert.equal(await getDocument(store, 'proj-ids', 'code', 'absent'), null);
   // A batch with one wrong vector writes nothing.
   await assert.rejects(
     store.upsert('proj-ids', 'code', [doc('new-1', [1, 0, 0, 0]), doc('new-2', [1, 0, 0])]),
     rejectsWith('DIMENSION_MISMATCH', /\b3\b.*\b4\b/),
   );
-  assert.equal(await store.get('proj-ids', 'code', 'new-1'), null);
+  assert.equal(await getDocument(store, 'proj-ids', 'code', 'new-1'), null);
   await store.upsert('proj-ids', 'code', []);
 });
 
@@ -376,14 +376,14 @@ test('tenant isolation: two projects, two logical collections, same ids', async 
   for (const p of projects) {
     for (const c of collections) {
       assert.equal(await countDocuments(store, p, c), 2);
-      assert.equal((await store.get(p, c, 'same-id'))?.content, `${p}/${c}`);
+      assert.equal((await getDocument(store, p, c, 'same-id'))?.content, `${p}/${c}`);
       const hits = await store.search(p, c, { mode: 'vector', vector: Float32Array.from([1, 1, 0, 0]), limit: 10 });
       assert.deepEqual(new Set(hits.map((h) => h.metadata.owner)), new Set([`${p}/${c}`]));
       const page = await store.scroll(p, c, { limit: 10 });
       assert.deepEqual(new Set(page.items.map((d) => d.metadata.owner)), new Set([`${p}/${c}`]));
     }
   }
-  assert.equal(await store.get('tenant-1', 'code', 'only-tenant-2-code'), null);
+  assert.equal(await getDocument(store, 'tenant-1', 'code', 'only-tenant-2-code'), null);
   assert.equal(await store.deleteByIds('tenant-1', 'code', ['only-tenant-2-code', 'only-tenant-1-notes']), 0);
   assert.equal(await store.deleteByFilter('tenant-1', 'code', {}), 2);
   assert.equal(await countDocuments(store, 'tenant-1', 'notes'), 2);
@@ -410,9 +410,58 @@ test('stateless: a new store instance over the same Qdrant sees the same collect
     await first.upsert('stateless', 'code', [doc('kept', [1, 2, 3, 4], { filePath: 'a.ts' })]);
     const second = await reopen();
     assert.deepEqual(await second.getCollection('stateless', 'code'), { name: 'code', model: MODEL, dimensions: DIMS, distance: 'cosine', count: 1 });
-    assert.equal((await second.get('stateless', 'code', 'kept'))?.metadata.filePath, 'a.ts');
+    assert.equal((await getDocument(second, 'stateless', 'code', 'kept'))?.metadata.filePath, 'a.ts');
   } finally {
     await cleanup();
+  }
+});
+
+test('two replicas: a stale registry hint never serves nor keeps writes of a deleted or re-created collection', async () => {
+  const replicaA = h.open();
+  const replicaB = h.open();
+  await replicaA.createCollection('replicas', 'code', { model: MODEL, dimensions: DIMS });
+  await replicaA.upsert('replicas', 'code', [doc('old', [1, 0, 0, 0])]); // A now holds a hint: MODEL, DIMS
+
+  // B deletes it: A's next search and write fail COLLECTION_NOT_FOUND, and the write leaves nothing behind.
+  assert.equal(await replicaB.deleteCollection('replicas', 'code'), true);
+  await assert.rejects(
+    replicaA.search('replicas', 'code', { mode: 'vector', vector: Float32Array.from([1, 0, 0, 0]), limit: 5 }),
+    rejectsWith('COLLECTION_NOT_FOUND'),
+  );
+  await replicaA.createCollection('replicas', 'other', { model: MODEL, dimensions: DIMS }); // keeps the physical collection alive
+  await replicaB.createCollection('replicas', 'code', { model: MODEL, dimensions: DIMS });
+  await replicaB.deleteCollection('replicas', 'code');
+  await replicaA.upsert('replicas', 'other', [doc('x', [0, 1, 0, 0])]);
+  const hintedWrite = replicaA.upsert('replicas', 'code', [doc('zombie', [0, 0, 1, 0])]);
+  await assert.rejects(hintedWrite, rejectsWith('COLLECTION_NOT_FOUND'));
+  await replicaB.createCollection('replicas', 'code', { model: MODEL, dimensions: DIMS });
+  assert.equal(await countDocuments(replicaB, 'replicas', 'code'), 0, 'the write made on the stale hint was undone');
+
+  // B re-creates it with another model and size: A's stale hint (DIMS) still lets A write and read the new one.
+  await replicaB.deleteCollection('replicas', 'code');
+  await replicaB.createCollection('replicas', 'code', { model: 'other-model', dimensions: 3 });
+  await replicaA.upsert('replicas', 'code', [doc('new', [0, 0, 1])]);
+  const hits = await replicaA.search('replicas', 'code', { mode: 'vector', vector: Float32Array.from([0, 0, 1]), limit: 5 });
+  assert.deepEqual(
+    hits.map((hit) => hit.id),
+    ['new'],
+  );
+  assert.equal((await getDocument(replicaB, 'replicas', 'code', 'new'))?.id, 'new');
+});
+
+test('with a hint, an operation and its registry check go to Qdrant together: one round trip of latency, not two', { skip: needsTestServer }, async () => {
+  const replica = h.open();
+  await replica.createCollection('hinted', 'code', { model: MODEL, dimensions: DIMS });
+  await replica.upsert('hinted', 'code', [doc('a', [1, 0, 0, 0])]);
+  // Every answer waits 1 s: calls made one after the other would take 2 s at least.
+  h.server!.setDelay(1000);
+  try {
+    const started = performance.now();
+    await replica.search('hinted', 'code', { mode: 'vector', vector: Float32Array.from([1, 0, 0, 0]), limit: 1 });
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 1000 && elapsed < 1900, `two calls sent together take one delay, not two: ${Math.round(elapsed)} ms`);
+  } finally {
+    h.server!.setDelay(0);
   }
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { countDocuments } from '../support/count.js';
+import { countDocuments, getDocument } from '../support/count.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,7 +149,7 @@ describe('embedded store: ANN index path', () => {
     const reopened = await store.indexStatus('p', 'code');
     assert.equal(reopened.indexed, status.indexed, 'the index file is mapped, not rebuilt');
     assert.equal(reopened.building, false);
-    assert.equal(await store.get('p', 'code', documents[123]!.id), null);
+    assert.equal(await getDocument(store, 'p', 'code', documents[123]!.id), null);
   });
 });
 
