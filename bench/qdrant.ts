@@ -2,15 +2,23 @@
  * The service's overhead over a direct @qdrant/js-client-rest call to the same
  * Qdrant endpoint, for batch upserts and searches, measured in one run:
  *   npx tsx bench/qdrant.ts [--batches 50] [--searches 300]
+ * Two direct baselines: a plain collection (dense vectors, no filter), and the
+ * same operation the service's adapter sends, made directly (the service's
+ * physical collection: dense + BM25 sparse vectors, the tenant payload, a search
+ * filtered to one project and collection). The second is like for like: its
+ * ratio is what the service adds (HTTP hop, validation, registry check).
  * No Qdrant server can run here, so the endpoint is the Qdrant 1.19 test
  * server (in memory, in its own process): the ratio is meaningful, absolute
  * figures need a real Qdrant.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { QdrantClient } from '@qdrant/js-client-rest';
+import { documentSparseVector } from '../src/vectors/qdrant-bm25.js';
+import { physicalCollectionName } from '../src/vectors/qdrant.js';
 import { jsonHeaders, productionEnv, startChild } from './support.js';
 import { createVectorData, percentile } from './vector-data.js';
 
@@ -78,7 +86,44 @@ async function main(): Promise<void> {
         })),
       }),
     );
+    // Like for like: the points and the query the adapter sends, into a collection made as the adapter makes its own
+    // (dense + BM25 sparse vectors, the same payload indexes), holding as many points as the service's.
+    const physical = 'layout';
+    const made = await client.getCollection(physicalCollectionName('in_memoria', 'bench', data.D));
+    await client.createCollection(physical, { vectors: made.config.params.vectors, sparse_vectors: made.config.params.sparse_vectors });
+    for (const [field, schema] of Object.entries(made.payload_schema)) {
+      await client.createPayloadIndex(physical, { field_name: field, field_schema: (schema!.params ?? schema!.data_type) as never, wait: true });
+    }
+    const tenant = {
+      must: [
+        { key: 'project_id', match: { value: 'direct' } },
+        { key: 'collection', match: { value: 'code' } },
+      ],
+    };
+    const layoutUpsert = await timeEach(BATCHES, (b) =>
+      client.upsert(physical, {
+        wait: true,
+        points: batches[b]!.map((document) => {
+          const vector = Array.from(document.vector);
+          const terms = documentSparseVector(document.content);
+          return {
+            id: randomUUID(),
+            vector: terms ? { dense: vector, bm25: terms } : { dense: vector },
+            payload: { project_id: 'direct', collection: 'code', doc_id: document.id, content: document.content, metadata: document.metadata, vector_norm: 1 },
+          };
+        }),
+      }),
+    );
     const directSearch = await timeEach(SEARCHES, (q) => client.query('direct', { query: Array.from(queries[q]!), limit: 10, with_payload: true }));
+    const layoutSearch = await timeEach(SEARCHES, (q) =>
+      client.query(physical, {
+        query: Array.from(queries[q]!),
+        using: 'dense',
+        filter: tenant,
+        limit: 10,
+        with_payload: ['doc_id', 'metadata', 'vector_norm', 'content'],
+      }),
+    );
     const serviceSearch = await timeEach(SEARCHES, (q) => post(`${base}/search`, { vector: Array.from(queries[q]!), limit: 10 }));
 
     const line = (what: string, direct: number[], viaService: number[]) => {
@@ -87,7 +132,10 @@ async function main(): Promise<void> {
     };
     process.stdout.write(
       `\nQdrant provider overhead: the service vs a direct client call, same endpoint (the Qdrant 1.19 test server, not a real Qdrant: absolute figures need a real Qdrant)\n\n` +
-        `${line(`upsert batch of ${BATCH} x ${data.D}`, directUpsert, serviceUpsert)}\n${line('search top-10', directSearch, serviceSearch)}\n`,
+        'against a plain collection:\n' +
+        `${line(`upsert batch of ${BATCH} x ${data.D}`, directUpsert, serviceUpsert)}\n${line('search top-10', directSearch, serviceSearch)}\n` +
+        "like for like (the adapter's own points and filtered query, sent directly):\n" +
+        `${line(`upsert batch of ${BATCH} x ${data.D}`, layoutUpsert, serviceUpsert)}\n${line('search top-10', layoutSearch, serviceSearch)}\n`,
     );
   } finally {
     await service.stop();
