@@ -31,10 +31,8 @@ export function tlsOptions(settings: Pick<PostgresSettings, 'sslMode' | 'sslCaFi
   // Node checks the host name through checkServerIdentity; a no-op keeps the chain check only.
   const skipHostName = { checkServerIdentity: () => undefined };
   if (sslMode === 'require') return ca ? { ca, rejectUnauthorized: true, ...skipHostName } : { rejectUnauthorized: false };
-  if (sslMode === 'verify-ca') {
-    if (!ca) throw new ConfigError('Invalid POSTGRES_SSL_MODE="verify-ca": needs POSTGRES_SSL_CERT, the CA file to verify the server against');
-    return { ca, rejectUnauthorized: true, ...skipHostName };
-  }
+  // verify-ca always has its CA file: loadConfig refuses the mode without one.
+  if (sslMode === 'verify-ca') return { ca, rejectUnauthorized: true, ...skipHostName };
   return ca ? { ca, rejectUnauthorized: true } : { rejectUnauthorized: true };
 }
 
