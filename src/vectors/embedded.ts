@@ -41,7 +41,6 @@ import { SubsetCache } from './embedded/subsets.js';
 import { compileFilter, isEmptyFilter, type MetadataPredicate } from './filter.js';
 import { ResponseBudget, documentBytes } from './budget.js';
 import {
-  assertDimensions,
   type CollectionInfo,
   type CollectionSpec,
   type Filter,
@@ -55,6 +54,7 @@ import {
   type VectorDocument,
   type VectorStore,
 } from './port.js';
+import { assertDimensions } from './dimensions.js';
 
 /** The part of the service's logger this module uses. */
 export type EmbeddedLog = Pick<Log, 'info' | 'warn'>;

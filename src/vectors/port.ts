@@ -10,12 +10,10 @@
  * are finite float32 and never all zeros, filters passed validateFilter, limits
  * are positive integers, collection specs are ones the service allows. A store
  * checks only what it alone knows: whether the collection exists
- * (COLLECTION_NOT_FOUND), that vectors have its size (assertDimensions, below:
- * the size is known where the collection is resolved, so checking it there
- * costs no extra lookup), and what its own cursors mean (INVALID_CURSOR).
+ * (COLLECTION_NOT_FOUND), that vectors have its size (assertDimensions in
+ * dimensions.ts: the size is known where the collection is resolved, so checking
+ * it there costs no extra lookup), and what its own cursors mean (INVALID_CURSOR).
  */
-import { AppError } from '../errors.js';
-
 /** A metadata value: flat JSON scalars, or arrays of scalars. */
 export type MetadataValue = string | number | boolean | null | Array<string | number | boolean>;
 export type Metadata = Record<string, MetadataValue>;
@@ -125,14 +123,4 @@ export interface VectorStore {
   /** Throws when the store cannot serve requests. */
   health(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** The one size check: a vector must have its collection's dimensions. */
-export function assertDimensions(collection: { name: string; dimensions: number }, vector: Float32Array, what: string): void {
-  if (vector.length !== collection.dimensions) {
-    throw new AppError(
-      'DIMENSION_MISMATCH',
-      `${what} has ${vector.length} dimensions but collection ${JSON.stringify(collection.name)} holds ${collection.dimensions}`,
-    );
-  }
 }

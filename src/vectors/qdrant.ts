@@ -40,7 +40,6 @@ import { createQdrantCaller, type QdrantLog } from './qdrant-calls.js';
 import { translateFilter } from './qdrant-filter.js';
 import { MAX_CONTENT_LENGTH } from '../schemas/vectors.js';
 import {
-  assertDimensions,
   type CollectionInfo,
   type CollectionSpec,
   type Filter,
@@ -53,6 +52,7 @@ import {
   type VectorDocument,
   type VectorStore,
 } from './port.js';
+import { assertDimensions } from './dimensions.js';
 
 export type { QdrantLog } from './qdrant-calls.js';
 
