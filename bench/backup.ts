@@ -16,26 +16,16 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
 import { startPostgres } from '../test/support/postgres.js';
-import { table } from './support.js';
+import { benchConcept, table } from './support.js';
 
 const ROWS = 100_000;
 const VECTORS = 100_000;
 const DIMENSIONS = 384;
 const PROJECT = 'bench';
 
+/** A concept with fixed timestamps (written with keepTimestamps, so export and import compare them too). */
 function concept(index: number): Record<string, unknown> {
-  return {
-    id: `concept_${index}`,
-    conceptName: `Concept${index}Service`,
-    conceptType: ['class', 'function', 'interface'][index % 3],
-    confidenceScore: (index % 100) / 100,
-    relationships: { calls: [`concept_${index + 1}`] },
-    evolutionHistory: {},
-    filePath: `src/module${index % 500}/file${index}.ts`,
-    lineRange: { start: index % 1000, end: (index % 1000) + 20 },
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-02T00:00:00.000Z',
-  };
+  return { ...benchConcept(index), evolutionHistory: {}, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z' };
 }
 
 function vector(seed: number): Float32Array {

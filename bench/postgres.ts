@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '../test/support/postgres.js';
-import { authHeaders, jsonHeaders, load, productionEnv, startChild, type Child } from './support.js';
+import { authHeaders, benchConcept, jsonHeaders, load, productionEnv, startChild, type Child } from './support.js';
 
 const ROWS = 100_000;
 const BATCH = 1_000;
@@ -29,18 +29,6 @@ async function requestsPerSecond(url: string, paths?: string[]): Promise<number>
   return result.requestsPerSecond;
 }
 
-function concept(index: number): Record<string, unknown> {
-  return {
-    id: `concept_${index}`,
-    conceptName: `Concept${index}Service`,
-    conceptType: ['class', 'function', 'interface'][index % 3],
-    confidenceScore: (index % 100) / 100,
-    relationships: { calls: [`concept_${index + 1}`], calledBy: [`concept_${index - 1}`] },
-    filePath: `src/module${index % 500}/file${index}.ts`,
-    lineRange: { start: index % 1000, end: (index % 1000) + 20 },
-  };
-}
-
 /** Upserts ROWS concepts in batches of BATCH with `clients` requests in flight; returns rows/s. */
 async function batchUpsert(url: string, project: string, clients: number): Promise<number> {
   let next = 0;
@@ -51,7 +39,7 @@ async function batchUpsert(url: string, project: string, clients: number): Promi
         const start = next;
         next += BATCH;
         if (start >= ROWS) return;
-        const items = Array.from({ length: BATCH }, (_unused, offset) => concept(start + offset));
+        const items = Array.from({ length: BATCH }, (_unused, offset) => benchConcept(start + offset));
         const response = await fetch(`${url}/v1/projects/${project}/concepts/batch`, { method: 'POST', headers: jsonHeaders, body: JSON.stringify({ items }) });
         if (response.status !== 200) throw new Error(`batch at ${start}: ${response.status} ${await response.text()}`);
       }
@@ -110,7 +98,7 @@ async function main(): Promise<void> {
     const search = await searchMilliseconds(service.url, 'bench');
     const sqliteRows = 10 * BATCH;
     for (let start = 0; start < sqliteRows; start += BATCH) {
-      const items = Array.from({ length: BATCH }, (_unused, offset) => concept(start + offset));
+      const items = Array.from({ length: BATCH }, (_unused, offset) => benchConcept(start + offset));
       await fetch(`${sqlite.url}/v1/projects/bench/concepts/batch`, { method: 'POST', headers: jsonHeaders, body: JSON.stringify({ items }) });
     }
 

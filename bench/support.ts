@@ -170,3 +170,16 @@ export function table(rows: Array<Record<string, string | number>>): string {
   const line = (cells: string[]) => `| ${cells.map((cell, index) => cell.padEnd(widths[index]!)).join(' | ')} |`;
   return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...rows.map((row) => line(columns.map((column) => String(row[column]))))].join('\n');
 }
+
+/** One concept row of the benches' data sets (index-derived, so every run writes the same rows). */
+export function benchConcept(index: number): Record<string, unknown> {
+  return {
+    id: `concept_${index}`,
+    conceptName: `Concept${index}Service`,
+    conceptType: ['class', 'function', 'interface'][index % 3],
+    confidenceScore: (index % 100) / 100,
+    relationships: { calls: [`concept_${index + 1}`], calledBy: [`concept_${index - 1}`] },
+    filePath: `src/module${index % 500}/file${index}.ts`,
+    lineRange: { start: index % 1000, end: (index % 1000) + 20 },
+  };
+}
