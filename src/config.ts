@@ -61,6 +61,8 @@ export const EnvSchema = Type.Object({
   EXPORT_IDLE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 1 })),
   JOBS_MAX_RUNNING: Type.Optional(Positive),
   JOBS_MAX_RUNNING_PER_KEY: Type.Optional(Positive),
+  JOBS_LEASE_SECONDS: Type.Optional(Positive),
+  JOBS_RETENTION_HOURS: Type.Optional(Positive),
   MAX_RESPONSE_BYTES: Type.Optional(Type.Integer({ minimum: 1024 * 1024 })),
   IMPORT_MAX_BYTES: Type.Optional(Positive),
   IMPORT_MAX_LINE_BYTES: Type.Optional(Positive),
@@ -133,7 +135,7 @@ export interface Config {
   /** Parsed from STORAGE_API_KEYS and STORAGE_API_KEYS_FILE; empty: no authentication (refused in production). */
   apiKeys: ApiKeySpec[];
   /** Ingest jobs queued or running at once: in the service, and per API key (per client address without keys). */
-  jobs: { maxRunning: number; maxRunningPerOwner: number };
+  jobs: { maxRunning: number; maxRunningPerOwner: number; leaseMs: number; retentionMs: number };
   imports: {
     /** The most bytes one import may send (an HTTP import is staged in a temporary file of at most this size). */
     maxBytes: number;
@@ -334,7 +336,12 @@ function buildConfig(rawEnv: Record<string, string | undefined>, probe: Detectio
       maxRetries: env.EMBEDDING_RETRY_ATTEMPTS ?? 3,
     },
     apiKeys,
-    jobs: { maxRunning: env.JOBS_MAX_RUNNING ?? 4, maxRunningPerOwner: env.JOBS_MAX_RUNNING_PER_KEY ?? 2 },
+    jobs: {
+      maxRunning: env.JOBS_MAX_RUNNING ?? 4,
+      maxRunningPerOwner: env.JOBS_MAX_RUNNING_PER_KEY ?? 2,
+      leaseMs: (env.JOBS_LEASE_SECONDS ?? 30) * 1000,
+      retentionMs: (env.JOBS_RETENTION_HOURS ?? 24) * 3600 * 1000,
+    },
     // A line is one row or document: as long as the largest body that could have written it, and an envelope.
     imports: { maxBytes: env.IMPORT_MAX_BYTES ?? 4 * 1024 ** 3, maxLineBytes: env.IMPORT_MAX_LINE_BYTES ?? (env.BODY_LIMIT ?? 16 * 1024 * 1024) + 1024 * 1024 },
     collections: { allowedModels: parseModels(env.VECTOR_MODELS), maxPerProject: env.MAX_COLLECTIONS_PER_PROJECT ?? 100 },

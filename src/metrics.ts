@@ -87,7 +87,7 @@ export function createMetrics(): Metrics {
 
   new Gauge({
     name: 'ims_ingest_jobs',
-    help: 'Ingest jobs kept in memory, by status',
+    help: 'Ingest jobs this replica has worked on lately, by status',
     labelNames: ['status'],
     registers: [registry],
     collect() {

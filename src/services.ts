@@ -10,6 +10,7 @@ import { instrumentEmbedder, instrumentRelationalStore, instrumentVectorStore } 
 import { createMetrics, type Metrics } from './metrics.js';
 import type { RelationalStore } from './relational/port.js';
 import { createRelationalService, type RelationalService } from './relational/service.js';
+import { createJobStore } from './vectors/job-store.js';
 import { createJobRunner, type JobRunner } from './vectors/jobs.js';
 import type { VectorStore } from './vectors/port.js';
 import { createVectorService, type VectorService } from './vectors/service.js';
@@ -65,7 +66,9 @@ export async function createServices(config: Config, log?: Log): Promise<Service
       maxResponseBytes: config.server.maxResponseBytes,
       onProjectWrite: (projectId) => relational.ensureProject(projectId),
     });
-    const jobs = createJobRunner(vectors, config.jobs, log);
+    const jobs = createJobRunner(vectors, createJobStore(store), config.jobs, { log, exclusive: store.provider === 'sqlite' });
+    await jobs.start();
+    opened.push(() => jobs.drain());
     metrics.readAtScrape({ embeddingCache: () => embedder.stats(), jobs: () => jobs.list(), pool: () => rawStore.poolStats?.() });
 
     return {
@@ -81,7 +84,7 @@ export async function createServices(config: Config, log?: Log): Promise<Service
       ],
       projects: createProjectsService(relational, vectors),
       async close() {
-        await jobs.drain();
+        // Jobs first (pushed last): each stops after its batch and gives its lease back while the stores are open.
         for (const close of opened.reverse()) await close();
       },
     };

@@ -2,8 +2,10 @@
  * Versioned schema migrations. Each migration is frozen history: a later
  * schema change is a new entry with its own statements, never an edit here.
  * Column types come from the dialect so one text serves SQLite and PostgreSQL.
- * Every table is keyed by (project_id, key) and every index leads with
- * project_id: no query ever crosses projects.
+ * Every table of project data is keyed by (project_id, key) and every index
+ * leads with project_id: no query ever crosses projects. The service's own
+ * tables (ingest jobs, migration 4) are keyed by their ids; the routes check
+ * a job's project against the caller's key.
  */
 import type { Dialect } from './port.js';
 
@@ -240,6 +242,39 @@ export const migrations: readonly Migration[] = [
         `CREATE INDEX idx_key_directories_path ON key_directories (project_id, left(directory_path, 128), id)`,
       ],
     },
+  },
+  {
+    version: 4,
+    name: 'ingest_jobs',
+    // Ingest jobs outlive the replica that accepted them (src/vectors/job-store.ts): the job's report, who holds it
+    // (a lease that runs out, so another replica or a restart takes the rest over), and its items until it finishes.
+    statements: ({ types: t }) => [
+      `CREATE TABLE ingest_jobs (
+        job_id ${t.string} NOT NULL PRIMARY KEY,
+        project_id ${t.string} NOT NULL,
+        collection ${t.string} NOT NULL,
+        owner ${t.string} NOT NULL,
+        status ${t.string} NOT NULL,
+        total ${t.integer} NOT NULL,
+        processed ${t.integer} NOT NULL,
+        failed ${t.integer} NOT NULL,
+        errors ${t.json} NOT NULL,
+        eta_seconds ${t.number},
+        created_at ${t.string} NOT NULL,
+        finished_at ${t.string},
+        finished_ms ${t.number},
+        lease_holder ${t.string},
+        lease_until ${t.number} NOT NULL
+      )`,
+      'CREATE INDEX idx_ingest_jobs_lease ON ingest_jobs (status, lease_until)',
+      'CREATE INDEX idx_ingest_jobs_finished ON ingest_jobs (finished_ms)',
+      `CREATE TABLE ingest_job_batches (
+        job_id ${t.string} NOT NULL,
+        batch ${t.integer} NOT NULL,
+        items ${t.json} NOT NULL,
+        PRIMARY KEY (job_id, batch)
+      )`,
+    ],
   },
 ];
 

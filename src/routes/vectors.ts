@@ -244,7 +244,7 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       },
     },
     async (request, reply) => {
-      const job = jobs.submit(request.params.projectId, request.params.collection, request.body.items, request.principal?.id ?? `address ${request.ip}`);
+      const job = await jobs.submit(request.params.projectId, request.params.collection, request.body.items, request.principal?.id ?? `address ${request.ip}`);
       return reply.status(202).send({ jobId: job.jobId });
     },
   );
@@ -261,7 +261,7 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       },
     },
     async (request) => {
-      const job = jobs.get(request.params.jobId);
+      const job = await jobs.get(request.params.jobId);
       // Another project's job answers like an unknown one: its existence is not this key's to know.
       if (!allowsProject(request.principal, job.projectId)) throw new AppError('JOB_NOT_FOUND', `job ${JSON.stringify(request.params.jobId)} not found`);
       return job;

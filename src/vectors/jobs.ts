@@ -1,61 +1,82 @@
 /**
- * Background ingest jobs: a long list of documents upserted in batches while
- * the client polls progress. A batch that fails is retried item by item, so
- * one bad document is reported and the rest still land.
+ * Background ingest jobs: a long list of documents upserted in batches while the client polls
+ * progress. A batch that fails is retried item by item, so one bad document is reported and the rest
+ * still land.
  *
- * Jobs live in this process's memory: they are progress reports, not the
- * data. A restart loses the report, never an acknowledged write (each batch
- * is durable when the store's upsert resolves); a client that lost its job
- * simply submits again (upserts are idempotent).
+ * A job is durable when its 202 is sent: its report and items are in the relational store
+ * (job-store.ts), so any replica answers `GET /v1/jobs/{jobId}`. The replica that accepted it works on
+ * it under a lease, recording progress after every batch; a replica that stops (shutdown, crash) leaves
+ * the rest to whoever claims the job once the lease has run out: another replica, or the same service
+ * restarted (in local mode, where one process owns the database, a start takes its jobs back at once).
  */
 import { randomUUID } from 'node:crypto';
-import { AppError, isAppError } from '../errors.js';
 import type { Static } from 'typebox';
-import type { JobSchema } from '../schemas/vectors.js';
+import { AppError, isAppError } from '../errors.js';
 import type { Log } from '../log.js';
+import type { JobSchema } from '../schemas/vectors.js';
+import type { JobStore } from './job-store.js';
 import type { DocumentInput, VectorService } from './service.js';
 
 /** A job as `GET /v1/jobs/{jobId}` answers it. */
 export type Job = Static<typeof JobSchema>;
 export type JobStatus = Job['status'];
 
-export interface JobLimits {
-  /** Jobs queued or running at once, in this service. */
+export interface JobSettings {
+  /** Jobs this replica works on at once. */
   maxRunning: number;
   /** Of those, per owner. */
   maxRunningPerOwner: number;
+  /** How long a replica holds a job without recording progress before another may take it over. */
+  leaseMs: number;
+  /** How long a finished job's report is kept. */
+  retentionMs: number;
 }
 
 export interface JobRunner {
-  /** Starts a job, or refuses with 429 RATE_LIMITED (and Retry-After) when the owner or the service runs its most. */
-  submit(projectId: string, collection: string, items: DocumentInput[], owner?: string): Job;
-  get(jobId: string): Job;
-  /** Every job kept in memory (for metrics). */
+  /** Stores the job, then starts it; 429 RATE_LIMITED (and Retry-After) when the owner or this replica runs its most. */
+  submit(projectId: string, collection: string, items: DocumentInput[], owner?: string): Promise<Job>;
+  get(jobId: string): Promise<Job>;
+  /** The jobs this replica has worked on lately (for metrics; no database read). */
   list(): readonly Job[];
-  /** Resolves when every job has finished its current batch and stopped (shutdown). */
+  /** Takes back the jobs left unfinished (at start), then keeps claiming unheld ones. */
+  start(): Promise<void>;
+  /** Stops every job after its current batch and gives it back for another replica or the next start. */
   drain(): Promise<void>;
 }
 
 const BATCH_SIZE = 50;
-/** Finished jobs kept for polling; the oldest are forgotten first. */
+/** Jobs this replica remembers for metrics; the oldest finished ones are forgotten first. */
 const KEPT_JOBS = 1000;
 /** Errors listed per job; the count in `failed` stays exact. */
 const KEPT_ERRORS = 100;
-
 /** Seconds a refused submitter is told to wait: about one batch-heavy job's worth. */
 const RETRY_AFTER_SECONDS = 10;
 
-export function createJobRunner(vectors: VectorService, limits: JobLimits, log?: Pick<Log, 'warn'>): JobRunner {
-  const jobs = new Map<string, Job>();
-  const running = new Set<Promise<void>>();
-  /** Jobs queued or running, per owner. */
+export interface JobRunnerOptions {
+  log?: Pick<Log, 'warn'>;
+  /** This process alone uses the database (SQLite): leases left by an earlier run of it are void at start. */
+  exclusive: boolean;
+}
+
+export function createJobRunner(vectors: VectorService, store: JobStore, settings: JobSettings, options: JobRunnerOptions): JobRunner {
+  const { log } = options;
+  /** This replica's name on the leases it holds. */
+  const holder = randomUUID();
+  const recent = new Map<string, Job>();
+  const running = new Map<string, Promise<void>>();
+  /** Jobs running here, per owner. */
   const active = new Map<string, number>();
   let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
 
-  function forgetOldJobs(): void {
-    for (const [jobId, job] of jobs) {
-      if (jobs.size <= KEPT_JOBS) break;
-      if (job.status === 'succeeded' || job.status === 'failed') jobs.delete(jobId);
+  const leaseEnd = () => Date.now() + settings.leaseMs;
+
+  function remember(job: Job): void {
+    recent.set(job.jobId, job);
+    for (const [jobId, kept] of recent) {
+      if (recent.size <= KEPT_JOBS) break;
+      if (kept.status === 'succeeded' || kept.status === 'failed') recent.delete(jobId);
     }
   }
 
@@ -67,56 +88,123 @@ export function createJobRunner(vectors: VectorService, limits: JobLimits, log?:
     if (!isAppError(error)) log?.warn({ err: error, jobId: job.jobId, id }, 'ingest item failed');
   }
 
-  async function run(job: Job, items: DocumentInput[]): Promise<void> {
-    job.status = 'running';
-    const started = performance.now();
-    for (let start = 0; start < items.length && !stopping; start += BATCH_SIZE) {
-      const batch = items.slice(start, start + BATCH_SIZE);
-      try {
-        await vectors.upsert(job.projectId, job.collection, batch);
-      } catch (batchError) {
-        // An outage fails every item the same way: report it once per batch rather than hammering the provider.
-        if (isAppError(batchError) && batchError.statusCode === 503) {
-          for (const item of batch) recordFailure(job, item.id, batchError);
-        } else {
-          for (const item of batch) {
-            try {
-              await vectors.upsert(job.projectId, job.collection, [item]);
-            } catch (itemError) {
-              recordFailure(job, item.id, itemError);
-            }
-          }
+  async function upsertBatch(job: Job, batch: DocumentInput[]): Promise<void> {
+    try {
+      await vectors.upsert(job.projectId, job.collection, batch);
+    } catch (batchError) {
+      // An outage fails every item the same way: report it once per batch rather than hammering the provider.
+      if (isAppError(batchError) && batchError.statusCode === 503) {
+        for (const item of batch) recordFailure(job, item.id, batchError);
+        return;
+      }
+      for (const item of batch) {
+        try {
+          await vectors.upsert(job.projectId, job.collection, [item]);
+        } catch (itemError) {
+          recordFailure(job, item.id, itemError);
         }
       }
+    }
+  }
+
+  /** Works on a job this replica holds, from its first unrecorded batch, until it ends, the lease is lost, or the service stops. */
+  async function run(job: Job): Promise<void> {
+    job.status = 'running';
+    const started = performance.now();
+    const startedAt = job.processed;
+    while (job.processed < job.total) {
+      if (stopping) return store.release(job.jobId, holder);
+      // Batches are full but the last: the next one to do is the processed count's.
+      const batch = await store.batch(job.jobId, Math.floor(job.processed / BATCH_SIZE));
+      if (batch.length === 0) {
+        job.errors.push({ id: '', code: 'INTERNAL_ERROR', message: 'the rest of the job is missing from the database' });
+        break;
+      }
+      await upsertBatch(job, batch);
       job.processed += batch.length;
-      const perItem = (performance.now() - started) / 1000 / job.processed;
+      const perItem = (performance.now() - started) / 1000 / (job.processed - startedAt);
       job.etaSeconds = Math.round(perItem * (job.total - job.processed) * 10) / 10;
-      // An embedded store and the local embedder complete synchronously, so without this turn the whole
-      // job would run in one go and every other request (and /health) would wait for it.
+      // Another replica took the job over (this one stalled past its lease): it redoes this batch, and counts it once.
+      if (!(await store.progress(job, holder, leaseEnd()))) return;
+      // An embedded store and the local embedder complete synchronously: without this turn the whole job would run
+      // in one go and every other request (and /health) would wait for it.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const complete = job.processed === job.total;
     // Succeeded: every item was tried and at least one landed; the failures are listed.
-    job.status = complete && (job.failed < job.total || job.total === 0) ? 'succeeded' : 'failed';
-    if (!complete) {
-      job.errors.push({ id: '', code: 'PROVIDER_UNAVAILABLE', message: 'the service stopped before the job finished; submit the remaining items again' });
-    }
+    job.status = job.processed === job.total && (job.failed < job.total || job.total === 0) ? 'succeeded' : 'failed';
     job.etaSeconds = 0;
     job.finishedAt = new Date().toISOString();
+    await store.finish(job, holder);
+  }
+
+  /** Takes a place for a job before any await, so that concurrent submissions and claims cannot all pass the limits. */
+  function reserve(jobId: string, owner: string): void {
+    running.set(jobId, Promise.resolve());
+    active.set(owner, (active.get(owner) ?? 0) + 1);
+  }
+
+  function unreserve(jobId: string, owner: string): void {
+    running.delete(jobId);
+    const left = (active.get(owner) ?? 1) - 1;
+    if (left === 0) active.delete(owner);
+    else active.set(owner, left);
+  }
+
+  /** Runs a reserved job in the background. */
+  function begin(job: Job, owner: string): void {
+    remember(job);
+    // Start on the next turn so that a submission's 202 answers first.
+    const task = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => run(job))
+      .catch((error: unknown) => {
+        // The database or the store failed between batches: the lease runs out and a replica resumes the job.
+        log?.warn({ err: error, jobId: job.jobId }, 'ingest job stopped; it resumes once its lease runs out');
+      })
+      .finally(() => unreserve(job.jobId, owner));
+    running.set(job.jobId, task);
+  }
+
+  /** Claims jobs nobody holds (left by a stopped replica), as many as this replica has room for, and forgets old reports. */
+  async function tick(): Promise<void> {
+    const now = Date.now();
+    for (const jobId of await store.unheld(now, Math.max(0, settings.maxRunning - running.size))) {
+      if (stopping || running.size >= settings.maxRunning || running.has(jobId)) break;
+      const job = await store.get(jobId);
+      if (!job || (active.get(job.owner) ?? 0) >= settings.maxRunningPerOwner) continue;
+      const { owner, ...report } = job;
+      reserve(jobId, owner);
+      let claimed = false;
+      try {
+        claimed = await store.claim(jobId, holder, leaseEnd(), now);
+      } finally {
+        if (!claimed) unreserve(jobId, owner);
+      }
+      if (claimed) begin(report, owner);
+    }
+    await store.purge(now - settings.retentionMs);
+  }
+
+  function scheduleTick(): void {
+    if (stopping || ticking) return;
+    ticking = tick()
+      .catch((error: unknown) => log?.warn({ err: error }, 'could not look for ingest jobs to resume'))
+      .finally(() => {
+        ticking = undefined;
+      });
   }
 
   return {
-    submit(projectId, collection, items, owner = 'anonymous') {
+    async submit(projectId, collection, items, owner = 'anonymous') {
       if (stopping) throw new AppError('PROVIDER_UNAVAILABLE', 'the service is shutting down', { retryAfter: 5 });
       const mine = active.get(owner) ?? 0;
-      if (mine >= limits.maxRunningPerOwner) {
+      if (mine >= settings.maxRunningPerOwner) {
         throw new AppError(
           'RATE_LIMITED',
           `this key already runs ${mine} ingest jobs, the most at once (JOBS_MAX_RUNNING_PER_KEY); retry when one has finished`,
           { retryAfter: RETRY_AFTER_SECONDS },
         );
       }
-      if (running.size >= limits.maxRunning) {
+      if (running.size >= settings.maxRunning) {
         throw new AppError('RATE_LIMITED', `the service already runs ${running.size} ingest jobs, the most at once (JOBS_MAX_RUNNING); retry later`, {
           retryAfter: RETRY_AFTER_SECONDS,
         });
@@ -133,32 +221,41 @@ export function createJobRunner(vectors: VectorService, limits: JobLimits, log?:
         errors: [],
         createdAt: new Date().toISOString(),
       };
-      jobs.set(job.jobId, job);
-      forgetOldJobs();
-      // Start on the next turn so the 202 answers first.
-      const task = new Promise<void>((resolve) => setImmediate(resolve)).then(() => run(job, items));
-      running.add(task);
-      active.set(owner, mine + 1);
-      void task.finally(() => {
-        running.delete(task);
-        const left = (active.get(owner) ?? 1) - 1;
-        if (left === 0) active.delete(owner);
-        else active.set(owner, left);
-      });
+      const batches: DocumentInput[][] = [];
+      for (let start = 0; start < items.length; start += BATCH_SIZE) batches.push(items.slice(start, start + BATCH_SIZE));
+      reserve(job.jobId, owner);
+      try {
+        await store.create(job, owner, batches, holder, leaseEnd());
+      } catch (error) {
+        unreserve(job.jobId, owner);
+        throw error;
+      }
+      begin(job, owner);
       return job;
     },
 
-    get(jobId) {
-      const job = jobs.get(jobId);
-      if (!job) throw new AppError('JOB_NOT_FOUND', `job ${JSON.stringify(jobId)} not found (jobs are kept in memory until the service restarts)`);
-      return job;
+    async get(jobId) {
+      const job = await store.get(jobId);
+      if (!job) throw new AppError('JOB_NOT_FOUND', `job ${JSON.stringify(jobId)} not found (finished jobs are kept for JOBS_RETENTION_HOURS)`);
+      const { owner: _owner, ...report } = job;
+      return report;
     },
 
-    list: () => [...jobs.values()],
+    list: () => [...recent.values()],
+
+    async start() {
+      if (options.exclusive) await store.releaseAll();
+      scheduleTick();
+      await ticking;
+      timer = setInterval(scheduleTick, Math.max(100, settings.leaseMs / 3));
+      timer.unref();
+    },
 
     async drain() {
       stopping = true;
-      await Promise.all(running);
+      clearInterval(timer);
+      await ticking;
+      await Promise.all(running.values());
     },
   };
 }

@@ -1,0 +1,152 @@
+/**
+ * Where ingest jobs live: two tables of the relational store (migration 4), so a job outlives the replica
+ * that accepted it. A job row is its report (what `GET /v1/jobs/{jobId}` answers) and its lease: the
+ * replica working on it (`lease_holder`) and until when (`lease_until`, epoch ms). A replica keeps its
+ * lease by writing progress; once the lease has run out, any replica may claim the job with one
+ * conditional UPDATE (the database decides who wins) and resumes after the last batch recorded. The
+ * items wait in `ingest_job_batches`, one row per batch, and are deleted when the job finishes.
+ *
+ * Every write of a holder names the lease it holds: a replica that lost its job to another (it stalled
+ * past its lease) changes nothing, and stops. A batch it upserted meanwhile is upserted again by the
+ * new holder; upserts are idempotent and the counts come from the recorded progress only, so they stay
+ * exact.
+ */
+import type { SqlClient } from '../relational/port.js';
+import type { Job } from './jobs.js';
+import type { DocumentInput } from './service.js';
+
+export interface JobStore {
+  /** Writes the job, held by `holder` until `leaseUntil`, with its items in batches: all or nothing. */
+  create(job: Job, owner: string, batches: DocumentInput[][], holder: string, leaseUntil: number): Promise<void>;
+  get(jobId: string): Promise<(Job & { owner: string }) | null>;
+  /** The items of one batch (numbered from 0). */
+  batch(jobId: string, index: number): Promise<DocumentInput[]>;
+  /** Records progress and extends the lease; false when `holder` no longer holds the job. */
+  progress(job: Job, holder: string, leaseUntil: number): Promise<boolean>;
+  /** Records the end (status, finishedAt) and drops the items; false when `holder` no longer holds the job. */
+  finish(job: Job, holder: string): Promise<boolean>;
+  /** Gives the job up at once (a shutdown), for another replica or the next start to resume. */
+  release(jobId: string, holder: string): Promise<void>;
+  /** Jobs not finished whose lease has run out, oldest first. */
+  unheld(now: number, limit: number): Promise<string[]>;
+  /** Takes an unheld job; false when another replica took it first (or it finished). */
+  claim(jobId: string, holder: string, leaseUntil: number, now: number): Promise<boolean>;
+  /** Ends every lease: only when this process alone uses the database (local mode, at start). */
+  releaseAll(): Promise<void>;
+  /** Removes the jobs finished before `finishedBefore` (epoch ms); returns how many. */
+  purge(finishedBefore: number): Promise<number>;
+}
+
+const UNFINISHED = "status IN ('queued', 'running')";
+const COLUMNS = 'job_id, project_id, collection, owner, status, total, processed, failed, errors, eta_seconds, created_at, finished_at';
+
+/** JSON columns come back parsed from PostgreSQL (jsonb) and as text from SQLite. */
+const readJson = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
+
+function toJob(row: Record<string, unknown>): Job & { owner: string } {
+  return {
+    jobId: String(row.job_id),
+    projectId: String(row.project_id),
+    collection: String(row.collection),
+    owner: String(row.owner),
+    status: row.status as Job['status'],
+    // PostgreSQL's BIGINT comes back as a string.
+    total: Number(row.total),
+    processed: Number(row.processed),
+    failed: Number(row.failed),
+    errors: readJson(row.errors) as Job['errors'],
+    etaSeconds: row.eta_seconds === null ? null : Number(row.eta_seconds),
+    createdAt: String(row.created_at),
+    ...(row.finished_at === null ? {} : { finishedAt: String(row.finished_at) }),
+  };
+}
+
+export function createJobStore(db: SqlClient): JobStore {
+  const json = db.dialect.jsonParameter;
+  const encode = (value: unknown) => db.dialect.encodeJson(value);
+
+  return {
+    async create(job, owner, batches, holder, leaseUntil) {
+      await db.transaction(async (tx) => {
+        await tx.run(`INSERT INTO ingest_jobs (${COLUMNS}, lease_holder, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${json}, ?, ?, NULL, ?, ?)`, [
+          job.jobId,
+          job.projectId,
+          job.collection,
+          owner,
+          job.status,
+          job.total,
+          job.processed,
+          job.failed,
+          encode(job.errors),
+          job.etaSeconds,
+          job.createdAt,
+          holder,
+          leaseUntil,
+        ]);
+        for (const [index, items] of batches.entries()) {
+          await tx.run(`INSERT INTO ingest_job_batches (job_id, batch, items) VALUES (?, ?, ${json})`, [job.jobId, index, encode(items)]);
+        }
+      });
+    },
+
+    async get(jobId) {
+      const [row] = await db.query(`SELECT ${COLUMNS} FROM ingest_jobs WHERE job_id = ?`, [jobId]);
+      return row ? toJob(row) : null;
+    },
+
+    async batch(jobId, index) {
+      const [row] = await db.query('SELECT items FROM ingest_job_batches WHERE job_id = ? AND batch = ?', [jobId, index]);
+      return row ? (readJson(row.items) as DocumentInput[]) : [];
+    },
+
+    async progress(job, holder, leaseUntil) {
+      const changed = await db.run(
+        `UPDATE ingest_jobs SET status = ?, processed = ?, failed = ?, errors = ${json}, eta_seconds = ?, lease_until = ? WHERE job_id = ? AND lease_holder = ?`,
+        [job.status, job.processed, job.failed, encode(job.errors), job.etaSeconds, leaseUntil, job.jobId, holder],
+      );
+      return changed === 1;
+    },
+
+    async finish(job, holder) {
+      return db.transaction(async (tx) => {
+        const changed = await tx.run(
+          `UPDATE ingest_jobs SET status = ?, processed = ?, failed = ?, errors = ${json}, eta_seconds = 0, finished_at = ?, finished_ms = ?, lease_holder = NULL, lease_until = 0
+           WHERE job_id = ? AND lease_holder = ?`,
+          [job.status, job.processed, job.failed, encode(job.errors), job.finishedAt ?? null, Date.parse(job.finishedAt ?? ''), job.jobId, holder],
+        );
+        if (changed !== 1) return false;
+        await tx.run('DELETE FROM ingest_job_batches WHERE job_id = ?', [job.jobId]);
+        return true;
+      });
+    },
+
+    async release(jobId, holder) {
+      await db.run('UPDATE ingest_jobs SET lease_holder = NULL, lease_until = 0 WHERE job_id = ? AND lease_holder = ?', [jobId, holder]);
+    },
+
+    async unheld(now, limit) {
+      const rows = await db.query(`SELECT job_id FROM ingest_jobs WHERE ${UNFINISHED} AND lease_until < ? ORDER BY created_at, job_id LIMIT ${Number(limit)}`, [
+        now,
+      ]);
+      return rows.map((row) => String(row.job_id));
+    },
+
+    async claim(jobId, holder, leaseUntil, now) {
+      const changed = await db.run(`UPDATE ingest_jobs SET lease_holder = ?, lease_until = ? WHERE job_id = ? AND ${UNFINISHED} AND lease_until < ?`, [
+        holder,
+        leaseUntil,
+        jobId,
+        now,
+      ]);
+      return changed === 1;
+    },
+
+    async releaseAll() {
+      await db.run(`UPDATE ingest_jobs SET lease_holder = NULL, lease_until = 0 WHERE ${UNFINISHED}`);
+    },
+
+    async purge(finishedBefore) {
+      return db.run('DELETE FROM ingest_jobs WHERE finished_ms < ?', [finishedBefore]);
+    },
+  };
+}
