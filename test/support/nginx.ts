@@ -27,11 +27,13 @@ function substituteOnce(text: string, from: string, to: string): string {
   return text.replace(from, to);
 }
 
-export function templateConfig(config: string, ports: { http: number; https: number; upstream: number }, dir: string): string {
+/** `upstream`: the service's port, or several replicas' ports (listed in the upstream block, as the config's comment says to). */
+export function templateConfig(config: string, ports: { http: number; https: number; upstream: number | number[] }, dir: string): string {
   let text = config;
   text = substituteOnce(text, 'listen 80;', `listen 127.0.0.1:${ports.http};`);
   text = substituteOnce(text, 'listen 443 ssl;', `listen 127.0.0.1:${ports.https} ssl;`);
-  text = substituteOnce(text, 'server storage:8080;', `server 127.0.0.1:${ports.upstream};`);
+  const replicas = [ports.upstream].flat().map((port) => `server 127.0.0.1:${port};`);
+  text = substituteOnce(text, 'server storage:8080;', replicas.join('\n        '));
   text = substituteOnce(text, '/etc/nginx/certs/fullchain.pem', path.join(dir, 'fullchain.pem'));
   text = substituteOnce(text, '/etc/nginx/certs/privkey.pem', path.join(dir, 'privkey.pem'));
   // Debian's compiled-in temp paths belong to www-data; the test's own live in its directory.
@@ -76,7 +78,7 @@ export function makeCertificate(dir: string): Buffer {
   return readFileSync(path.join(dir, 'fullchain.pem'));
 }
 
-export async function startNginx(dir: string, upstreamPort: number): Promise<RunningNginx> {
+export async function startNginx(dir: string, upstreamPort: number | number[]): Promise<RunningNginx> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: run scripts/ensure-system-packages.sh`);
   mkdirSync(dir, { recursive: true });
   // Workers run as nobody and spill large bodies to temp dirs in here (the key stays 0600, read by the root master).

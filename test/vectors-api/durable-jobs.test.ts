@@ -1,14 +1,19 @@
 /**
  * Ingest jobs live in the relational store: a job survives the process that accepted it. Real processes
- * (the CLI), killed with SIGKILL mid-job: a restarted local-mode service finishes its own job; with two
- * replicas on one PostgreSQL and one Qdrant test server, either answers for the job and the survivor
- * takes a killed replica's job over once its lease has run out. Exact counts, every document once.
+ * (the CLI), killed with SIGKILL mid-job: a restarted local-mode service finishes its own job; with three
+ * replicas on one PostgreSQL and one Qdrant test server behind Debian's nginx running deploy/nginx.conf,
+ * every replica answers for the job and another takes a killed replica's job over once its lease has run
+ * out. Exact counts, every document once.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { makeDataDir } from '../support/app.js';
 import { startChildService, type ChildService } from '../support/child-service.js';
+import { startNginx, type RunningNginx } from '../support/nginx.js';
 import { startPostgres } from '../support/postgres.js';
 import { startQdrantTestServer } from '../support/qdrant-test-server.js';
 
@@ -83,46 +88,102 @@ test('local mode: a service killed mid-job finishes the job after its restart, e
   }
 });
 
+/** One HTTPS request through nginx, verified against the test's own certificate. */
+function viaNginx(nginx: RunningNginx, method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      {
+        host: '127.0.0.1',
+        port: nginx.httpsPort,
+        servername: 'localhost',
+        ca: nginx.ca,
+        method,
+        path: url,
+        headers: payload ? { 'content-type': 'application/json' } : {},
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') as unknown }));
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
 test(
-  'two replicas on one PostgreSQL and Qdrant: either answers for a job, and a killed replica’s job finishes on the other',
+  'three replicas on one PostgreSQL and Qdrant behind deploy/nginx.conf: every replica answers for a job, and a killed replica’s job finishes on another',
   { timeout: 240_000 },
   async () => {
     const postgres = await startPostgres();
     const qdrant = await startQdrantTestServer({ apiKey: 'durable-jobs-qdrant-key' });
-    const dataDirs = [makeDataDir(), makeDataDir()];
+    const nginxDir = mkdtempSync(path.join(tmpdir(), 'ims-nginx-jobs-'));
+    const dataDirs = [makeDataDir(), makeDataDir(), makeDataDir()];
     const databaseUrl = await postgres.createDatabase('durable_jobs');
-    const env = (dataDir: string) => ({
-      DATA_DIR: dataDir,
-      IN_MEMORIA_STORAGE_MODE: 'remote',
-      DATABASE_URL: databaseUrl,
-      QDRANT_URL: qdrant.url,
-      QDRANT_API_KEY: 'durable-jobs-qdrant-key',
-      JOBS_LEASE_SECONDS: '2',
-    });
     const replicas: ChildService[] = [];
+    let nginx: RunningNginx | undefined;
     try {
-      replicas.push(await startChildService(env(dataDirs[0]!)), await startChildService(env(dataDirs[1]!)));
-      const [accepting, survivor] = replicas as [ChildService, ChildService];
+      for (const dataDir of dataDirs) {
+        replicas.push(
+          await startChildService({
+            DATA_DIR: dataDir,
+            IN_MEMORIA_STORAGE_MODE: 'remote',
+            DATABASE_URL: databaseUrl,
+            QDRANT_URL: qdrant.url,
+            QDRANT_API_KEY: 'durable-jobs-qdrant-key',
+            JOBS_LEASE_SECONDS: '2',
+          }),
+        );
+      }
+      nginx = await startNginx(
+        nginxDir,
+        replicas.map((replica) => Number(new URL(replica.url).port)),
+      );
+      const via = nginx;
       const total = 3_000;
-      const jobId = await submit(accepting, total);
-      // The other replica answers for the job from the database, while the accepting one works on it.
-      const cut = await waitFor(survivor, jobId, (job) => job.processed >= 200, 120);
-      await accepting.stop('SIGKILL');
+      const accepted = await viaNginx(via, 'POST', `${collectionPath}/jobs`, { items: items(total) });
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.json));
+      const { jobId } = accepted.json as { jobId: string };
+      const poll = async () => {
+        const answer = await viaNginx(via, 'GET', `/v1/jobs/${jobId}`);
+        assert.equal(answer.status, 200, JSON.stringify(answer.json));
+        return answer.json as JobReport;
+      };
+      const answered = (replica: ChildService) => replica.output.some((line) => line.includes(`/v1/jobs/${jobId}`));
+      // Round robin spreads the polls: each replica reads the job from the database, whichever works on it.
+      let cut = await poll();
+      while (cut.processed < 200 || !replicas.every(answered)) {
+        assert.ok(cut.processed < total, `the job finished before every replica had answered for it: ${JSON.stringify(cut)}`);
+        cut = await poll();
+      }
+      const holder = replicas.find((replica) => replica.output.some((line) => line.includes(`${collectionPath}/jobs`)));
+      assert.ok(holder, 'the replica that accepted the job logged it');
+      await holder.stop('SIGKILL');
       assert.ok(cut.processed < total, `killed mid-job: ${cut.processed} of ${total} recorded`);
 
-      const done = await waitFor(survivor, jobId, finished, 180);
+      const deadline = Date.now() + 180_000;
+      let done = await poll();
+      while (!finished(done)) {
+        assert.ok(Date.now() < deadline, `after the kill: ${JSON.stringify(done)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        done = await poll();
+      }
       assert.deepEqual(
         { status: done.status, processed: done.processed, total: done.total, failed: done.failed },
         { status: 'succeeded', processed: total, total, failed: 0 },
       );
-      // Point ids derive from the document ids: a batch done twice (by the killed replica, then by the survivor) is one copy.
-      assert.equal(await documentCount(survivor), total);
+      // Point ids derive from the document ids: a batch done twice (by the killed replica, then by the next) is one copy.
+      const collection = await viaNginx(via, 'GET', collectionPath);
+      assert.equal((collection.json as { count: number }).count, total);
       assert.deepEqual(qdrant.invalid(), [], 'every Qdrant request was valid');
     } finally {
+      await nginx?.stop();
       for (const replica of replicas) await replica.stop('SIGKILL');
       await qdrant.stop();
       postgres.destroy();
-      for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
+      for (const dataDir of [...dataDirs, nginxDir]) rmSync(dataDir, { recursive: true, force: true });
     }
   },
 );
