@@ -3,13 +3,13 @@
  * that accepted it. A job row is its report (what `GET /v1/jobs/{jobId}` answers) and its lease: the
  * replica working on it (`lease_holder`) and until when (`lease_until`, epoch ms). A replica keeps its
  * lease by writing progress; once the lease has run out, any replica may claim the job with one
- * conditional UPDATE (the database decides who wins) and resumes after the last batch recorded. The
+ * conditional UPDATE (the database decides who wins) and resumes after the last progress recorded. The
  * items wait in `ingest_job_batches`, one row per batch, and are deleted when the job finishes.
  *
  * Every write of a holder names the lease it holds: a replica that lost its job to another (it stalled
- * past its lease) changes nothing, and stops. A batch it upserted meanwhile is upserted again by the
- * new holder; upserts are idempotent and the counts come from the recorded progress only, so they stay
- * exact.
+ * past its lease) changes nothing, and stops. Batches done since the last recorded progress are done
+ * again by the new holder; upserts are idempotent and the counts come from the recorded progress only,
+ * so they stay exact.
  */
 import type { SqlClient } from '../relational/port.js';
 import type { Job } from './jobs.js';
@@ -21,12 +21,10 @@ export interface JobStore {
   get(jobId: string): Promise<(Job & { owner: string }) | null>;
   /** The items of one batch (numbered from 0). */
   batch(jobId: string, index: number): Promise<DocumentInput[]>;
-  /** Records progress and extends the lease; false when `holder` no longer holds the job. */
+  /** Records progress and sets the lease's end (0 gives the job up); false when `holder` no longer holds the job. */
   progress(job: Job, holder: string, leaseUntil: number): Promise<boolean>;
   /** Records the end (status, finishedAt) and drops the items; false when `holder` no longer holds the job. */
   finish(job: Job, holder: string): Promise<boolean>;
-  /** Gives the job up at once (a shutdown), for another replica or the next start to resume. */
-  release(jobId: string, holder: string): Promise<void>;
   /** Jobs not finished whose lease has run out, oldest first. */
   unheld(now: number, limit: number): Promise<string[]>;
   /** Takes an unheld job; false when another replica took it first (or it finished). */
@@ -118,10 +116,6 @@ export function createJobStore(db: SqlClient): JobStore {
         await tx.run('DELETE FROM ingest_job_batches WHERE job_id = ?', [job.jobId]);
         return true;
       });
-    },
-
-    async release(jobId, holder) {
-      await db.run('UPDATE ingest_jobs SET lease_holder = NULL, lease_until = 0 WHERE job_id = ? AND lease_holder = ?', [jobId, holder]);
     },
 
     async unheld(now, limit) {

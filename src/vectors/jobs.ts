@@ -5,7 +5,7 @@
  *
  * A job is durable when its 202 is sent: its report and items are in the relational store
  * (job-store.ts), so any replica answers `GET /v1/jobs/{jobId}`. The replica that accepted it works on
- * it under a lease, recording progress after every batch; a replica that stops (shutdown, crash) leaves
+ * it under a lease, recording progress about once a second; a replica that stops (shutdown, crash) leaves
  * the rest to whoever claims the job once the lease has run out: another replica, or the same service
  * restarted (in local mode, where one process owns the database, a start takes its jobs back at once).
  */
@@ -49,6 +49,8 @@ const BATCH_SIZE = 50;
 const KEPT_JOBS = 1000;
 /** Errors listed per job; the count in `failed` stays exact. */
 const KEPT_ERRORS = 100;
+/** At most this long between a running job's progress writes (less when the lease is shorter). */
+const PROGRESS_EVERY_MS = 1000;
 /** Seconds a refused submitter is told to wait: about one batch-heavy job's worth. */
 const RETRY_AFTER_SECONDS = 10;
 
@@ -71,6 +73,8 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
   let ticking: Promise<void> | undefined;
 
   const leaseEnd = () => Date.now() + settings.leaseMs;
+  /** How often a running job records its progress, which also extends its lease. */
+  const progressEveryMs = Math.min(PROGRESS_EVERY_MS, settings.leaseMs / 3);
 
   function remember(job: Job): void {
     recent.set(job.jobId, job);
@@ -112,8 +116,10 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
     job.status = 'running';
     const started = performance.now();
     const startedAt = job.processed;
+    let recordedAt = Date.now();
     while (job.processed < job.total) {
-      if (stopping) return store.release(job.jobId, holder);
+      // Stopping: the progress so far, with the lease given back, for another replica or the next start.
+      if (stopping) return void (await store.progress(job, holder, 0));
       // Batches are full but the last: the next one to do is the processed count's.
       const batch = await store.batch(job.jobId, Math.floor(job.processed / BATCH_SIZE));
       if (batch.length === 0) {
@@ -124,8 +130,13 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
       job.processed += batch.length;
       const perItem = (performance.now() - started) / 1000 / (job.processed - startedAt);
       job.etaSeconds = Math.round(perItem * (job.total - job.processed) * 10) / 10;
-      // Another replica took the job over (this one stalled past its lease): it redoes this batch, and counts it once.
-      if (!(await store.progress(job, holder, leaseEnd()))) return;
+      // Progress is recorded about once a second, not per batch: each write is a commit (an fsync on SQLite). A
+      // replica taking over redoes the batches done since (upserts by id: one copy each) and counts them once.
+      if (job.processed < job.total && Date.now() - recordedAt >= progressEveryMs) {
+        // False: another replica took the job over (this one stalled past its lease).
+        if (!(await store.progress(job, holder, leaseEnd()))) return;
+        recordedAt = Date.now();
+      }
       // An embedded store and the local embedder complete synchronously: without this turn the whole job would run
       // in one go and every other request (and /health) would wait for it.
       await new Promise((resolve) => setImmediate(resolve));
@@ -235,6 +246,9 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
     },
 
     async get(jobId) {
+      // A job running here is fresher in memory than its last recorded progress.
+      const local = running.has(jobId) ? recent.get(jobId) : undefined;
+      if (local) return local;
       const job = await store.get(jobId);
       if (!job) throw new AppError('JOB_NOT_FOUND', `job ${JSON.stringify(jobId)} not found (finished jobs are kept for JOBS_RETENTION_HOURS)`);
       const { owner: _owner, ...report } = job;
