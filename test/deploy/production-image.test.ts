@@ -54,7 +54,13 @@ function buildAndPruneCommand(): string {
 }
 
 function run(command: string, args: string[], cwd: string): void {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' } });
+  // Bounded: a step that never returns must fail the test (and let it stop its servers), not hang the run.
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 150_000,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
+  });
   assert.equal(result.status, 0, `${command} ${args.join(' ')} failed:\n${result.stderr}\n${result.stdout}`);
 }
 
@@ -105,6 +111,7 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
     try {
+      const startedAt = Date.now();
       const url = await new Promise<string>((resolve, reject) => {
         const timer = setInterval(() => {
           const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
@@ -114,6 +121,9 @@ test('clean copy -> npm ci -> build -> prune --omit=dev -> serve with NODE_ENV=p
           } else if (child.exitCode !== null) {
             clearInterval(timer);
             reject(new Error(`serve exited ${child.exitCode}: ${output}`));
+          } else if (Date.now() - startedAt > 60_000) {
+            clearInterval(timer);
+            reject(new Error(`serve did not listen within 60 s: ${output}`));
           }
         }, 50);
       });
