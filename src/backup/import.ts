@@ -271,15 +271,16 @@ async function readBackup(
 
   const lines = readLines(source, {
     ...limits,
+    // Raised while reading: the message says what was committed before it.
     tooLarge: (limit, line) =>
       new AppError(
         'BODY_TOO_LARGE',
-        limit === 'line'
+        (limit === 'line'
           ? `line ${line} is longer than ${limits.maxLineBytes} bytes (IMPORT_MAX_LINE_BYTES)`
-          : `the import is larger than ${limits.maxBytes} bytes (IMPORT_MAX_BYTES)`,
+          : `the import is larger than ${limits.maxBytes} bytes (IMPORT_MAX_BYTES)`) + committedSuffix(),
       ),
   });
-  for await (const { text, number, complete } of withSuffix(lines, committedSuffix)) {
+  for await (const { text, number, complete } of lines) {
     if (!complete) break; // a cut line: reported below as a truncated stream
     lastComplete = number;
     if (text.trim() === '') continue;
@@ -322,15 +323,5 @@ function checkVector(encoded: string, dimensions: number, line: number): void {
   }
   if (!vector.every(Number.isFinite)) {
     throw new AppError('INVALID_BACKUP', `line ${line}: the document's vector has a component that is not finite; nothing was imported`);
-  }
-}
-
-/** Adds what was committed to a limit error raised while reading. */
-async function* withSuffix<T>(lines: AsyncIterable<T>, suffix: () => string): AsyncGenerator<T> {
-  try {
-    yield* lines;
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'BODY_TOO_LARGE') throw new AppError('BODY_TOO_LARGE', `${error.message}${suffix()}`);
-    throw error;
   }
 }

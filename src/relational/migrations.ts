@@ -262,12 +262,12 @@ export const migrations: readonly Migration[] = [
         eta_seconds ${t.number},
         created_at ${t.string} NOT NULL,
         finished_at ${t.string},
-        finished_ms ${t.number},
         lease_holder ${t.string},
         lease_until ${t.number} NOT NULL
       )`,
       'CREATE INDEX idx_ingest_jobs_lease ON ingest_jobs (status, lease_until)',
-      'CREATE INDEX idx_ingest_jobs_finished ON ingest_jobs (finished_ms)',
+      // finished_at is an ISO-8601 UTC string of fixed width: its order as text is its order in time.
+      'CREATE INDEX idx_ingest_jobs_finished ON ingest_jobs (finished_at)',
       `CREATE TABLE ingest_job_batches (
         job_id ${t.string} NOT NULL,
         batch ${t.integer} NOT NULL,

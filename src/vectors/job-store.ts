@@ -11,7 +11,7 @@
  * again by the new holder; upserts are idempotent and the counts come from the recorded progress only,
  * so they stay exact.
  */
-import type { SqlClient } from '../relational/port.js';
+import { AD_HOC_MARK, type SqlClient } from '../relational/port.js';
 import type { Job } from './jobs.js';
 import type { DocumentInput } from './service.js';
 
@@ -23,7 +23,7 @@ export interface JobStore {
   batch(jobId: string, index: number): Promise<DocumentInput[]>;
   /** Records progress and sets the lease's end (0 gives the job up); false when `holder` no longer holds the job. */
   progress(job: Job, holder: string, leaseUntil: number): Promise<boolean>;
-  /** Records the end (status, finishedAt) and drops the items; false when `holder` no longer holds the job. */
+  /** Records the end (status, finishedAt: set) and drops the items; false when `holder` no longer holds the job. */
   finish(job: Job, holder: string): Promise<boolean>;
   /** Jobs not finished whose lease has run out, oldest first. */
   unheld(now: number, limit: number): Promise<string[]>;
@@ -31,8 +31,8 @@ export interface JobStore {
   claim(jobId: string, holder: string, leaseUntil: number, now: number): Promise<boolean>;
   /** Ends every lease: only when this process alone uses the database (local mode, at start). */
   releaseAll(): Promise<void>;
-  /** Removes the jobs finished before `finishedBefore` (epoch ms); returns how many. */
-  purge(finishedBefore: number): Promise<number>;
+  /** Removes the jobs finished before `finishedBefore` (an ISO-8601 UTC time, as `finishedAt`); returns how many. */
+  purge(finishedBefore: string): Promise<number>;
 }
 
 const UNFINISHED = "status IN ('queued', 'running')";
@@ -81,8 +81,15 @@ export function createJobStore(db: SqlClient): JobStore {
           holder,
           leaseUntil,
         ]);
-        for (const [index, items] of batches.entries()) {
-          await tx.run(`INSERT INTO ingest_job_batches (job_id, batch, items) VALUES (?, ?, ${json})`, [job.jobId, index, encode(items)]);
+        // As few statements as the dialect's parameter limit allows (one for any job a request body can carry), not
+        // one round trip per batch; their texts vary with the count, so no plan is kept for them.
+        const perStatement = Math.floor(tx.dialect.maxParameters / 3);
+        for (let first = 0; first < batches.length; first += perStatement) {
+          const rows = batches.slice(first, first + perStatement);
+          await tx.run(
+            `${AD_HOC_MARK} INSERT INTO ingest_job_batches (job_id, batch, items) VALUES ${rows.map(() => `(?, ?, ${json})`).join(', ')}`,
+            rows.flatMap((items, offset) => [job.jobId, first + offset, encode(items)]),
+          );
         }
       });
     },
@@ -108,9 +115,9 @@ export function createJobStore(db: SqlClient): JobStore {
     async finish(job, holder) {
       return db.transaction(async (tx) => {
         const changed = await tx.run(
-          `UPDATE ingest_jobs SET status = ?, processed = ?, failed = ?, errors = ${json}, eta_seconds = 0, finished_at = ?, finished_ms = ?, lease_holder = NULL, lease_until = 0
+          `UPDATE ingest_jobs SET status = ?, processed = ?, failed = ?, errors = ${json}, eta_seconds = 0, finished_at = ?, lease_holder = NULL, lease_until = 0
            WHERE job_id = ? AND lease_holder = ?`,
-          [job.status, job.processed, job.failed, encode(job.errors), job.finishedAt ?? null, Date.parse(job.finishedAt ?? ''), job.jobId, holder],
+          [job.status, job.processed, job.failed, encode(job.errors), job.finishedAt!, job.jobId, holder],
         );
         if (changed !== 1) return false;
         await tx.run('DELETE FROM ingest_job_batches WHERE job_id = ?', [job.jobId]);
@@ -140,7 +147,7 @@ export function createJobStore(db: SqlClient): JobStore {
     },
 
     async purge(finishedBefore) {
-      return db.run('DELETE FROM ingest_jobs WHERE finished_ms < ?', [finishedBefore]);
+      return db.run('DELETE FROM ingest_jobs WHERE finished_at < ?', [finishedBefore]);
     },
   };
 }

@@ -115,7 +115,7 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
   async function run(job: Job): Promise<void> {
     job.status = 'running';
     const started = performance.now();
-    const startedAt = job.processed;
+    const processedBefore = job.processed;
     let recordedAt = Date.now();
     while (job.processed < job.total) {
       // Stopping: the progress so far, with the lease given back, for another replica or the next start.
@@ -128,7 +128,7 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
       }
       await upsertBatch(job, batch);
       job.processed += batch.length;
-      const perItem = (performance.now() - started) / 1000 / (job.processed - startedAt);
+      const perItem = (performance.now() - started) / 1000 / (job.processed - processedBefore);
       job.etaSeconds = Math.round(perItem * (job.total - job.processed) * 10) / 10;
       // Progress is recorded about once a second, not per batch: each write is a commit (an fsync on SQLite). A
       // replica taking over redoes the batches done since (upserts by id: one copy each) and counts them once.
@@ -179,7 +179,9 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
   async function tick(): Promise<void> {
     const now = Date.now();
     for (const jobId of await store.unheld(now, Math.max(0, settings.maxRunning - running.size))) {
-      if (stopping || running.size >= settings.maxRunning || running.has(jobId)) break;
+      if (stopping || running.size >= settings.maxRunning) break;
+      // Its lease ran out while this replica still works on it (a long batch): another replica may take it, not this one again.
+      if (running.has(jobId)) continue;
       const job = await store.get(jobId);
       if (!job || (active.get(job.owner) ?? 0) >= settings.maxRunningPerOwner) continue;
       const { owner, ...report } = job;
@@ -192,7 +194,7 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
       }
       if (claimed) begin(report, owner);
     }
-    await store.purge(now - settings.retentionMs);
+    await store.purge(new Date(now - settings.retentionMs).toISOString());
   }
 
   function scheduleTick(): void {

@@ -4,11 +4,13 @@
  * text: vectors arrive ready-made (see the Embedder port). Every call is scoped
  * by projectId; no call ever crosses projects.
  *
- * Preconditions: the vector service (or the import, which checks a backup the
- * same way) validates every argument before it calls a store, and stores trust
- * them: ids and content are strings, metadata is flat (MetadataValue), vectors
- * are finite float32 and never all zeros, filters passed validateFilter, limits
- * are positive integers, collection specs are ones the service allows. A store
+ * Preconditions: the vector service validates every argument before it calls
+ * a store (a backup's rows are checked by the import against the same schemas,
+ * its vectors for finite values), and stores trust them: ids and content are
+ * strings, metadata is flat (MetadataValue), vectors are finite float32 (and,
+ * from the API, never all zeros), filters passed validateFilter, limits are
+ * positive integers, collection specs are ones the service allows (or a
+ * backup's, restored by an admin's import). A store
  * checks only what it alone knows: whether the collection exists
  * (COLLECTION_NOT_FOUND), that vectors have its size (assertDimensions in
  * dimensions.ts: the size is known where the collection is resolved, so checking

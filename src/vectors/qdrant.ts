@@ -227,9 +227,12 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     }
   }
 
+  const collectionNotFound = (projectId: string, name: string) =>
+    new AppError('COLLECTION_NOT_FOUND', `collection "${name}" does not exist in project "${projectId}"`);
+
   async function requireEntry(projectId: string, name: string): Promise<RegistryEntry> {
     const entry = await findEntry(projectId, name);
-    if (!entry) throw new AppError('COLLECTION_NOT_FOUND', `collection "${name}" does not exist in project "${projectId}"`);
+    if (!entry) throw collectionNotFound(projectId, name);
     return entry;
   }
 
@@ -271,7 +274,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     if (outcome.done) await undo?.(hint);
     if (!fresh) {
       hints.delete(key);
-      throw new AppError('COLLECTION_NOT_FOUND', `collection "${name}" does not exist in project "${projectId}"`);
+      throw collectionNotFound(projectId, name);
     }
     hints.set(key, fresh);
     return work(fresh);

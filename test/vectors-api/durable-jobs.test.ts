@@ -45,13 +45,13 @@ async function report(service: ChildService, jobId: string): Promise<JobReport> 
   return (await response.json()) as JobReport;
 }
 
-/** Polls until `done` holds for the report (or the time runs out). */
-async function waitFor(service: ChildService, jobId: string, done: (job: JobReport) => boolean, seconds: number): Promise<JobReport> {
+/** Reads the job's report (`read`) until `done` holds for it, or the time runs out. */
+async function waitFor(read: () => Promise<JobReport>, done: (job: JobReport) => boolean, seconds: number): Promise<JobReport> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const job = await report(service, jobId);
+    const job = await read();
     if (done(job)) return job;
-    assert.ok(Date.now() < deadline, `job ${jobId} after ${seconds} s: ${JSON.stringify(job)}`);
+    assert.ok(Date.now() < deadline, `the job after ${seconds} s: ${JSON.stringify(job)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -71,12 +71,16 @@ test('local mode: a service killed mid-job finishes the job after its restart, e
   try {
     const total = 20_000;
     const jobId = await submit(service, total);
-    const cut = await waitFor(service, jobId, (job) => job.processed >= 1_000, 60);
+    const cut = await waitFor(
+      () => report(service, jobId),
+      (job) => job.processed >= 1_000,
+      60,
+    );
     await service.stop('SIGKILL');
     assert.ok(cut.processed < total, `killed mid-job: ${cut.processed} of ${total} recorded`);
 
     service = await startChildService(env);
-    const done = await waitFor(service, jobId, finished, 120);
+    const done = await waitFor(() => report(service, jobId), finished, 120);
     assert.deepEqual(
       { status: done.status, processed: done.processed, total: done.total, failed: done.failed },
       { status: 'succeeded', processed: total, total, failed: 0 },
@@ -153,23 +157,20 @@ test(
       };
       const answered = (replica: ChildService) => replica.output.some((line) => line.includes(`/v1/jobs/${jobId}`));
       // Round robin spreads the polls: each replica reads the job from the database, whichever works on it.
-      let cut = await poll();
-      while (cut.processed < 200 || !replicas.every(answered)) {
-        assert.ok(cut.processed < total, `the job finished before every replica had answered for it: ${JSON.stringify(cut)}`);
-        cut = await poll();
-      }
+      const cut = await waitFor(
+        poll,
+        (job) => {
+          assert.ok(job.processed < total, `the job finished before every replica had answered for it: ${JSON.stringify(job)}`);
+          return job.processed >= 200 && replicas.every(answered);
+        },
+        120,
+      );
       const holder = replicas.find((replica) => replica.output.some((line) => line.includes(`${collectionPath}/jobs`)));
       assert.ok(holder, 'the replica that accepted the job logged it');
       await holder.stop('SIGKILL');
       assert.ok(cut.processed < total, `killed mid-job: ${cut.processed} of ${total} recorded`);
 
-      const deadline = Date.now() + 180_000;
-      let done = await poll();
-      while (!finished(done)) {
-        assert.ok(Date.now() < deadline, `after the kill: ${JSON.stringify(done)}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        done = await poll();
-      }
+      const done = await waitFor(poll, finished, 180);
       assert.deepEqual(
         { status: done.status, processed: done.processed, total: done.total, failed: done.failed },
         { status: 'succeeded', processed: total, total, failed: 0 },

@@ -71,8 +71,8 @@ test('a finished job drops its items; its report is kept until the retention pas
   assert.deepEqual(await jobs.batch('done', 0), []);
   assert.equal((await jobs.get('done'))?.finishedAt, finishedAt);
 
-  assert.equal(await jobs.purge(now - 20_000), 0, 'within the retention');
-  assert.equal(await jobs.purge(now), 1);
+  assert.equal(await jobs.purge(new Date(now - 20_000).toISOString()), 0, 'within the retention');
+  assert.equal(await jobs.purge(new Date(now).toISOString()), 1);
   assert.equal(await jobs.get('done'), null);
   assert.equal((await jobs.get('open'))?.status, 'queued');
 });
