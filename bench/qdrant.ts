@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { QdrantClient } from '@qdrant/js-client-rest';
+import { encodeVector } from '../src/shared/vector-encoding.js';
 import { documentSparseVector } from '../src/vectors/qdrant-bm25.js';
 import { physicalCollectionName } from '../src/vectors/qdrant.js';
 import { jsonHeaders, productionEnv, startChild } from './support.js';
@@ -48,16 +49,22 @@ async function post(url: string, body: unknown): Promise<unknown> {
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-qbench-'));
   const qdrant = await startChild(['--import', 'tsx', 'bench/qdrant-server.ts'], { QDRANT_API_KEY: API_KEY }, '/healthz');
-  const service = await startChild(['dist/cli/main.js', 'serve'], {
-    DATA_DIR: dataDir,
-    IN_MEMORIA_STORAGE_MODE: 'hybrid',
-    RELATIONAL_PROVIDER: 'sqlite',
-    VECTOR_PROVIDER: 'qdrant',
-    QDRANT_URL: qdrant.url,
-    QDRANT_API_KEY: API_KEY,
-    LOG_LEVEL: 'warn',
-    ...productionEnv,
-  });
+  // Qdrant alone on its core, as on its own machine; the service beside this process, which only waits while it works.
+  const service = await startChild(
+    ['dist/cli/main.js', 'serve'],
+    {
+      DATA_DIR: dataDir,
+      IN_MEMORIA_STORAGE_MODE: 'hybrid',
+      RELATIONAL_PROVIDER: 'sqlite',
+      VECTOR_PROVIDER: 'qdrant',
+      QDRANT_URL: qdrant.url,
+      QDRANT_API_KEY: API_KEY,
+      LOG_LEVEL: 'warn',
+      ...productionEnv,
+    },
+    '/health',
+    0,
+  );
   try {
     const client = new QdrantClient({ url: qdrant.url, apiKey: API_KEY, checkCompatibility: false });
     await client.createCollection('direct', { vectors: { size: data.D, distance: 'Cosine' } });
@@ -76,16 +83,20 @@ async function main(): Promise<void> {
     );
     const base = `${service.url}/v1/projects/bench/collections/code`;
     await fetch(base, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ dimensions: data.D, model: 'bench' }) });
-    const serviceUpsert = await timeEach(BATCHES, (b) =>
-      post(`${base}/documents/batch`, {
-        items: batches[b]!.map((document) => ({
-          id: document.id,
-          content: document.content,
-          metadata: document.metadata,
-          embedding: Array.from(document.vector),
-        })),
-      }),
-    );
+    // Each batch twice (the second replaces the first), with the vectors as JSON arrays and as base64 float32.
+    const serviceUpsertWith = (encode: (vector: Float32Array) => number[] | string) =>
+      timeEach(BATCHES, (b) =>
+        post(`${base}/documents/batch`, {
+          items: batches[b]!.map((document) => ({
+            id: document.id,
+            content: document.content,
+            metadata: document.metadata,
+            embedding: encode(document.vector),
+          })),
+        }),
+      );
+    const serviceUpsert = await serviceUpsertWith((vector) => Array.from(vector));
+    const serviceUpsertBase64 = await serviceUpsertWith(encodeVector);
     // Like for like: the points and the query the adapter sends, into a collection made as the adapter makes its own
     // (dense + BM25 sparse vectors, the same payload indexes), holding as many points as the service's.
     const physical = 'layout';
@@ -125,6 +136,7 @@ async function main(): Promise<void> {
       }),
     );
     const serviceSearch = await timeEach(SEARCHES, (q) => post(`${base}/search`, { vector: Array.from(queries[q]!), limit: 10 }));
+    const serviceSearchBase64 = await timeEach(SEARCHES, (q) => post(`${base}/search`, { vector: encodeVector(queries[q]!), limit: 10 }));
 
     const line = (what: string, direct: number[], viaService: number[]) => {
       const [d50, s50] = [percentile(direct, 50), percentile(viaService, 50)];
@@ -135,7 +147,9 @@ async function main(): Promise<void> {
         'against a plain collection:\n' +
         `${line(`upsert batch of ${BATCH} x ${data.D}`, directUpsert, serviceUpsert)}\n${line('search top-10', directSearch, serviceSearch)}\n` +
         "like for like (the adapter's own points and filtered query, sent directly):\n" +
-        `${line(`upsert batch of ${BATCH} x ${data.D}`, layoutUpsert, serviceUpsert)}\n${line('search top-10', layoutSearch, serviceSearch)}\n`,
+        `${line(`upsert batch of ${BATCH} x ${data.D}`, layoutUpsert, serviceUpsert)}\n${line('search top-10', layoutSearch, serviceSearch)}\n` +
+        'like for like, vectors sent to the service as base64 float32:\n' +
+        `${line(`upsert batch of ${BATCH} x ${data.D}`, layoutUpsert, serviceUpsertBase64)}\n${line('search top-10', layoutSearch, serviceSearchBase64)}\n`,
     );
   } finally {
     await service.stop();

@@ -50,10 +50,10 @@ export const pinned = cpus().length >= 2 && loadGenerator === 'wrk' && hasComman
 const onCore = (core: number, command: string, args: string[]): [string, string[]] =>
   pinned ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 
-/** Starts a node process listening on a free port and waits until `readyPath` answers. */
-export async function startChild(args: string[], env: Record<string, string> = {}, readyPath = '/health'): Promise<Child> {
+/** Starts a node process listening on a free port (on core 1 when pinned, unless told) and waits until `readyPath` answers. */
+export async function startChild(args: string[], env: Record<string, string> = {}, readyPath = '/health', core = 1): Promise<Child> {
   const port = await freePort();
-  const [command, commandArgs] = onCore(1, process.execPath, args);
+  const [command, commandArgs] = onCore(core, process.execPath, args);
   const child = spawn(command, commandArgs, { env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;

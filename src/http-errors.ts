@@ -8,13 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from './errors.js';
 import { entitiesByName } from './entities/registry.js';
-
-interface ValidationIssue {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
+import { explainingIssue, type ValidationIssue } from './validation.js';
 
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -38,7 +32,7 @@ export function toAppError(error: unknown): AppError {
 }
 
 function fromValidation(issues: ValidationIssue[], context: string): AppError {
-  const issue = issues[0]!;
+  const issue = explainingIssue(issues);
   const field = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
   if (context === 'params' && field === 'projectId') {
     return new AppError('INVALID_PROJECT_ID', 'projectId must match [a-z0-9][a-z0-9._-]{0,127}');

@@ -13,7 +13,8 @@
  */
 import { entities } from '../entities/registry.js';
 import type { Services } from '../services.js';
-import { BACKUP_FORMAT, BACKUP_VERSION, collectionKey, encodeVector, entityKey, PROJECTS_KEY, Tallies, type BackupRecord, type Summary } from './format.js';
+import { encodeVector } from '../shared/vector-encoding.js';
+import { BACKUP_FORMAT, BACKUP_VERSION, collectionKey, entityKey, PROJECTS_KEY, Tallies, type BackupRecord, type Summary } from './format.js';
 
 export interface ExportOptions {
   /** Only these projects; all when absent or empty. */

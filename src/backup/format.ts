@@ -70,16 +70,6 @@ export interface TrailerRecord {
 
 export type BackupRecord = HeaderRecord | ProjectRecord | EntityRecord | CollectionRecord | DocumentRecord | TrailerRecord;
 
-export function encodeVector(vector: Float32Array): string {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
-}
-
-export function decodeVector(encoded: string): Float32Array {
-  const bytes = Buffer.from(encoded, 'base64');
-  // Copied into a fresh buffer: a Float32Array needs 4-byte alignment that Buffer's pool does not promise.
-  return new Float32Array(new Uint8Array(bytes).buffer, 0, bytes.length >> 2);
-}
-
 /** JSON with object keys sorted at every level, so equal content hashes equally wherever it came from. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';

@@ -30,7 +30,6 @@ import {
   BACKUP_VERSION,
   collectionKey,
   compareSummaries,
-  decodeVector,
   entityKey,
   PROJECTS_KEY,
   Tallies,
@@ -41,6 +40,7 @@ import {
   type TrailerRecord,
 } from './format.js';
 import { readLines, type LineLimits } from '../shared/lines.js';
+import { decodeVector } from '../shared/vector-encoding.js';
 import type { ImportReport } from '../schemas/backup.js';
 
 /** A backup that can be read from its start again (a file); the import reads it twice. */
@@ -137,7 +137,7 @@ async function readBackup(
           documents.map((document) => document.content),
           projectId,
         )
-      : documents.map((document) => decodeVector(document.vector));
+      : documents.map((document) => decodeVector(document.vector)!); // checked on the verify pass (checkVector)
     const batch: VectorDocument[] = documents.map((document, index) => ({
       id: document.id,
       content: document.content,
@@ -318,7 +318,7 @@ async function readBackup(
 /** A vector must decode to exactly its collection's size, every component a finite float32. */
 function checkVector(encoded: string, dimensions: number, line: number): void {
   const vector = decodeVector(encoded);
-  if (vector.length !== dimensions || Buffer.byteLength(encoded, 'base64') !== dimensions * 4) {
+  if (vector?.length !== dimensions) {
     throw new AppError('INVALID_BACKUP', `line ${line}: the document's vector is not ${dimensions} float32 values in base64; nothing was imported`);
   }
   if (!vector.every(Number.isFinite)) {

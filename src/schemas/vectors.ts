@@ -30,7 +30,14 @@ export const MetadataSchema = Type.Record(
 );
 
 // Finite doubles only (1e999 parses to Infinity); float32 overflow is checked after conversion, as INVALID_VECTOR.
-export const EmbeddingSchema = Type.Array(Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE }), { minItems: 1, maxItems: MAX_DIMENSIONS });
+const EmbeddingArraySchema = Type.Array(Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE }), { minItems: 1, maxItems: MAX_DIMENSIONS });
+// The alphabet, the padding and whole float32 values are checked by decoding (as INVALID_VECTOR): a
+// pattern here would cost more than the decoding itself.
+const EmbeddingBase64Schema = Type.String({ minLength: 8, maxLength: Math.ceil((MAX_DIMENSIONS * 4) / 3) * 4 });
+export const EmbeddingSchema = Type.Union([EmbeddingArraySchema, EmbeddingBase64Schema], {
+  description:
+    'the vector: an array of numbers, or its float32 values little-endian in standard base64 (as OpenAI answers with encoding_format "base64"), a fraction of the JSON to parse',
+});
 
 // Shape checks stop at the field level: operators are validated by src/vectors/filter.ts, so an
 // unknown operator is an INVALID_FILTER naming it rather than a generic schema failure.

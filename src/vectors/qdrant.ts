@@ -53,6 +53,7 @@ import {
   type VectorStore,
 } from './port.js';
 import { assertDimensions } from './dimensions.js';
+import { vectorToArray } from '../shared/vector-encoding.js';
 
 export type { QdrantLog } from './qdrant-calls.js';
 
@@ -343,7 +344,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
 
   function denseValues(entry: RegistryEntry, vector: Float32Array, what: string): number[] {
     assertDimensions(entry, vector, what);
-    return Array.from(vector);
+    return vectorToArray(vector);
   }
 
   /**

@@ -5,6 +5,7 @@
  * never sees text to embed; the embedder never sees the store.
  */
 import type { CachedEmbedder } from '../embeddings/cache.js';
+import { decodeVector, vectorToArray } from '../shared/vector-encoding.js';
 import { AppError } from '../errors.js';
 import { validateFilter } from './filter.js';
 import type { Static } from 'typebox';
@@ -124,8 +125,11 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
   }
 
   /** The port's preconditions on a vector: finite float32 (a finite double can overflow), not all zeros. Its size is the store's check (assertDimensions). */
-  function toVector(values: number[], what: string): Float32Array {
-    const vector = Float32Array.from(values);
+  function toVector(values: number[] | string, what: string): Float32Array {
+    const vector = typeof values === 'string' ? decodeVector(values) : Float32Array.from(values);
+    if (!vector) {
+      throw new AppError('INVALID_VECTOR', `${what} is not float32 values in standard base64 (A-Z a-z 0-9 + /, padded with =, a multiple of 4 bytes)`);
+    }
     // Finite doubles can still overflow float32 (1e39 -> Infinity).
     if (!vector.every(Number.isFinite)) throw new AppError('INVALID_VECTOR', `${what} has a component that is not a finite float32`);
     if (!vector.some((component) => component !== 0)) throw new AppError('INVALID_VECTOR', `${what} is all zeros: cosine similarity is undefined for it`);
@@ -161,7 +165,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
     id: document.id,
     ...(document.content !== undefined ? { content: document.content } : {}),
     metadata: document.metadata,
-    ...(document.vector ? { embedding: Array.from(document.vector) } : {}),
+    ...(document.vector ? { embedding: vectorToArray(document.vector) } : {}),
   });
 
   /** The query's vector: as given, or the query text embedded (only for a collection of the configured model). */

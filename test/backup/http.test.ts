@@ -106,7 +106,7 @@ test('POST /v1/import on a real socket: a hostile row is a 400 and the project s
     assert.equal(refused.status, 400);
     const error = (await refused.json()) as { code: string; message: string };
     assert.equal(error.code, 'INVALID_BACKUP');
-    assert.match(error.message, /concepts row: confidenceScore must be number; nothing was imported/);
+    assert.match(error.message, /concepts row: confidenceScore must be number or null; nothing was imported/);
     const concepts = await fetch(`${target.url}/v1/projects/beta/concepts`);
     assert.equal(concepts.status, 200);
     assert.deepEqual(((await concepts.json()) as { items: unknown[] }).items, [], 'nothing was written');

@@ -34,7 +34,7 @@ test('client modules import each other, src/shared, Node and their declared depe
       else assert.ok(target.startsWith(`${clientSources}${path.sep}`), `${file}: ${specifier} leaves the package for a server module`);
     }
   }
-  assert.deepEqual([...sharedUsed].sort(), ['src/shared/lines.js', 'src/shared/retry.js']);
+  assert.deepEqual([...sharedUsed].sort(), ['src/shared/lines.js', 'src/shared/retry.js', 'src/shared/vector-encoding.js']);
 });
 
 test('src/shared, which the client ships, imports nothing but Node', () => {

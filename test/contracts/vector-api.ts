@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { encodeVector } from '../../src/shared/vector-encoding.js';
 
 export interface VectorApiTarget {
   app: FastifyInstance;
@@ -227,6 +228,27 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       assert.match(json(unembedded).message, /given \(4 dimensions\).*local-hash-v1 \(384 dimensions\)/);
     });
 
+    test('vectors as base64 float32: stored and searched as the same numbers as an array; what GET answers can be PUT back', async () => {
+      await call('PUT', base('b64'), { dimensions: 4, model: 'given' });
+      const items = [
+        { id: 'a', content: 'a', embedding: encodeVector([1, 0, 0, 0]) },
+        { id: 'b', content: 'b', embedding: [0.1, 0.2, 0.3, 0.4] },
+        { id: 'c', content: 'c', embedding: encodeVector([0.1, 0.2, 0.3, 0.4]) },
+      ];
+      assert.equal(json(await call('POST', `${base('b64')}/documents/batch`, { items })).upserted, 3);
+      assert.equal(json(await call('PUT', `${base('b64')}/documents/d`, { content: 'd', embedding: encodeVector([0, 0, 0, 1]) })).upserted, 1);
+      const read = async (id: string) => json(await call('GET', `${base('b64')}/documents/${id}?includeVector=true`));
+      const [b, c] = [await read('b'), await read('c')];
+      assert.deepEqual(c.embedding, Array.from(Float32Array.from([0.1, 0.2, 0.3, 0.4])));
+      assert.deepEqual(c.embedding, b.embedding, 'an array is stored as float32, like base64');
+      assert.deepEqual((await read('d')).embedding, [0, 0, 0, 1]);
+      const hits = json(await call('POST', `${base('b64')}/search`, { vector: encodeVector([1, 0, 0, 0]), limit: 2 })).results;
+      assert.equal(hits[0].id, 'a');
+      assert.ok(Math.abs(hits[0].score - 1) < 1e-6);
+      assert.equal(json(await call('PUT', `${base('b64')}/documents/c`, c)).upserted, 1, 'what GET answered is accepted back');
+      assert.deepEqual((await read('c')).embedding, c.embedding);
+    });
+
     test('scroll with a filter and a cursor, delete by id and by filter', async () => {
       const items = Array.from({ length: 23 }, (_unused, i) => ({
         id: `chunk-${String(i).padStart(2, '0')}`,
@@ -276,6 +298,15 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
         ['float32 overflow', 'PUT', '/documents/x', { content: 'x', embedding: [1e39, 0, 0, 0] }, 400, 'INVALID_VECTOR'],
         ['zero vector', 'PUT', '/documents/x', { content: 'x', embedding: [0, 0, 0, 0] }, 400, 'INVALID_VECTOR'],
         ['Infinity', 'PUT', '/documents/x', { content: 'x', embedding: [1e999, 0, 0, 0] }, 400, 'VALIDATION_FAILED'],
+        ['base64 of 6 bytes', 'PUT', '/documents/x', { content: 'x', embedding: 'AAAAAAAA' }, 400, 'INVALID_VECTOR'],
+        ['base64 of 3 values', 'PUT', '/documents/x', { content: 'x', embedding: encodeVector([1, 2, 3]) }, 400, 'DIMENSION_MISMATCH'],
+        ['base64 NaN', 'PUT', '/documents/x', { content: 'x', embedding: encodeVector([Number.NaN, 1, 0, 0]) }, 400, 'INVALID_VECTOR'],
+        ['not base64', 'PUT', '/documents/x', { content: 'x', embedding: 'not base64!' }, 400, 'INVALID_VECTOR'],
+        ['base64 without padding', 'PUT', '/documents/x', { content: 'x', embedding: encodeVector([1, 0, 0, 0]).replace(/=+$/, '') }, 400, 'INVALID_VECTOR'],
+        ['embedding too long for base64', 'PUT', '/documents/x', { content: 'x', embedding: 'A'.repeat(43_696) }, 400, 'VALIDATION_FAILED'],
+        ['embedding an object', 'PUT', '/documents/x', { content: 'x', embedding: { 0: 1 } }, 400, 'VALIDATION_FAILED'],
+        ['embedding with a string component', 'PUT', '/documents/x', { content: 'x', embedding: [1, '2', 0, 0] }, 400, 'VALIDATION_FAILED'],
+        ['query vector as base64 of the wrong size', 'POST', '/search', { vector: encodeVector([1, 0, 0]) }, 400, 'DIMENSION_MISMATCH'],
         ['empty content', 'PUT', '/documents/x', { content: '', embedding: [1, 0, 0, 0] }, 400, 'VALIDATION_FAILED'],
         ['huge content', 'PUT', '/documents/x', { content: 'x'.repeat(1_000_001), embedding: [1, 0, 0, 0] }, 400, 'VALIDATION_FAILED'],
         ['nested metadata', 'PUT', '/documents/x', { content: 'x', embedding: [1, 0, 0, 0], metadata: { a: { b: 1 } } }, 400, 'VALIDATION_FAILED'],
@@ -317,6 +348,16 @@ export function runVectorApiContract(name: string, start: () => Promise<VectorAp
       }
       const message = json(await call('POST', `${base('bad')}/documents/batch`, cases[0]![3])).message;
       assert.match(message, /3 dimensions.*\b4\b/, 'names both sizes');
+      const explained = async (what: string) => json(await call('PUT', `${base('bad')}/documents/x`, cases.find((c) => c[0] === what)![3])).message;
+      assert.match(await explained('base64 of 6 bytes'), /embedding of "x" is not float32 values in standard base64/);
+      assert.match(await explained('not base64'), /not float32 values in standard base64/);
+      assert.match(
+        await explained('embedding too long for base64'),
+        /body\.embedding must NOT have more than 43692 characters/,
+        'the string branch explains a bad string',
+      );
+      assert.match(await explained('embedding an object'), /body\.embedding must be array or string/);
+      assert.match(await explained('embedding with a string component'), /body\.embedding\.1 must be number/, 'the array branch explains a bad item');
       assert.equal(json(await call('GET', base('bad'))).count, 0, 'nothing written');
       assert.equal(json(await call('POST', `${base('nope')}/search`, { vector: [1] })).code, 'COLLECTION_NOT_FOUND');
       assert.equal(json(await call('PUT', '/v1/projects/bad/collections/no%20spaces', {})).code, 'VALIDATION_FAILED');
