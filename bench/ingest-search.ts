@@ -1,6 +1,6 @@
 /**
  * Search while ingesting, over HTTP (issue 14):
- *   npx tsx bench/ingest-search.ts [--n 100000] [--dims 384]
+ *   npx tsx bench/ingest-search.ts [--n 100000] [--dims 384] [--encoding base64|arrays]
  * The built service in a child process (local mode, production settings). One
  * client ingests N documents in batches of 1,000 while a second client (a
  * worker thread, so the ingesting client's JSON work never delays its clock)
@@ -14,10 +14,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { encodeVector } from '../src/shared/vector-encoding.js';
 import { jsonHeaders, productionEnv, startChild } from './support.js';
 import { createVectorData, percentile, recall } from './vector-data.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, dims: { type: 'string', default: '384' } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '100000' }, dims: { type: 'string', default: '384' }, encoding: { type: 'string', default: 'base64' } },
+});
+// How the ingesting client sends vectors: `base64` (float32 bytes, what the typed client offers) or `arrays` (JSON numbers).
+const encode = values.encoding === 'arrays' ? (vector: Float32Array) => Array.from(vector) : encodeVector;
 const data = createVectorData({ n: Number(values.n), dims: Number(values.dims), queries: 200 });
 const BATCH = 1000;
 const base = '/v1/projects/bench/collections/code';
@@ -80,7 +85,7 @@ async function main(): Promise<void> {
     for (let start = 0; start < data.N; start += BATCH) {
       const documents = data.documentsOf(start, Math.min(BATCH, data.N - start));
       await post(`${service.url}${base}/documents/batch`, {
-        items: documents.map((d) => ({ id: d.id, content: d.content, metadata: d.metadata, embedding: Array.from(d.vector) })),
+        items: documents.map((d) => ({ id: d.id, content: d.content, metadata: d.metadata, embedding: encode(d.vector) })),
       });
       const probe = (await post(`${service.url}${base}/search`, { vector: Array.from(documents[0]!.vector), limit: 1, includeContent: false })) as {
         results: Array<{ id: string }>;

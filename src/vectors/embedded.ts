@@ -196,7 +196,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   }
 
   async function readCollection(row: CollectionRow): Promise<LoadedCollection> {
-    const memory = new CollectionMemory(row.dimensions);
+    const memory = new CollectionMemory(row.dimensions, row.ann_file ? row.ann_watermark : 0);
     for (let after = 0; ;) {
       ensureOpen();
       const rows = sql.loadChunk.all(BigInt(row.id), BigInt(after), BigInt(LOAD_CHUNK)) as Array<[number, string, string, Buffer]>;
@@ -215,6 +215,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         // Not fatal: exact scans answer until the worker rebuilds it.
         log?.warn({ err: error, collection: row.name, projectId: row.project_id }, 'vector index unreadable; rebuilding');
         sql.setAnn.run(null, 0, 0, null, row.id);
+        memory.markIndexed(0);
       }
     }
     const collection: LoadedCollection = { row, memory, ann, fts: prepareFts(db, row.id), subsets: new SubsetCache(filterCacheBytes) };

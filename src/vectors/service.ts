@@ -9,7 +9,7 @@ import { decodeVector, vectorToArray } from '../shared/vector-encoding.js';
 import { AppError } from '../errors.js';
 import { validateFilter } from './filter.js';
 import type { Static } from 'typebox';
-import { MAX_METADATA_LENGTH, type KeyedDocumentInputSchema, type SearchRequestSchema } from '../schemas/vectors.js';
+import { MAX_BASE64_VECTOR_LENGTH, MAX_DIMENSIONS, MAX_METADATA_LENGTH, type KeyedDocumentInputSchema, type SearchRequestSchema } from '../schemas/vectors.js';
 import { fuseReciprocalRank } from './fusion.js';
 import type { CollectionInfo, CollectionSpec, Filter, Metadata, ScrollPage, SearchHit, StoredDocument, VectorDocument, VectorStore } from './port.js';
 
@@ -126,13 +126,26 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
 
   /** The port's preconditions on a vector: finite float32 (a finite double can overflow), not all zeros. Its size is the store's check (assertDimensions). */
   function toVector(values: number[] | string, what: string): Float32Array {
-    const vector = typeof values === 'string' ? decodeVector(values) : Float32Array.from(values);
-    if (!vector) {
-      throw new AppError('INVALID_VECTOR', `${what} is not float32 values in standard base64 (A-Z a-z 0-9 + /, padded with =, a multiple of 4 bytes)`);
+    const vector = typeof values === 'string' ? fromBase64(values, what) : Float32Array.from(values);
+    // Finite doubles can still overflow float32 (1e39 -> Infinity). A plain loop: this runs for every vector of every batch.
+    let nonZero = false;
+    for (let index = 0; index < vector.length; index++) {
+      const component = vector[index]!;
+      if (!Number.isFinite(component)) throw new AppError('INVALID_VECTOR', `${what} has a component that is not a finite float32`);
+      if (component !== 0) nonZero = true;
     }
-    // Finite doubles can still overflow float32 (1e39 -> Infinity).
-    if (!vector.every(Number.isFinite)) throw new AppError('INVALID_VECTOR', `${what} has a component that is not a finite float32`);
-    if (!vector.some((component) => component !== 0)) throw new AppError('INVALID_VECTOR', `${what} is all zeros: cosine similarity is undefined for it`);
+    if (!nonZero) throw new AppError('INVALID_VECTOR', `${what} is all zeros: cosine similarity is undefined for it`);
+    return vector;
+  }
+
+  function fromBase64(text: string, what: string): Float32Array {
+    const vector = text.length <= MAX_BASE64_VECTOR_LENGTH ? decodeVector(text) : null;
+    if (!vector?.length) {
+      throw new AppError(
+        'INVALID_VECTOR',
+        `${what} is not 1 to ${MAX_DIMENSIONS} float32 values in standard base64 (A-Z a-z 0-9 + /, padded with =, a multiple of 4 bytes)`,
+      );
+    }
     return vector;
   }
 
@@ -170,7 +183,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
 
   /** The query's vector: as given, or the query text embedded (only for a collection of the configured model). */
   async function queryVector(projectId: string, collection: string, input: SearchInput): Promise<Float32Array> {
-    if (input.vector) return toVector(input.vector, 'query vector');
+    if (input.vector !== undefined) return toVector(input.vector, 'query vector');
     if (input.query === undefined) throw new AppError('VALIDATION_FAILED', 'vector search needs `vector` or `query`');
     assertEmbeddable(await requireCollection(projectId, collection));
     const [vector] = await embedder.embed([input.query], projectId);
@@ -231,11 +244,11 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
       // Only text to embed needs the collection's spec here; the store checks sizes and existence itself,
       // which saves a round trip per batch on a remote store.
       documents.forEach(checkMetadata);
-      const missing = documents.filter((document) => !document.embedding);
+      const missing = documents.filter((document) => document.embedding === undefined);
       if (missing.length) assertEmbeddable((await store.getCollection(projectId, collectionName)) ?? (await createDefault(projectId, collectionName)));
       const given = new Map(
         documents
-          .filter((document) => document.embedding)
+          .filter((document) => document.embedding !== undefined)
           .map((document) => [document, toVector(document.embedding!, `embedding of ${JSON.stringify(document.id)}`)]),
       );
       const embedded = missing.length
@@ -298,7 +311,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
 
     async search(projectId, collectionName, input) {
       validateFilter(input.filter);
-      const mode = input.mode ?? (input.vector || input.query === undefined ? 'vector' : 'hybrid');
+      const mode = input.mode ?? (input.vector !== undefined || input.query === undefined ? 'vector' : 'hybrid');
       const limit = input.limit ?? 10;
       const common = {
         filter: input.filter,

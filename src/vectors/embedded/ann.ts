@@ -24,7 +24,7 @@ import type { IndexConfig } from 'usearch';
 
 // usearch's ESM build finds its binary by walking up from the caller's file name,
 // which never ends inside a worker thread; its CommonJS build uses __dirname.
-const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
+export const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
 export const Index = usearch.Index;
 export type Index = import('usearch').Index;
 

@@ -63,6 +63,7 @@ export function createIndexer(options: IndexerOptions) {
     const previous = collection.ann;
     options.record(collection.row.id, ann);
     collection.ann = ann;
+    collection.memory.markIndexed(ann?.watermark ?? 0);
     // A mapping stays valid after its file is unlinked, until garbage-collected.
     if (previous && previous.file !== ann?.file) rmSync(previous.file, { force: true });
   }

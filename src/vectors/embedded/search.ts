@@ -75,9 +75,13 @@ export function nearestSlots(
 ): ScoredSlot[] {
   const { memory, ann } = collection;
   const predicate = filter?.predicate;
+  const candidates = limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN;
+  // Without a filter, through the int8 copies of what the index does not cover (memory.ts); with one, slot by slot.
+  const scanFrom = (from: number, top: TopK) =>
+    predicate ? memory.scan(from, memory.size, unitQuery, top, predicate) : memory.scanTail(from, unitQuery, top, candidates);
   const exact = (): ScoredSlot[] => {
     const top = new TopK(limit);
-    memory.scan(0, memory.size, unitQuery, top, predicate);
+    scanFrom(0, top);
     return top.sorted();
   };
   const packed = (): ScoredSlot[] => {
@@ -85,7 +89,7 @@ export function nearestSlots(
     const subset = collection.subsets.get(filter.key, memory, () => memory.matching(filter.predicate));
     if (!subset) return exact();
     const top = new TopK(limit);
-    for (const slot of scanSubset(subset, memory, unitQuery, limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN)) top.push(slot, memory.dot(slot, unitQuery));
+    for (const slot of scanSubset(subset, memory, unitQuery, candidates)) top.push(slot, memory.dot(slot, unitQuery));
     return top.sorted();
   };
 
@@ -100,10 +104,10 @@ export function nearestSlots(
   // The graph answers for indexed documents; the tail newer than the index is scanned exactly.
   const tailStart = memory.firstSlotAfter(ann.watermark);
   const top = new TopK(limit);
-  memory.scan(tailStart, memory.size, unitQuery, top, predicate);
+  scanFrom(tailStart, top);
   const indexedLive = memory.liveCount - memory.countLive(tailStart, memory.size);
   if (indexedLive === 0) return top.sorted();
-  const k = filter ? Math.ceil((limit * FILTERED_OVERSAMPLE_FACTOR) / share) + OVERSAMPLE_MIN : limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN;
+  const k = filter ? Math.ceil((limit * FILTERED_OVERSAMPLE_FACTOR) / share) + OVERSAMPLE_MIN : candidates;
   if (k >= ann.size) return packed();
 
   let passed = 0;

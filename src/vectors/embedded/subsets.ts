@@ -11,11 +11,9 @@
  * until the collection changes, within a byte budget. A first sighting
  * answers by exact scan of the matches.
  */
-import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
+import { usearch } from './ann.js';
 import { quantizeVector, type CollectionMemory } from './memory.js';
-
-const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
 
 export interface PackedSubset {
   slots: Int32Array;
