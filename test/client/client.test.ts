@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { entities } from '../../src/entities/registry.js';
-import { StorageClient, collect, orNull, type EntityName } from '../../packages/client/src/index.js';
+import { StorageClient, collect, decodeVector, encodeVector, orNull, type EntityName } from '../../packages/client/src/index.js';
 import { sampleItem } from '../support/samples.js';
 import { countingFetch, rejection, startListeningService, type ListeningService } from './listening.js';
 
@@ -127,6 +127,13 @@ describe('client against a listening service', () => {
     await client.collections.create(p, 'small', { dimensions: 3, model: 'mine' });
     assert.deepEqual((await client.collections.list(p)).items.map((collection) => collection.name).sort(), ['code', 'small']);
     await client.documents.put(p, 'small', 'v1', { content: 'vector one', embedding: [1, 0, 0], metadata: { filePath: 'a.ts' } });
+    // Float32Array and base64 vectors: sent as base64 float32, read back as the same numbers.
+    await client.documents.put(p, 'small', 'f1', { content: 'from a typed array', embedding: Float32Array.of(0, 0.5, 0.25) });
+    await client.documents.batch(p, 'small', [{ id: 'f2', content: 'from base64', embedding: encodeVector([0, 0, 1]) }]);
+    assert.deepEqual((await client.documents.get(p, 'small', 'f1', { includeVector: true })).embedding, [0, 0.5, 0.25]);
+    assert.deepEqual(decodeVector(encodeVector((await client.documents.get(p, 'small', 'f2', { includeVector: true })).embedding!)), Float32Array.of(0, 0, 1));
+    const nearest = await client.search(p, 'small', { vector: Float32Array.of(0, 1, 0.5), limit: 1 });
+    assert.equal(nearest.results[0]?.id, 'f1');
     const dimensions = await rejection(client.documents.put(p, 'small', 'v2', { content: 'bad', embedding: [1, 0] }));
     assert.equal(dimensions.status, 400);
     assert.equal(dimensions.code, 'DIMENSION_MISMATCH');

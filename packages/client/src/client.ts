@@ -7,6 +7,7 @@ import { StorageError } from './errors.js';
 import { Transport, type CallOptions, type TransportOptions } from './http.js';
 import { ndjsonStream, parseNdjson } from './ndjson.js';
 import { paginate } from './pagination.js';
+import { encodeVector } from '../../../src/shared/vector-encoding.js';
 import type {
   Collection,
   CountResult,
@@ -34,6 +35,7 @@ import type {
   Readiness,
   ScrollQuery,
   SearchRequest,
+  VectorInput,
   SearchResponse,
   StoredDocument,
   WorkSessionItem,
@@ -45,6 +47,9 @@ type Query = Record<string, string | number | boolean | undefined | null>;
 const segment = encodeURIComponent;
 const projectPath = (projectId: string) => `/v1/projects/${segment(projectId)}`;
 const collectionPath = (projectId: string, collection: string) => `${projectPath(projectId)}/collections/${segment(collection)}`;
+/** A Float32Array would go out as an object of numbered keys: it is sent as base64 float32, which the service takes. */
+const withEncodedVector = <T extends { embedding?: VectorInput }>(document: T): T =>
+  document.embedding instanceof Float32Array ? { ...document, embedding: encodeVector(document.embedding) } : document;
 
 /** The calls of one entity (`client.entity('concepts')`). */
 export class EntityClient<N extends EntityName> {
@@ -160,10 +165,21 @@ export class StorageClient {
   readonly documents = {
     /** Upserts one document; embedded server-side when no embedding is sent. */
     put: (projectId: string, collection: string, id: string, document: DocumentInput, options?: CallOptions): Promise<{ upserted: number }> =>
-      this.http.json({ method: 'PUT', path: `${collectionPath(projectId, collection)}/documents/${segment(id)}`, body: document, ...options }),
+      this.http.json({
+        method: 'PUT',
+        path: `${collectionPath(projectId, collection)}/documents/${segment(id)}`,
+        body: withEncodedVector(document),
+        ...options,
+      }),
     /** Upserts up to 1,000 documents, all or nothing. Retried: the same items give the same state. */
     batch: (projectId: string, collection: string, items: KeyedDocumentInput[], options?: CallOptions): Promise<{ upserted: number }> =>
-      this.http.json({ method: 'POST', path: `${collectionPath(projectId, collection)}/documents/batch`, body: { items }, idempotent: true, ...options }),
+      this.http.json({
+        method: 'POST',
+        path: `${collectionPath(projectId, collection)}/documents/batch`,
+        body: { items: items.map(withEncodedVector) },
+        idempotent: true,
+        ...options,
+      }),
     get: (projectId: string, collection: string, id: string, query: { includeVector?: boolean } = {}, options?: CallOptions): Promise<StoredDocument> =>
       this.http.json({ method: 'GET', path: `${collectionPath(projectId, collection)}/documents/${segment(id)}`, query, ...options }),
     /** One page of documents, optionally filtered by metadata. */
@@ -186,13 +202,20 @@ export class StorageClient {
 
   /** Vector, keyword or hybrid search; `score` is always higher-is-more-similar. A read: retried. */
   search(projectId: string, collection: string, request: SearchRequest, options?: CallOptions): Promise<SearchResponse> {
-    return this.http.json({ method: 'POST', path: `${collectionPath(projectId, collection)}/search`, body: request, idempotent: true, ...options });
+    const body = request.vector instanceof Float32Array ? { ...request, vector: encodeVector(request.vector) } : request;
+    return this.http.json({ method: 'POST', path: `${collectionPath(projectId, collection)}/search`, body, idempotent: true, ...options });
   }
 
   readonly jobs = {
     /** Starts a background ingest. Not retried: a repeat would start a second job. */
     submit: (projectId: string, collection: string, items: KeyedDocumentInput[], options?: CallOptions): Promise<{ jobId: string }> =>
-      this.http.json({ method: 'POST', path: `${collectionPath(projectId, collection)}/jobs`, body: { items }, idempotent: false, ...options }),
+      this.http.json({
+        method: 'POST',
+        path: `${collectionPath(projectId, collection)}/jobs`,
+        body: { items: items.map(withEncodedVector) },
+        idempotent: false,
+        ...options,
+      }),
     get: (jobId: string, options?: CallOptions): Promise<Job> => this.http.json({ method: 'GET', path: `/v1/jobs/${segment(jobId)}`, ...options }),
     /** Polls until the job has succeeded or failed, and answers its final report. */
     wait: async (jobId: string, poll: { intervalMs?: number; signal?: AbortSignal } = {}): Promise<Job> => {

@@ -87,11 +87,13 @@ export type Readiness = Static<typeof ReadySchema>;
 
 export type Collection = Static<typeof CollectionSchema>;
 export type CreateCollection = Static<typeof CreateCollectionSchema>;
-export type DocumentInput = Static<typeof DocumentInputSchema>;
-export type KeyedDocumentInput = Static<typeof KeyedDocumentInputSchema>;
+/** A vector as the client takes it: numbers, base64 float32 text, or a Float32Array (sent as base64: a third of the bytes, no digits to parse). */
+export type VectorInput = number[] | string | Float32Array;
+export type DocumentInput = Omit<Static<typeof DocumentInputSchema>, 'embedding'> & { embedding?: VectorInput };
+export type KeyedDocumentInput = Omit<Static<typeof KeyedDocumentInputSchema>, 'embedding'> & { embedding?: VectorInput };
 export type StoredDocument = Static<typeof DocumentSchema>;
 /** The search body; `filter` narrowed to the filter language the service accepts. */
-export type SearchRequest = Omit<Static<typeof SearchRequestSchema>, 'filter'> & { filter?: Filter };
+export type SearchRequest = Omit<Static<typeof SearchRequestSchema>, 'filter' | 'vector'> & { filter?: Filter; vector?: VectorInput };
 export type SearchResponse = Static<typeof SearchResponseSchema>;
 export type SearchResult = SearchResponse['results'][number];
 export type Job = Static<typeof JobSchema>;
