@@ -44,6 +44,7 @@ import {
   type CollectionSpec,
   type Filter,
   type Metadata,
+  type ReadOptions,
   type ScrollPage,
   type ScrollRequest,
   type SearchHit,
@@ -436,15 +437,20 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
     return items.length;
   }
 
-  /** Whether an answer of `limit` documents could exceed the budget, so content must be read apart, a chunk at a time. */
-  function needsChunks(
-    entry: RegistryEntry,
-    limit: number,
-    read: { includeContent: boolean; includeVector: boolean },
-    budget: ResponseBudget | undefined,
-  ): boolean {
-    if (!budget || (!read.includeContent && !read.includeVector)) return false;
-    return limit * worstDocumentBytes(MAX_CONTENT_LENGTH, entry.dimensions, read.includeContent, read.includeVector) > budget.maxBytes;
+  /**
+   * How a read of up to `count` documents answers: what it returns (`read`; content by default only
+   * where the port says so), within which byte budget, and whether content and vectors come in the
+   * listing itself (`inline`) or, when an answer of `count` could exceed the budget, are read apart
+   * afterwards, a chunk at a time (`apart`).
+   */
+  function readPlan(entry: RegistryEntry, count: number, options: ReadOptions | undefined, contentByDefault: boolean) {
+    const read = { includeContent: options?.includeContent ?? contentByDefault, includeVector: options?.includeVector ?? false };
+    const budget = options?.maxBytes === undefined ? undefined : new ResponseBudget(options.maxBytes);
+    const apart =
+      budget !== undefined &&
+      (read.includeContent || read.includeVector) &&
+      count * worstDocumentBytes(MAX_CONTENT_LENGTH, entry.dimensions, read.includeContent, read.includeVector) > budget.maxBytes;
+    return { read, budget, apart, inline: { content: read.includeContent && !apart, vector: read.includeVector && !apart } };
   }
 
   const store: QdrantVectorStore = {
@@ -537,22 +543,20 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
 
     async getMany(projectId, collection, ids, opts) {
       return withEntry(projectId, collection, async (entry) => {
-        const read = { includeContent: opts?.includeContent ?? true, includeVector: opts?.includeVector ?? false };
-        const budget = opts?.maxBytes === undefined ? undefined : new ResponseBudget(opts.maxBytes);
         const unique = [...new Set(ids)];
-        const apart = needsChunks(entry, unique.length, read, budget);
+        const { read, budget, apart, inline } = readPlan(entry, unique.length, opts, true);
         const found = new Map<string, StoredDocument>();
         for (let start = 0; start < unique.length; start += FILL_CHUNK) {
           const points = await call('retrieve', () =>
             client.retrieve(entry.physical, {
               ids: unique.slice(start, start + FILL_CHUNK).map((id) => documentPointId(projectId, collection, id)),
-              with_payload: [...payloadFields(read.includeContent && !apart), 'project_id', 'collection'],
-              with_vector: vectorSelector(read.includeVector && !apart),
+              with_payload: [...payloadFields(inline.content), 'project_id', 'collection'],
+              with_vector: vectorSelector(inline.vector),
             }),
           );
           for (const point of points) {
             if (point.payload?.project_id !== projectId || point.payload?.collection !== collection) continue;
-            found.set(String(point.payload.doc_id), toDocument(point, read.includeContent && !apart, read.includeVector && !apart));
+            found.set(String(point.payload.doc_id), toDocument(point, inline.content, inline.vector));
           }
         }
         const documents = ids.flatMap((id) => found.get(id) ?? []);
@@ -563,24 +567,20 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
 
     async scroll(projectId, collection, request: ScrollRequest): Promise<ScrollPage> {
       return withEntry(projectId, collection, async (entry) => {
-        const includeContent = request.includeContent ?? false;
-        const includeVector = request.includeVector ?? false;
         const filter = scoped(projectId, collection, request.filter);
         const offset =
           request.cursor === undefined ? undefined : decodeCursor(request.cursor, isScrollPosition, 'cursor is not one this collection handed out').o;
-        const read = { includeContent, includeVector };
-        const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
-        const apart = needsChunks(entry, request.limit, read, budget);
+        const { read, budget, apart, inline } = readPlan(entry, request.limit, request, false);
         const page = await call('scroll', () =>
           client.scroll(entry.physical, {
             filter,
             limit: request.limit,
             offset,
-            with_payload: payloadFields(includeContent && !apart),
-            with_vector: vectorSelector(includeVector && !apart),
+            with_payload: payloadFields(inline.content),
+            with_vector: vectorSelector(inline.vector),
           }),
         );
-        const items = page.points.map((p) => toDocument(p, includeContent && !apart, includeVector && !apart));
+        const items = page.points.map((p) => toDocument(p, inline.content, inline.vector));
         let kept = items.length;
         if (apart) kept = await fillDocuments(projectId, entry, items, read, budget, 'truncate');
         else if (budget) kept = fitting(items, budget);
@@ -608,11 +608,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
           if (!terms) return [];
           query = terms;
         }
-        const includeContent = request.includeContent ?? false;
-        const includeVector = request.includeVector ?? false;
-        const read = { includeContent, includeVector };
-        const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
-        const apart = needsChunks(entry, request.limit, read, budget);
+        const { read, budget, apart, inline } = readPlan(entry, request.limit, request, false);
         const result = await call('query', () =>
           client.query(entry.physical, {
             query,
@@ -620,11 +616,11 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
             filter,
             limit: request.limit,
             score_threshold: request.threshold,
-            with_payload: payloadFields(includeContent && !apart),
-            with_vector: vectorSelector(includeVector && !apart),
+            with_payload: payloadFields(inline.content),
+            with_vector: vectorSelector(inline.vector),
           }),
         );
-        const hits: SearchHit[] = result.points.map((p) => ({ ...toDocument(p, includeContent && !apart, includeVector && !apart), score: p.score }));
+        const hits: SearchHit[] = result.points.map((p) => ({ ...toDocument(p, inline.content, inline.vector), score: p.score }));
         await settleAnswer(projectId, entry, hits, read, budget, apart);
         return hits;
       });
