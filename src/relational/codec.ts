@@ -48,11 +48,16 @@ export function encodeValue(dialect: Dialect, spec: FieldDefinition, field: stri
   }
 }
 
+/** A JSON column as read: PostgreSQL (jsonb) hands it over parsed, SQLite as text. */
+export function decodeJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
 export function decodeValue(spec: FieldDefinition, value: unknown): unknown {
   if (value === null || value === undefined) return undefined;
   switch (spec.kind) {
     case 'json':
-      return typeof value === 'string' ? JSON.parse(value) : value;
+      return decodeJson(value);
     case 'timestamp':
       // Stored timestamps are already normalised ISO text (SQLite) or Dates (PostgreSQL).
       return value instanceof Date ? value.toISOString() : String(value);

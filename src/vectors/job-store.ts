@@ -11,6 +11,7 @@
  * again by the new holder; upserts are idempotent and the counts come from the recorded progress only,
  * so they stay exact.
  */
+import { decodeJson } from '../relational/codec.js';
 import { AD_HOC_MARK, type SqlClient } from '../relational/port.js';
 import type { Job } from './jobs.js';
 import type { DocumentInput } from './service.js';
@@ -38,9 +39,6 @@ export interface JobStore {
 const UNFINISHED = "status IN ('queued', 'running')";
 const COLUMNS = 'job_id, project_id, collection, owner, status, total, processed, failed, errors, eta_seconds, created_at, finished_at';
 
-/** JSON columns come back parsed from PostgreSQL (jsonb) and as text from SQLite. */
-const readJson = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
-
 function toJob(row: Record<string, unknown>): Job & { owner: string } {
   return {
     jobId: String(row.job_id),
@@ -52,7 +50,7 @@ function toJob(row: Record<string, unknown>): Job & { owner: string } {
     total: Number(row.total),
     processed: Number(row.processed),
     failed: Number(row.failed),
-    errors: readJson(row.errors) as Job['errors'],
+    errors: decodeJson(row.errors) as Job['errors'],
     etaSeconds: row.eta_seconds === null ? null : Number(row.eta_seconds),
     createdAt: String(row.created_at),
     ...(row.finished_at === null ? {} : { finishedAt: String(row.finished_at) }),
@@ -101,7 +99,7 @@ export function createJobStore(db: SqlClient): JobStore {
 
     async batch(jobId, index) {
       const [row] = await db.query('SELECT items FROM ingest_job_batches WHERE job_id = ? AND batch = ?', [jobId, index]);
-      return row ? (readJson(row.items) as DocumentInput[]) : [];
+      return row ? (decodeJson(row.items) as DocumentInput[]) : [];
     },
 
     async progress(job, holder, leaseUntil) {
