@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { countDocuments, getDocument } from '../support/count.js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -246,6 +246,57 @@ describe('embedded store: loading', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+/** Each thread of this process with its nice value, from /proc (Linux). */
+function threadNiceness(): Map<number, number> {
+  const niceness = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      // Fields after the command name (which may hold spaces): state is field 3, nice field 19.
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      niceness.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return niceness;
+}
+
+describe('embedded store: index builds and requests', () => {
+  it(
+    'builds at the lowest priority, leaving the threads that answer requests theirs',
+    { skip: process.platform !== 'linux' && 'per-thread priorities: Linux only' },
+    async () => {
+      const dataDir = temporaryDir();
+      const before = threadNiceness();
+      const lowered = new Set<number>();
+      const watch = setInterval(() => {
+        for (const [tid, nice] of threadNiceness()) if (nice === 19) lowered.add(tid);
+      }, 2);
+      try {
+        const store = await createEmbeddedVectorStore({ dataDir, indexThreshold: 100 });
+        await store.createCollection('p', 'c', { dimensions: DIMS, model: 'm' });
+        const vectors = clustered(20_000, DIMS, 9);
+        for (let i = 0; i < vectors.length; i += 5000) {
+          await store.upsert(
+            'p',
+            'c',
+            vectors.slice(i, i + 5000).map((vector, j) => ({ id: `d${i + j}`, content: '', metadata: {}, vector })),
+          );
+        }
+        await store.waitForIndexing();
+        assert.equal((await store.indexStatus('p', 'c')).indexed, 20_000);
+        await store.close();
+      } finally {
+        clearInterval(watch);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+      assert.ok(lowered.size > 0, 'a thread ran at nice 19 while the index was built');
+      for (const tid of lowered) assert.ok(!before.has(tid), `thread ${tid} existed before the build: only the build's threads are lowered`);
+      assert.equal(threadNiceness().get(process.pid), before.get(process.pid), 'the main thread keeps its priority');
+    },
+  );
 });
 
 describe('embedded store: files and crashes', () => {

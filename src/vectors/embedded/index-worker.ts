@@ -9,7 +9,8 @@
  * in chunks needs no long snapshot: a row deleted meanwhile only leaves a
  * dead label in the index, which the main thread filters out.
  */
-import { closeSync, fsyncSync, openSync, renameSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readlinkSync, renameSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -69,6 +70,21 @@ function build(request: BuildRequest): BuildResult {
   }
 }
 
+/**
+ * Builds yield the CPU to the threads that answer requests. Where cores are few, a build otherwise takes half of one
+ * from the event loop whenever both want it, and requests wait their turn (bench/job-stall.ts: /health p99 halved,
+ * docs/BENCHMARKS.md). Linux keeps a nice value per thread, which os.setPriority sets when given a thread id; threads
+ * usearch starts from here inherit it. Elsewhere the build runs at the process's priority.
+ */
+function yieldToRequests(): void {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19);
+  } catch {
+    // No /proc/thread-self (not Linux): no per-thread priority to lower.
+  }
+}
+
+yieldToRequests();
 try {
   parentPort!.postMessage({ ok: true, result: build(workerData as BuildRequest) });
 } catch (error) {
