@@ -11,7 +11,6 @@
  * server (in memory, in its own process): the ratio is meaningful, absolute
  * figures need a real Qdrant.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { encodeVector } from '../src/shared/vector-encoding.js';
 import { documentSparseVector } from '../src/vectors/qdrant-bm25.js';
-import { physicalCollectionName } from '../src/vectors/qdrant.js';
+import { documentPointId, physicalCollectionName } from '../src/vectors/qdrant.js';
 import { jsonHeaders, productionEnv, startChild } from './support.js';
 import { createVectorData, percentile } from './vector-data.js';
 
@@ -30,14 +29,20 @@ const BATCH = 100;
 const API_KEY = 'bench-key';
 const data = createVectorData({ n: BATCHES * BATCH, dims: 384, queries: SEARCHES });
 
-async function timeEach(count: number, work: (index: number) => Promise<unknown>): Promise<number[]> {
-  const latencies: number[] = [];
-  for (let index = 0; index < count; index++) {
-    const started = performance.now();
-    await work(index);
-    latencies.push(performance.now() - started);
+/**
+ * Times each kind of call once per round, in turn, so that the machine's speed drifting over the run (it does, by up
+ * to 2x within minutes here) weighs on every kind alike; latencies come back sorted, per kind.
+ */
+async function timeInTurn(rounds: number, kinds: Array<(round: number) => Promise<unknown>>): Promise<number[][]> {
+  const latencies = kinds.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [kind, work] of kinds.entries()) {
+      const started = performance.now();
+      await work(round);
+      latencies[kind]!.push(performance.now() - started);
+    }
   }
-  return latencies.sort((a, b) => a - b);
+  return latencies.map((list) => list.sort((a, b) => a - b));
 }
 
 async function post(url: string, body: unknown): Promise<unknown> {
@@ -71,32 +76,8 @@ async function main(): Promise<void> {
     const batches = Array.from({ length: BATCHES }, (_unused, b) => data.documentsOf(b * BATCH, BATCH));
     const queries = data.queryVectors();
 
-    const directUpsert = await timeEach(BATCHES, (b) =>
-      client.upsert('direct', {
-        wait: true,
-        points: batches[b]!.map((document, i) => ({
-          id: b * BATCH + i,
-          vector: Array.from(document.vector),
-          payload: { content: document.content, ...document.metadata },
-        })),
-      }),
-    );
     const base = `${service.url}/v1/projects/bench/collections/code`;
     await fetch(base, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ dimensions: data.D, model: 'bench' }) });
-    // Each batch twice (the second replaces the first), with the vectors as JSON arrays and as base64 float32.
-    const serviceUpsertWith = (encode: (vector: Float32Array) => number[] | string) =>
-      timeEach(BATCHES, (b) =>
-        post(`${base}/documents/batch`, {
-          items: batches[b]!.map((document) => ({
-            id: document.id,
-            content: document.content,
-            metadata: document.metadata,
-            embedding: encode(document.vector),
-          })),
-        }),
-      );
-    const serviceUpsert = await serviceUpsertWith((vector) => Array.from(vector));
-    const serviceUpsertBase64 = await serviceUpsertWith(encodeVector);
     // Like for like: the points and the query the adapter sends, into a collection made as the adapter makes its own
     // (dense + BM25 sparse vectors, the same payload indexes), holding as many points as the service's.
     const physical = 'layout';
@@ -111,32 +92,55 @@ async function main(): Promise<void> {
         { key: 'collection', match: { value: 'code' } },
       ],
     };
-    const layoutUpsert = await timeEach(BATCHES, (b) =>
+
+    const directUpsert = (b: number) =>
+      client.upsert('direct', {
+        wait: true,
+        points: batches[b]!.map((document, i) => ({
+          id: b * BATCH + i,
+          vector: Array.from(document.vector),
+          payload: { content: document.content, ...document.metadata },
+        })),
+      });
+    // The adapter's points: ids from (project, collection, id), so the second pass replaces the first, as the service's does.
+    const layoutUpsert = (b: number) =>
       client.upsert(physical, {
         wait: true,
         points: batches[b]!.map((document) => {
           const vector = Array.from(document.vector);
           const terms = documentSparseVector(document.content);
           return {
-            id: randomUUID(),
+            id: documentPointId('direct', 'code', document.id),
             vector: terms ? { dense: vector, bm25: terms } : { dense: vector },
             payload: { project_id: 'direct', collection: 'code', doc_id: document.id, content: document.content, metadata: document.metadata, vector_norm: 1 },
           };
         }),
-      }),
-    );
-    const directSearch = await timeEach(SEARCHES, (q) => client.query('direct', { query: Array.from(queries[q]!), limit: 10, with_payload: true }));
-    const layoutSearch = await timeEach(SEARCHES, (q) =>
-      client.query(physical, {
-        query: Array.from(queries[q]!),
-        using: 'dense',
-        filter: tenant,
-        limit: 10,
-        with_payload: ['doc_id', 'metadata', 'vector_norm', 'content'],
-      }),
-    );
-    const serviceSearch = await timeEach(SEARCHES, (q) => post(`${base}/search`, { vector: Array.from(queries[q]!), limit: 10 }));
-    const serviceSearchBase64 = await timeEach(SEARCHES, (q) => post(`${base}/search`, { vector: encodeVector(queries[q]!), limit: 10 }));
+      });
+    const serviceUpsertWith = (encode: (vector: Float32Array) => number[] | string) => (b: number) =>
+      post(`${base}/documents/batch`, {
+        items: batches[b]!.map((document) => ({ id: document.id, content: document.content, metadata: document.metadata, embedding: encode(document.vector) })),
+      });
+    // Each batch twice, in turn: first inserted (JSON arrays to the service), then replaced (base64 float32 to the service).
+    const [directUpsertTimes, layoutInsert, serviceUpsert, layoutReplace, serviceUpsertBase64] = await timeInTurn(BATCHES, [
+      directUpsert,
+      layoutUpsert,
+      serviceUpsertWith((vector) => Array.from(vector)),
+      layoutUpsert,
+      serviceUpsertWith(encodeVector),
+    ]);
+    const [directSearch, layoutSearch, serviceSearch, serviceSearchBase64] = await timeInTurn(SEARCHES, [
+      (q) => client.query('direct', { query: Array.from(queries[q]!), limit: 10, with_payload: true }),
+      (q) =>
+        client.query(physical, {
+          query: Array.from(queries[q]!),
+          using: 'dense',
+          filter: tenant,
+          limit: 10,
+          with_payload: ['doc_id', 'metadata', 'vector_norm', 'content'],
+        }),
+      (q) => post(`${base}/search`, { vector: Array.from(queries[q]!), limit: 10 }),
+      (q) => post(`${base}/search`, { vector: encodeVector(queries[q]!), limit: 10 }),
+    ]);
 
     const line = (what: string, direct: number[], viaService: number[]) => {
       const [d50, s50] = [percentile(direct, 50), percentile(viaService, 50)];
@@ -145,11 +149,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nQdrant provider overhead: the service vs a direct client call, same endpoint (the Qdrant 1.19 test server, not a real Qdrant: absolute figures need a real Qdrant)\n\n` +
         'against a plain collection:\n' +
-        `${line(`upsert batch of ${BATCH} x ${data.D}`, directUpsert, serviceUpsert)}\n${line('search top-10', directSearch, serviceSearch)}\n` +
+        `${line(`upsert batch of ${BATCH} x ${data.D}`, directUpsertTimes!, serviceUpsert!)}\n${line('search top-10', directSearch!, serviceSearch!)}\n` +
         "like for like (the adapter's own points and filtered query, sent directly):\n" +
-        `${line(`upsert batch of ${BATCH} x ${data.D}`, layoutUpsert, serviceUpsert)}\n${line('search top-10', layoutSearch, serviceSearch)}\n` +
+        `${line(`upsert batch of ${BATCH} x ${data.D}`, layoutInsert!, serviceUpsert!)}\n${line('search top-10', layoutSearch!, serviceSearch!)}\n` +
         'like for like, vectors sent to the service as base64 float32:\n' +
-        `${line(`upsert batch of ${BATCH} x ${data.D}`, layoutUpsert, serviceUpsertBase64)}\n${line('search top-10', layoutSearch, serviceSearchBase64)}\n`,
+        `${line(`upsert batch of ${BATCH} x ${data.D} (a replace)`, layoutReplace!, serviceUpsertBase64!)}\n${line('search top-10', layoutSearch!, serviceSearchBase64!)}\n`,
     );
   } finally {
     await service.stop();
