@@ -13,9 +13,13 @@ import autocannon from 'autocannon';
  * cap every figure at its budget: the benches turn it off (bench/run.ts keeps it on, with a budget no load reaches).
  */
 export const BENCH_API_KEY = 'bench-admin-key-0123456789abcdef';
-/** The benchmarks' collections use their own synthetic embedding spaces, allowed here like any operator would. */
+/**
+ * As the production image (and `npm start`) runs the service, with a bench key, no rate limit, and the benchmarks'
+ * own synthetic embedding spaces allowed, as any operator would.
+ */
 export const productionEnv = {
   NODE_ENV: 'production',
+  MALLOC_MMAP_THRESHOLD_: '131072',
   STORAGE_API_KEYS: `${BENCH_API_KEY}:admin`,
   RATE_LIMIT_MAX: '0',
   VECTOR_MODELS: 'bench:384,bench-clustered:384',

@@ -165,6 +165,12 @@ describe('Dockerfile.production', () => {
     assert.match(final, /CMD \["node", "dist\/cli\/main.js", "serve"\]/);
   });
 
+  test('glibc returns large freed blocks to the system, in the image and under npm start (README, "Memory")', () => {
+    assert.match(final, /^\s+MALLOC_MMAP_THRESHOLD_=131072$/m);
+    const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start!;
+    assert.match(start, /MALLOC_MMAP_THRESHOLD_=\$\{MALLOC_MMAP_THRESHOLD_:-131072\} node dist\/cli\/main\.js serve/);
+  });
+
   test('no secrets baked in; .dockerignore keeps env files and certificates out', () => {
     assert.doesNotMatch(dockerfile, /^(ENV|ARG)\b[^\n]*(PASSWORD|API_KEY|SECRET|TOKEN|STORAGE_API_KEYS)/m);
     const ignore = read('.dockerignore').split('\n');
