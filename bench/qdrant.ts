@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { encodeVector } from '../src/shared/vector-encoding.js';
+import { encodeVector, vectorToArray } from '../src/shared/vector-encoding.js';
 import { documentSparseVector } from '../src/vectors/qdrant-bm25.js';
 import { documentPointId, physicalCollectionName } from '../src/vectors/qdrant.js';
 import { jsonHeaders, productionEnv, startChild } from './support.js';
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
         wait: true,
         points: batches[b]!.map((document, i) => ({
           id: b * BATCH + i,
-          vector: Array.from(document.vector),
+          vector: vectorToArray(document.vector),
           payload: { content: document.content, ...document.metadata },
         })),
       });
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       client.upsert(physical, {
         wait: true,
         points: batches[b]!.map((document) => {
-          const vector = Array.from(document.vector);
+          const vector = vectorToArray(document.vector);
           const terms = documentSparseVector(document.content);
           return {
             id: documentPointId('direct', 'code', document.id),
@@ -121,24 +121,25 @@ async function main(): Promise<void> {
         items: batches[b]!.map((document) => ({ id: document.id, content: document.content, metadata: document.metadata, embedding: encode(document.vector) })),
       });
     // Each batch twice, in turn: first inserted (JSON arrays to the service), then replaced (base64 float32 to the service).
+    // Every side makes its arrays as the adapter does (vectorToArray; Array.from is ~1.5 ms slower per batch).
     const [directUpsertTimes, layoutInsert, serviceUpsert, layoutReplace, serviceUpsertBase64] = await timeInTurn(BATCHES, [
       directUpsert,
       layoutUpsert,
-      serviceUpsertWith((vector) => Array.from(vector)),
+      serviceUpsertWith(vectorToArray),
       layoutUpsert,
       serviceUpsertWith(encodeVector),
     ]);
     const [directSearch, layoutSearch, serviceSearch, serviceSearchBase64] = await timeInTurn(SEARCHES, [
-      (q) => client.query('direct', { query: Array.from(queries[q]!), limit: 10, with_payload: true }),
+      (q) => client.query('direct', { query: vectorToArray(queries[q]!), limit: 10, with_payload: true }),
       (q) =>
         client.query(physical, {
-          query: Array.from(queries[q]!),
+          query: vectorToArray(queries[q]!),
           using: 'dense',
           filter: tenant,
           limit: 10,
           with_payload: ['doc_id', 'metadata', 'vector_norm', 'content'],
         }),
-      (q) => post(`${base}/search`, { vector: Array.from(queries[q]!), limit: 10 }),
+      (q) => post(`${base}/search`, { vector: vectorToArray(queries[q]!), limit: 10 }),
       (q) => post(`${base}/search`, { vector: encodeVector(queries[q]!), limit: 10 }),
     ]);
 
