@@ -24,7 +24,7 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { bridgeBin, inMemoriaDirectory, installPackedClient } from '../test/in-memoria/support.js';
-import { BENCH_API_KEY, authHeaders, productionEnv, startChild, table } from './support.js';
+import { BENCH_API_KEY, authHeaders, npmStartEnv, productionEnv, startChild, table } from './support.js';
 
 const RUNS = 3;
 const require = createRequire(import.meta.url);
@@ -81,7 +81,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 installPackedClient();
 const work = mkdtempSync(path.join(homedir(), 'in-memoria-bench-'));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-bench-im-'));
-const service = await startChild(['dist/cli/main.js', 'serve'], { ...productionEnv, IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+const service = await startChild(['dist/cli/main.js', 'serve'], { ...productionEnv, ...npmStartEnv, DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
 try {
   const native: number[] = [];
   const remote: number[] = [];

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { encodeVector } from '../src/shared/vector-encoding.js';
-import { jsonHeaders, productionEnv, startChild } from './support.js';
+import { jsonHeaders, npmStartEnv, productionEnv, startChild } from './support.js';
 import { createVectorData, percentile, recall } from './vector-data.js';
 
 const { values } = parseArgs({
@@ -66,7 +66,7 @@ function summarize(latencies: number[]): { p50: number; p99: number; count: numb
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-ingest-search-'));
-  const service = await startChild(['dist/cli/main.js', 'serve'], { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local', LOG_LEVEL: 'warn', ...productionEnv });
+  const service = await startChild(['dist/cli/main.js', 'serve'], { DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...productionEnv, ...npmStartEnv });
   try {
     await fetch(`${service.url}${base}`, { method: 'PUT', headers: jsonHeaders, body: JSON.stringify({ dimensions: data.D, model: 'bench-clustered' }) });
     const queries = data.queryVectors();

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { authHeaders, jsonHeaders, productionEnv, startChild } from './support.js';
+import { authHeaders, jsonHeaders, npmStartEnv, productionEnv, startChild } from './support.js';
 import { percentile } from './vector-data.js';
 
 const { values } = parseArgs({ options: { items: { type: 'string', default: '100000' } } });
@@ -21,10 +21,10 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-job-stall-'));
   const service = await startChild(['dist/cli/main.js', 'serve'], {
     DATA_DIR: dataDir,
-    IN_MEMORIA_STORAGE_MODE: 'local',
     LOG_LEVEL: 'warn',
     EMBEDDING_PROVIDER: 'local',
     ...productionEnv,
+    ...npmStartEnv,
   });
   try {
     await fetch(`${service.url}/v1/projects/bench/concepts/c1`, {

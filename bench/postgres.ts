@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '../test/support/postgres.js';
-import { authHeaders, benchConcept, jsonHeaders, load, productionEnv, startChild, type Child } from './support.js';
+import { authHeaders, benchConcept, jsonHeaders, load, npmStartEnv, productionEnv, startChild, type Child } from './support.js';
 
 const ROWS = 100_000;
 const BATCH = 1_000;
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     children.push(service);
     const sqlite = await startChild(
       ['dist/cli/main.js', 'serve'],
-      { ...productionEnv, IN_MEMORIA_STORAGE_MODE: 'local', DATA_DIR: path.join(dataDir, 'sqlite'), LOG_LEVEL: 'warn' },
+      { ...productionEnv, ...npmStartEnv, DATA_DIR: path.join(dataDir, 'sqlite'), LOG_LEVEL: 'warn' },
       '/ready',
     );
     children.push(sqlite);

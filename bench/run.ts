@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '../test/support/postgres.js';
-import { jsonHeaders, load, loadGenerator, pinned, productionEnv, startChild, table, type Child, type LoadResult } from './support.js';
+import { jsonHeaders, load, loadGenerator, pinned, npmStartEnv, productionEnv, startChild, table, type Child, type LoadResult } from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const BATCH = 1000;
@@ -71,11 +71,7 @@ async function main() {
   try {
     const hello = await startChild(['bench/hello.mjs']);
     children.push(hello);
-    const sqlite = await startChild(
-      ['dist/cli/main.js', 'serve'],
-      { ...serviceEnv, DATA_DIR: path.join(dataDir, 'sqlite'), IN_MEMORIA_STORAGE_MODE: 'local' },
-      '/ready',
-    );
+    const sqlite = await startChild(['dist/cli/main.js', 'serve'], { ...serviceEnv, ...npmStartEnv, DATA_DIR: path.join(dataDir, 'sqlite') }, '/ready');
     children.push(sqlite);
     const databaseUrl = await postgres.createDatabase('bench');
     const pg = await startChild(

@@ -14,16 +14,17 @@ import autocannon from 'autocannon';
  */
 export const BENCH_API_KEY = 'bench-admin-key-0123456789abcdef';
 /**
- * As the production image (and `npm start`) runs the service, with a bench key, no rate limit, and the benchmarks'
- * own synthetic embedding spaces allowed, as any operator would.
+ * As the production image runs the service, with a bench key, no rate limit, and the benchmarks' own synthetic
+ * embedding spaces allowed, as any operator would.
  */
 export const productionEnv = {
   NODE_ENV: 'production',
-  MALLOC_MMAP_THRESHOLD_: '131072',
   STORAGE_API_KEYS: `${BENCH_API_KEY}:admin`,
   RATE_LIMIT_MAX: '0',
   VECTOR_MODELS: 'bench:384,bench-clustered:384',
 };
+/** What `npm start` adds (package.json): local mode, and glibc's mmap threshold fixed for the embedded store (README, "Memory"). */
+export const npmStartEnv = { IN_MEMORIA_STORAGE_MODE: 'local', MALLOC_MMAP_THRESHOLD_: '131072' };
 export const authHeaders = { authorization: `Bearer ${BENCH_API_KEY}` };
 export const jsonHeaders = { ...authHeaders, 'content-type': 'application/json' };
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEmbeddedVectorStore } from '../src/vectors/embedded.js';
-import { jsonHeaders, productionEnv, startChild } from './support.js';
+import { jsonHeaders, npmStartEnv, productionEnv, startChild } from './support.js';
 import { createVectorData, percentile, recall } from './vector-data.js';
 
 const { values } = parseArgs({
@@ -46,7 +46,7 @@ async function searches(url: string, filter?: object): Promise<{ p50: number; p9
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ims-vbench-'));
-  const env = { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local', LOG_LEVEL: 'warn', ...productionEnv };
+  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...productionEnv, ...npmStartEnv };
   const rows: Array<[string, string, string]> = [];
   try {
     const first = await startChild(['dist/cli/main.js', 'serve'], env);
