@@ -18,9 +18,8 @@ const BLOCK_SLOTS = 1024;
 /**
  * Slots per int8 copy (8 blocks): usearch scans one copy per call, and a call costs its own setup and
  * the sorting of its `candidates` answers; over 100,000 x 384 per-block copies scanned in 4.3 ms,
- * copies of 8 blocks in ~2.6 ms (one copy of everything: 2.4). Larger copies would waste more: a
- * copy is scanned from its first slot (usearch ignores a view's offset) even when the tail begins
- * inside it.
+ * copies of 8 blocks in ~2.6 ms (one copy of everything: 2.4). Larger runs would keep more copies
+ * alive: a run gives its copy up only once the index covers it whole.
  */
 export const PACKED_SLOTS = 8 * BLOCK_SLOTS;
 
@@ -63,6 +62,19 @@ export function quantizeVector(vector: Float32Array): Int8Array {
 }
 
 /** Keeps the best `limit` slots by score (a min-heap on score). */
+/**
+ * One buffer for the part of an int8 copy a scan starts inside (CollectionMemory.scanTail), reused by
+ * every search: scans are synchronous, and a fresh buffer per search would be fresh pages each time.
+ * It grows to the largest run scanned (PACKED_SLOTS x dimensions bytes) and stays.
+ */
+let scratch = new Int8Array(0);
+
+function copyToScratch(source: Int8Array, from: number, length: number): Int8Array {
+  if (scratch.length < length) scratch = new Int8Array(length);
+  scratch.set(source.subarray(from, from + length));
+  return new Int8Array(scratch.buffer, 0, length);
+}
+
 export class TopK {
   private readonly heap: ScoredSlot[] = [];
   constructor(readonly limit: number) {}
@@ -307,27 +319,23 @@ export class CollectionMemory {
       const first = run * PACKED_SLOTS;
       const start = Math.max(from, first);
       const end = Math.min(this.size, first + PACKED_SLOTS);
+      const live = this.countLive(start, end);
+      if (live === 0) continue;
       const packed = this.packed[run];
       if (!packed) {
         this.scan(start, end, unitQuery, top);
         continue;
       }
-      // A view from offset 0 (usearch ignores byteOffset) over the filled slots only. Slots before
-      // `start` and dead ones are scanned too but cannot answer: asked for that many more, the kernel
-      // still returns the best `candidates` of those that can, whatever crowds the front.
-      const rows = end - first;
-      const unwanted = rows - this.countLive(start, end);
-      const matches = usearch.exactSearch(
-        new Int8Array(packed.buffer, 0, rows * d),
-        query,
-        d,
-        Math.min(candidates + unwanted, rows),
-        usearch.MetricKind.Cos,
-        1,
-      ) as Matches;
+      // usearch reads a view from its buffer's first byte (it ignores byteOffset): a tail that begins
+      // inside the run is copied to the front of a scratch buffer first, so what comes before it is not
+      // scanned. Dead slots are scanned and cannot answer: asked for that many more, the kernel still
+      // returns the best `candidates` of the live ones, however many nearer dead ones there are.
+      const rows = end - start;
+      const matrix = start === first ? new Int8Array(packed.buffer, 0, rows * d) : copyToScratch(packed, (start - first) * d, rows * d);
+      const matches = usearch.exactSearch(matrix, query, d, Math.min(candidates + rows - live, rows), usearch.MetricKind.Cos, 1) as Matches;
       for (let i = 0; i < matches.keys.length; i++) {
-        const slot = first + Number(matches.keys[i]);
-        if (slot >= start && this.alive[slot]) best.push(slot, 1 - matches.distances[i]!);
+        const slot = start + Number(matches.keys[i]);
+        if (this.alive[slot]) best.push(slot, 1 - matches.distances[i]!);
       }
     }
     for (const { slot } of best.sorted()) top.push(slot, this.dot(slot, unitQuery));
