@@ -61,7 +61,6 @@ export function quantizeVector(vector: Float32Array): Int8Array {
   return out;
 }
 
-/** Keeps the best `limit` slots by score (a min-heap on score). */
 /**
  * One buffer for the part of an int8 copy a scan starts inside (CollectionMemory.scanTail), reused by
  * every search: scans are synchronous, and a fresh buffer per search would be fresh pages each time.
@@ -75,6 +74,7 @@ function copyToScratch(source: Int8Array, from: number, length: number): Int8Arr
   return new Int8Array(scratch.buffer, 0, length);
 }
 
+/** Keeps the best `limit` slots by score (a min-heap on score). */
 export class TopK {
   private readonly heap: ScoredSlot[] = [];
   constructor(readonly limit: number) {}
