@@ -92,6 +92,8 @@ describe('scanning what the index does not cover', () => {
       expected.map((hit) => memory.idOf(hit.slot)),
     );
     assertSameAnswers(memory, from);
+    assert.equal(memory.scanTail(from, query, new TopK(10), 80), 20 + 3000, 'it says how many live slots it scanned');
+    assert.equal(memory.scan(from, memory.size, query, new TopK(10)), 20 + 3000, 'the exact scan says the same');
   });
 
   it('a collection loaded under an index packs only what the index does not cover', () => {

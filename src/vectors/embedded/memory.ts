@@ -310,17 +310,20 @@ export class CollectionMemory {
    * best `candidates` by int8 cosine (usearch's SIMD kernel), the best of all of them re-ranked with
    * exact f32 cosines into `top`. Slots of a run without a copy (the index covers them) are
    * scanned one by one; with `candidates` >= top's limit, quantisation only reorders near-ties.
+   * Returns how many live slots it scanned.
    */
-  scanTail(from: number, unitQuery: Float32Array, top: TopK, candidates: number): void {
+  scanTail(from: number, unitQuery: Float32Array, top: TopK, candidates: number): number {
     const d = this.dimensions;
     const query = quantizeVector(unitQuery);
     const best = new TopK(candidates);
+    let scanned = 0;
     for (let run = Math.floor(from / PACKED_SLOTS); run * PACKED_SLOTS < this.size; run++) {
       const first = run * PACKED_SLOTS;
       const start = Math.max(from, first);
       const end = Math.min(this.size, first + PACKED_SLOTS);
       const live = this.countLive(start, end);
       if (live === 0) continue;
+      scanned += live;
       const packed = this.packed[run];
       if (!packed) {
         this.scan(start, end, unitQuery, top);
@@ -339,15 +342,19 @@ export class CollectionMemory {
       }
     }
     for (const { slot } of best.sorted()) top.push(slot, this.dot(slot, unitQuery));
+    return scanned;
   }
 
-  /** Exact cosine scan of the live slots in [from, to) that pass `predicate`. */
-  scan(from: number, to: number, unitQuery: Float32Array, top: TopK, predicate?: (metadata: Metadata) => boolean): void {
+  /** Exact cosine scan of the live slots in [from, to) that pass `predicate`; returns how many live slots it saw. */
+  scan(from: number, to: number, unitQuery: Float32Array, top: TopK, predicate?: (metadata: Metadata) => boolean): number {
+    let live = 0;
     for (let slot = from; slot < to; slot++) {
       if (!this.alive[slot]) continue;
+      live++;
       if (predicate && !predicate(this.metas[slot]!)) continue;
       top.push(slot, this.dot(slot, unitQuery));
     }
+    return live;
   }
 
   /**

@@ -77,7 +77,8 @@ export function nearestSlots(
   const predicate = filter?.predicate;
   const candidates = limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN;
   // Without a filter, through the int8 copies of what the index does not cover (memory.ts); with one, slot by slot.
-  const scanFrom = (from: number, top: TopK) =>
+  // Both return how many live slots they saw from `from` on.
+  const scanFrom = (from: number, top: TopK): number =>
     predicate ? memory.scan(from, memory.size, unitQuery, top, predicate) : memory.scanTail(from, unitQuery, top, candidates);
   const exact = (): ScoredSlot[] => {
     const top = new TopK(limit);
@@ -104,8 +105,7 @@ export function nearestSlots(
   // The graph answers for indexed documents; the tail newer than the index is scanned exactly.
   const tailStart = memory.firstSlotAfter(ann.watermark);
   const top = new TopK(limit);
-  scanFrom(tailStart, top);
-  const indexedLive = memory.liveCount - memory.countLive(tailStart, memory.size);
+  const indexedLive = memory.liveCount - scanFrom(tailStart, top);
   if (indexedLive === 0) return top.sorted();
   const k = filter ? Math.ceil((limit * FILTERED_OVERSAMPLE_FACTOR) / share) + OVERSAMPLE_MIN : candidates;
   if (k >= ann.size) return packed();
