@@ -6,7 +6,10 @@
  * same operation the service's adapter sends, made directly (the service's
  * physical collection: dense + BM25 sparse vectors, the tenant payload, a search
  * filtered to one project and collection). The second is like for like: its
- * ratio is what the service adds (HTTP hop, validation, registry check).
+ * ratio is what the service adds (HTTP hop, validation, registry check). The
+ * adapter prints vectors with 9 significant digits (vectorToCompactArray) where a
+ * direct caller's float32 values print with up to 17: a third line sends the
+ * adapter's very text directly, so what the service saves that way shows apart.
  * No Qdrant server can run here, so the endpoint is the Qdrant 1.19 test
  * server (in memory, in its own process): the ratio is meaningful, absolute
  * figures need a real Qdrant.
@@ -16,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { encodeVector, vectorToArray } from '../src/shared/vector-encoding.js';
+import { encodeVector, vectorToArray, vectorToCompactArray } from '../src/shared/vector-encoding.js';
 import { documentSparseVector } from '../src/vectors/qdrant-bm25.js';
 import { documentPointId, physicalCollectionName } from '../src/vectors/qdrant.js';
 import { jsonHeaders, productionEnv, startChild } from './support.js';
@@ -103,11 +106,11 @@ async function main(): Promise<void> {
         })),
       });
     // The adapter's points: ids from (project, collection, id), so the second pass replaces the first, as the service's does.
-    const layoutUpsert = (b: number) =>
+    const layoutUpsertWith = (toArray: (vector: Float32Array) => number[]) => (b: number) =>
       client.upsert(physical, {
         wait: true,
         points: batches[b]!.map((document) => {
-          const vector = vectorToArray(document.vector);
+          const vector = toArray(document.vector);
           const terms = documentSparseVector(document.content);
           return {
             id: documentPointId('direct', 'code', document.id),
@@ -122,12 +125,14 @@ async function main(): Promise<void> {
       });
     // Each batch twice, in turn: first inserted (JSON arrays to the service), then replaced (base64 float32 to the service).
     // Every side makes its arrays as the adapter does (vectorToArray; Array.from is ~1.5 ms slower per batch).
-    const [directUpsertTimes, layoutInsert, serviceUpsert, layoutReplace, serviceUpsertBase64] = await timeInTurn(BATCHES, [
+    // Then replaced once more directly, with the adapter's compact numbers.
+    const [directUpsertTimes, layoutInsert, serviceUpsert, layoutReplace, serviceUpsertBase64, layoutReplaceCompact] = await timeInTurn(BATCHES, [
       directUpsert,
-      layoutUpsert,
+      layoutUpsertWith(vectorToArray),
       serviceUpsertWith(vectorToArray),
-      layoutUpsert,
+      layoutUpsertWith(vectorToArray),
       serviceUpsertWith(encodeVector),
+      layoutUpsertWith(vectorToCompactArray),
     ]);
     const [directSearch, layoutSearch, serviceSearch, serviceSearchBase64] = await timeInTurn(SEARCHES, [
       (q) => client.query('direct', { query: vectorToArray(queries[q]!), limit: 10, with_payload: true }),
@@ -154,7 +159,9 @@ async function main(): Promise<void> {
         "like for like (the adapter's own points and filtered query, sent directly):\n" +
         `${line(`upsert batch of ${BATCH} x ${data.D}`, layoutInsert!, serviceUpsert!)}\n${line('search top-10', layoutSearch!, serviceSearch!)}\n` +
         'like for like, vectors sent to the service as base64 float32:\n' +
-        `${line(`upsert batch of ${BATCH} x ${data.D} (a replace)`, layoutReplace!, serviceUpsertBase64!)}\n${line('search top-10', layoutSearch!, serviceSearchBase64!)}\n`,
+        `${line(`upsert batch of ${BATCH} x ${data.D} (a replace)`, layoutReplace!, serviceUpsertBase64!)}\n${line('search top-10', layoutSearch!, serviceSearchBase64!)}\n` +
+        "the same, the direct call sending the adapter's 9-digit numbers:\n" +
+        `${line(`upsert batch of ${BATCH} x ${data.D} (a replace)`, layoutReplaceCompact!, serviceUpsertBase64!)}\n`,
     );
   } finally {
     await service.stop();

@@ -29,3 +29,25 @@ export function vectorToArray(vector: Float32Array): number[] {
   for (let index = 0; index < vector.length; index++) values[index] = vector[index]!;
   return values;
 }
+
+/** Exact powers of ten: every integer power up to 1e22 is a double. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_unused, exponent) => 10 ** exponent);
+
+/**
+ * The vector as a JSON array of numbers that print with at most 9 significant digits and read back, as
+ * float32, to the same values: 9 digits always identify a float32, where its exact value as a double
+ * prints with up to 17 (`0.012345679` instead of `0.012345678918063641`). A batch of 100 x 384 is then
+ * ~520 KB of JSON instead of ~800 KB, which is printed, copied and sent, and which the receiver (Qdrant)
+ * parses: ~35% less of each. Rounding `x * 10^k` to an integer and dividing by the exact `10^k` gives the
+ * double nearest that decimal, so it prints as it. Values too large or too small for an exact power
+ * (beyond 1e9 or below 1e-14, rare in an embedding) keep their exact value.
+ */
+export function vectorToCompactArray(vector: Float32Array): number[] {
+  const values = new Array<number>(vector.length);
+  for (let index = 0; index < vector.length; index++) {
+    const x = vector[index]!;
+    const k = x === 0 ? -1 : 8 - Math.floor(Math.log10(Math.abs(x)));
+    values[index] = k >= 0 && k < POWERS_OF_TEN.length ? Math.round(x * POWERS_OF_TEN[k]!) / POWERS_OF_TEN[k]! : x;
+  }
+  return values;
+}

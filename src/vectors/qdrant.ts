@@ -54,7 +54,7 @@ import {
   type VectorStore,
 } from './port.js';
 import { assertDimensions } from './dimensions.js';
-import { vectorToArray } from '../shared/vector-encoding.js';
+import { vectorToCompactArray } from '../shared/vector-encoding.js';
 
 export type { QdrantLog } from './qdrant-calls.js';
 
@@ -345,7 +345,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
 
   function denseValues(entry: RegistryEntry, vector: Float32Array, what: string): number[] {
     assertDimensions(entry, vector, what);
-    return vectorToArray(vector);
+    return vectorToCompactArray(vector);
   }
 
   /**
@@ -520,7 +520,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
         async (entry) => {
           const points = documents.map((doc) => {
             const vector = denseValues(entry, doc.vector, `vector of document "${doc.id}"`);
-            const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+            const norm = Math.sqrt(doc.vector.reduce((sum, x) => sum + x * x, 0));
             const terms = documentSparseVector(doc.content);
             return {
               id: documentPointId(projectId, collection, doc.id),
