@@ -37,11 +37,14 @@ export async function registerProtections(app: FastifyInstance, config: Config):
   }
   if (loadShedEventLoopDelayMs > 0) {
     // under-pressure reads the mean of Node's event-loop delay histogram once per window and counts an
-    // empty window (no sample: the loop was blocked across all of it) as an infinite delay
-    // (fastify/under-pressure#125). With 100 ms windows, one 200 ms parse of a large batch shed the
-    // next requests of a single, sequential client. A window as long as the limit makes an empty
-    // window mean a stall of at least the limit, which is what shedding is for.
-    const window = Math.max(MIN_SAMPLE_INTERVAL_MS, loadShedEventLoopDelayMs);
+    // empty window as an infinite delay (fastify/under-pressure#125). With 100 ms windows, one 200 ms
+    // parse of a large batch shed the next requests of a single, sequential client. A window is empty
+    // with fewer than two turns of the loop in it, not one: the histogram records the time between two
+    // of its timer's runs, and the first run after each reading starts afresh. Windows as long as the
+    // limit still shed, rarely, under 150 ms stalls against a 300 ms limit (one sample per window, lost
+    // to a turn's timing). Three limits long, a window holds at least two samples unless a stall
+    // reaches the limit, which is what shedding is for.
+    const window = Math.max(MIN_SAMPLE_INTERVAL_MS, 3 * loadShedEventLoopDelayMs);
     // Start-up (compiling every route's schemas) stalls the loop too, and is not an overload:
     // shedding starts two windows after the app is ready, once those samples have aged out.
     let shedFrom = Infinity;
