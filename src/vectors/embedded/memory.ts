@@ -321,14 +321,14 @@ export class CollectionMemory {
       const first = run * PACKED_SLOTS;
       const start = Math.max(from, first);
       const end = Math.min(this.size, first + PACKED_SLOTS);
+      const packed = this.packed[run];
+      if (!packed) {
+        scanned += this.scan(start, end, unitQuery, top);
+        continue;
+      }
       const live = this.countLive(start, end);
       if (live === 0) continue;
       scanned += live;
-      const packed = this.packed[run];
-      if (!packed) {
-        this.scan(start, end, unitQuery, top);
-        continue;
-      }
       // usearch reads a view from its buffer's first byte (it ignores byteOffset): a tail that begins
       // inside the run is copied to the front of a scratch buffer first, so what comes before it is not
       // scanned. Dead slots are scanned and cannot answer: asked for that many more, the kernel still
