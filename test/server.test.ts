@@ -85,3 +85,44 @@ test('remote mode starts with PostgreSQL and Qdrant unreachable, and /ready name
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a second service process on a data directory in use stops at start, naming the directory; the first keeps serving', async () => {
+  const dataDir = makeDataDir();
+  // Local mode (SQLite holds in-memoria.db), and PostgreSQL beside the embedded vector store (nothing
+  // but the vector store's directory claim stands between two such processes).
+  const local = { DATA_DIR: dataDir, IN_MEMORIA_STORAGE_MODE: 'local' };
+  const hybrid = {
+    DATA_DIR: dataDir,
+    IN_MEMORIA_STORAGE_MODE: 'hybrid',
+    RELATIONAL_PROVIDER: 'postgres',
+    VECTOR_PROVIDER: 'embedded',
+    DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    POSTGRES_TIMEOUT: '1000',
+  };
+  try {
+    for (const [env, inUse] of [
+      [local, `${dataDir}/in-memoria.db`],
+      [hybrid, `${dataDir}/vectors`],
+    ] as const) {
+      const first = await startChildService(env);
+      try {
+        await assert.rejects(startChildService(env), (error: Error) => {
+          assert.match(error.message, /exited with 1/);
+          assert.ok(error.message.includes(`PROVIDER_UNAVAILABLE: ${inUse} is in use by another service process`), error.message);
+          assert.equal(error.message.trim().split('\n').length, 1, 'one line, no stack');
+          return true;
+        });
+        assert.equal((await fetch(`${first.url}/health`)).status, 200);
+      } finally {
+        assert.equal(await first.stop('SIGTERM'), 0);
+      }
+      // The claim ends with its process: the next one starts.
+      const next = await startChildService(env);
+      assert.equal(await next.stop('SIGKILL'), null);
+    }
+    const after = await startChildService(hybrid);
+    assert.equal(await after.stop('SIGTERM'), 0, 'a claim held by a killed process is no claim');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import Database from 'better-sqlite3';
 import { AppError } from '../errors.js';
+import { inUseError, isBusy } from '../shared/single-owner.js';
 import { applyMigrations } from './migrate.js';
 import type { Dialect, RelationalStore, Row, SqlClient, SqlParameter } from './port.js';
 
@@ -40,12 +41,12 @@ export interface SqliteOptions {
 /** Pages (negative: KiB) of cache the main connection keeps while a snapshot copies the database. */
 const SNAPSHOT_CACHE_SIZE = -2048;
 
-export function createSqliteStore(options: SqliteOptions): RelationalStore {
-  if (options.file !== ':memory:') mkdirSync(path.dirname(options.file), { recursive: true });
-  const db = new Database(options.file);
-  // One service process owns a data directory. Exclusive locking keeps the WAL index in
-  // process memory (no lock syscalls per read: reads are ~35% faster) and makes a second
-  // instance on the same directory fail at start instead of sharing the file.
+/**
+ * One service process owns a data directory (shared/single-owner.ts). Exclusive locking keeps the
+ * WAL index in process memory (no lock syscalls per read: reads are ~35% faster) and makes a second
+ * process on the same file fail at start (the lock is taken by the first statement that reads).
+ */
+function configure(db: Database.Database): void {
   db.pragma('locking_mode = EXCLUSIVE');
   // 32 KiB pages instead of SQLite's 4 KiB: three of the concept indexes are ordered by name and take
   // inserts at random places, and with larger pages a batch of 1,000 touches fewer of them (batch
@@ -61,6 +62,17 @@ export function createSqliteStore(options: SqliteOptions): RelationalStore {
   db.pragma('cache_size = -65536');
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageSize)}`);
+}
+
+export function createSqliteStore(options: SqliteOptions): RelationalStore {
+  if (options.file !== ':memory:') mkdirSync(path.dirname(options.file), { recursive: true });
+  const db = new Database(options.file);
+  try {
+    configure(db);
+  } catch (error) {
+    db.close();
+    throw isBusy(error) ? inUseError(options.file, error) : error;
+  }
   const direct = connectionClient(db);
 
   let pending = 0;

@@ -13,8 +13,8 @@
  *   every index candidate is checked against memory, so a deleted or replaced
  *   document never comes back. Filtered search: embedded/search.ts.
  *
- * One process owns a data directory: the in-memory state assumes it is the
- * only writer.
+ * One process owns a data directory (shared/single-owner.ts): the in-memory
+ * state assumes it is the only writer.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import type Database from 'better-sqlite3';
 import { decodeCursor, encodeCursor, isObject } from '../cursor.js';
 import { AppError } from '../errors.js';
 import type { Log } from '../log.js';
+import { claimDirectory } from '../shared/single-owner.js';
 import { defaultAnnParams, openAnnIndex, type AnnIndex, type AnnParams } from './embedded/ann.js';
 import { createIndexer } from './embedded/indexer.js';
 import { CollectionMemory, normalize, type ScoredSlot } from './embedded/memory.js';
@@ -137,11 +138,15 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   const indexDir = join(options.dataDir, 'vector-index');
   const dbPath = join(options.dataDir, 'vectors.sqlite');
 
+  let owner: Database.Database | undefined;
   let db: Database.Database;
   try {
     mkdirSync(indexDir, { recursive: true });
+    owner = claimDirectory(options.dataDir);
     db = openDatabase(dbPath);
   } catch (error) {
+    owner?.close();
+    if (error instanceof AppError) throw error;
     throw new AppError('PROVIDER_UNAVAILABLE', `embedded vector store cannot open ${dbPath}: ${(error as Error).message}`, { cause: error, retryAfter: 5 });
   }
   const sql = prepareStatements(db);
@@ -488,6 +493,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       await indexer.close();
       loaded.clear();
       db.close();
+      owner.close();
     },
 
     async indexStatus(projectId, name) {

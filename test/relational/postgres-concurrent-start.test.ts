@@ -1,17 +1,21 @@
 /** Replicas starting at the same moment against one empty database: all come up, the schema is applied once. */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { migrations } from '../../src/relational/migrations.js';
+import { makeDataDir } from '../support/app.js';
 import { startChildService, type ChildService } from '../support/child-service.js';
 import { postgresEnv, startPostgres } from '../support/postgres.js';
 
 test('three service processes migrating one empty database at once all come up; each migration is applied once', async () => {
   const server = await startPostgres();
   const services: ChildService[] = [];
+  // Each replica owns a data directory (its embedded vector store); they share the relational one.
+  const dataDirs = [0, 1, 2].map(() => makeDataDir());
   try {
     // The test server trusts every local connection, so the password only has to stay out of the logs.
     const url = (await server.createDatabase('replicas')).replace('postgres@', 'postgres:pw-never-logged@');
-    const started = await Promise.allSettled([0, 1, 2].map(() => startChildService(postgresEnv(url, { LOG_LEVEL: 'info' }))));
+    const started = await Promise.allSettled(dataDirs.map((dataDir) => startChildService(postgresEnv(url, { DATA_DIR: dataDir, LOG_LEVEL: 'info' }))));
     for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
     for (const result of started) if (result.status === 'rejected') throw result.reason;
 
@@ -42,5 +46,6 @@ test('three service processes migrating one empty database at once all come up; 
   } finally {
     for (const service of services) await service.stop();
     server.destroy();
+    for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
   }
 });
