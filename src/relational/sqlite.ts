@@ -14,7 +14,7 @@ import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import Database from 'better-sqlite3';
 import { AppError } from '../errors.js';
-import { inUseError, isBusy } from '../shared/single-owner.js';
+import { inUseError, isBusy } from '../single-owner.js';
 import { applyMigrations } from './migrate.js';
 import type { Dialect, RelationalStore, Row, SqlClient, SqlParameter } from './port.js';
 
@@ -42,7 +42,7 @@ export interface SqliteOptions {
 const SNAPSHOT_CACHE_SIZE = -2048;
 
 /**
- * One service process owns a data directory (shared/single-owner.ts). Exclusive locking keeps the
+ * One service process owns a data directory (src/single-owner.ts). Exclusive locking keeps the
  * WAL index in process memory (no lock syscalls per read: reads are ~35% faster) and makes a second
  * process on the same file fail at start (the lock is taken by the first statement that reads).
  */

@@ -13,7 +13,7 @@
  *   every index candidate is checked against memory, so a deleted or replaced
  *   document never comes back. Filtered search: embedded/search.ts.
  *
- * One process owns a data directory (shared/single-owner.ts): the in-memory
+ * One process owns a data directory (src/single-owner.ts): the in-memory
  * state assumes it is the only writer.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ import type Database from 'better-sqlite3';
 import { decodeCursor, encodeCursor, isObject } from '../cursor.js';
 import { AppError } from '../errors.js';
 import type { Log } from '../log.js';
-import { claimDirectory } from '../shared/single-owner.js';
+import { claimDirectory } from '../single-owner.js';
 import { defaultAnnParams, openAnnIndex, type AnnIndex, type AnnParams } from './embedded/ann.js';
 import { createIndexer } from './embedded/indexer.js';
 import { CollectionMemory, normalize, type ScoredSlot } from './embedded/memory.js';

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError } from './errors.js';
 
 /** A second process waits this long for the owner to let go (a restart overlapping the old process's exit). */
 const HANDOVER_MS = 5000;
