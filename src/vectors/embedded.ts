@@ -5,6 +5,10 @@
  *   documents with their original vectors as Float32 BLOBs, and one FTS5 table
  *   per collection for keyword search. A resolved upsert is on disk, and a
  *   crash leaves each batch wholly present or wholly absent.
+ * - Upserts are committed by a writer thread (embedded/writer.ts), one at a
+ *   time in the order called, with deletes and drops in the same lane; memory
+ *   changes once a batch is committed. A read that meets a row replaced by a
+ *   batch memory does not show yet reads again once it does (agreed).
  * - Searches read memory (embedded/memory.ts): every live vector, normalised,
  *   and its parsed metadata, loaded on a collection's first use.
  * - Like Qdrant, writes land at once and the HNSW index (embedded/ann.ts) is
@@ -25,19 +29,10 @@ import type { Log } from '../log.js';
 import { claimDirectory } from '../single-owner.js';
 import { defaultAnnParams, openAnnIndex, type AnnIndex, type AnnParams } from './embedded/ann.js';
 import { createIndexer } from './embedded/indexer.js';
+import { createBatchWriter } from './embedded/writer.js';
 import { CollectionMemory, normalize, type ScoredSlot } from './embedded/memory.js';
 import { EXACT_SCAN_BUDGET, keywordSlots, nearestSlots } from './embedded/search.js';
-import {
-  createFtsTable,
-  ftsTable,
-  fromBlob,
-  openDatabase,
-  prepareFts,
-  prepareStatements,
-  toBlob,
-  type CollectionRow,
-  type FtsStatements,
-} from './embedded/storage.js';
+import { createFtsTable, ftsTable, fromBlob, openDatabase, prepareFts, prepareStatements, type CollectionRow, type FtsStatements } from './embedded/storage.js';
 import { SubsetCache } from './embedded/subsets.js';
 import { compileFilter, isEmptyFilter, type MetadataPredicate } from './filter.js';
 import { ResponseBudget, documentBytes } from './budget.js';
@@ -126,6 +121,10 @@ const LOAD_CHUNK = 4096;
  */
 export const SCROLL_EXAMINE_LIMIT = 10_000;
 
+function notFound(projectId: string, name: string): AppError {
+  return new AppError('COLLECTION_NOT_FOUND', `collection \`${name}\` does not exist in project \`${projectId}\``);
+}
+
 function predicateFor(filter: Filter | undefined): MetadataPredicate | undefined {
   return isEmptyFilter(filter) ? undefined : compileFilter(filter);
 }
@@ -166,6 +165,16 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       sql.setAnn.run(ann ? ann.file.slice(indexDir.length + 1) : null, ann?.watermark ?? 0, ann?.size ?? 0, ann?.checksum ?? null, collectionId);
     },
   });
+
+  const writer = createBatchWriter(dbPath);
+  // Writes happen one at a time, in the order they were called: an upsert's commit (on the writer's
+  // thread) and its change to memory form one step, which a delete or a drop called later never splits.
+  let lane: Promise<unknown> = Promise.resolve();
+  function serially<T>(work: () => T | Promise<T>): Promise<T> {
+    const result = lane.then(work);
+    lane = result.catch(() => undefined);
+    return result;
+  }
 
   // A crash between writing an index file and recording it leaves an orphan.
   const referenced = new Set(sql.allIndexFiles.all() as string[]);
@@ -232,33 +241,59 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   async function open(projectId: string, name: string): Promise<LoadedCollection> {
     ensureOpen();
     const row = findRow(projectId, name);
-    const missing = () => new AppError('COLLECTION_NOT_FOUND', `collection \`${name}\` does not exist in project \`${projectId}\``);
-    if (!row) throw missing();
-    const collection = await load(row);
-    // Deleted, or the store closed, while it was loading: the caller must not write to it.
+    if (!row) throw notFound(projectId, name);
+    return stillOpen(await load(row));
+  }
+
+  /** Deleted, or the store closed, while the caller waited (for its load, or its turn to write): it must not write to it. */
+  function stillOpen(collection: LoadedCollection): LoadedCollection {
     ensureOpen();
-    if (loaded.get(row.id) !== collection) throw missing();
+    if (loaded.get(collection.row.id) !== collection) throw notFound(collection.row.project_id, collection.row.name);
     return collection;
   }
 
-  /** Reads a document's content and vector, as asked, into `document`. */
-  function fill(document: StoredDocument, seq: number, dimensions: number, request: ReadOptions): void {
-    if (!request.includeContent && !request.includeVector) return;
-    const stored = sql.documentBySeq.get(BigInt(seq)) as { content: string; vector: Buffer };
+  /**
+   * Reads a document's content and vector, as asked, into `document`. False when its row is gone: a
+   * batch that replaced it is committed (by the writer's thread) and memory does not show it yet.
+   */
+  function fill(document: StoredDocument, seq: number, dimensions: number, request: ReadOptions): boolean {
+    if (!request.includeContent && !request.includeVector) return true;
+    const stored = sql.documentBySeq.get(BigInt(seq)) as { content: string; vector: Buffer } | undefined;
+    if (!stored) return false;
     if (request.includeContent) document.content = stored.content;
     if (request.includeVector) document.vector = fromBlob(stored.vector, dimensions);
+    return true;
   }
 
-  /** The hits as answered; with a byte budget, refused as soon as one goes over (nothing more is read). */
-  function materialize(collection: LoadedCollection, hits: ScoredSlot[], request: ReadOptions): SearchHit[] {
+  /**
+   * The hits as answered, or null when one's row was replaced under it (fill); with a byte budget,
+   * refused as soon as one goes over (nothing more is read).
+   */
+  function materialize(collection: LoadedCollection, hits: ScoredSlot[], request: ReadOptions): SearchHit[] | null {
     const { memory, row } = collection;
     const budget = request.maxBytes === undefined ? undefined : new ResponseBudget(request.maxBytes);
-    return hits.map(({ slot, score }) => {
+    const answered: SearchHit[] = [];
+    for (const { slot, score } of hits) {
       const hit: SearchHit = { id: memory.idOf(slot), score, metadata: copyMetadata(memory.metadataOf(slot)) };
-      fill(hit, memory.seqOf(slot), row.dimensions, request);
+      if (!fill(hit, memory.seqOf(slot), row.dimensions, request)) return null;
       budget?.charge(documentBytes(hit));
-      return hit;
-    });
+      answered.push(hit);
+    }
+    return answered;
+  }
+
+  /**
+   * Runs a read of memory and SQLite until both agree (it returns null when they did not): once the
+   * writes in progress are done, memory shows the batches SQLite has. A few tries, then a 503 (only a
+   * collection rewritten without pause could get there).
+   */
+  async function agreed<T>(read: () => T | null): Promise<T> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = read();
+      if (result !== null) return result;
+      await lane;
+    }
+    throw new AppError('PROVIDER_UNAVAILABLE', 'embedded vector store: documents kept changing while they were read; try again', { retryAfter: 1 });
   }
 
   /** Waits out a load in progress, so that a drop never races it. */
@@ -311,14 +346,19 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       ensureOpen();
       const existing = findRow(projectId, name);
       if (existing) return info(existing);
-      const row = writing('create the collection', () =>
-        db.transaction(() => {
-          const id = Number(sql.insertCollection.run(projectId, name, spec.dimensions, spec.model, new Date().toISOString()).lastInsertRowid);
-          createFtsTable(db, id);
-          return findRow(projectId, name)!;
-        })(),
-      );
-      return info(row);
+      return serially(() => {
+        ensureOpen();
+        const created = findRow(projectId, name); // by a call ahead of this one in the lane
+        if (created) return info(created);
+        const row = writing('create the collection', () =>
+          db.transaction(() => {
+            const id = Number(sql.insertCollection.run(projectId, name, spec.dimensions, spec.model, new Date().toISOString()).lastInsertRowid);
+            createFtsTable(db, id);
+            return findRow(projectId, name)!;
+          })(),
+        );
+        return info(row);
+      });
     },
 
     async getCollection(projectId, name) {
@@ -337,15 +377,17 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       const row = findRow(projectId, name);
       if (!row) return false;
       await settled(row.id);
-      ensureOpen();
-      if (findRow(projectId, name)?.id !== row.id) return false; // another call deleted it meanwhile
-      dropCollection(row);
-      return true;
+      return serially(() => {
+        ensureOpen();
+        if (findRow(projectId, name)?.id !== row.id) return false; // another call deleted it meanwhile
+        dropCollection(row);
+        return true;
+      });
     },
 
     async upsert(projectId, name, documents: VectorDocument[]) {
       const collection = await open(projectId, name);
-      const { row, memory, fts } = collection;
+      const { row, memory } = collection;
       // Every size is checked before anything is written: the batch is all or nothing.
       const latest = new Map<string, VectorDocument>();
       for (const document of documents) {
@@ -355,43 +397,39 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         latest.set(document.id, document);
       }
       const batch = [...latest.values()];
-      const collectionId = BigInt(row.id);
-      const seqs = writing('store the documents', () =>
-        db.transaction(() =>
-          batch.map((document) => {
-            const old = sql.deleteDocument.get(collectionId, document.id) as number | undefined;
-            if (old !== undefined) fts.remove.run(BigInt(old));
-            const seq = sql.insertDocument.run(
-              collectionId,
-              document.id,
-              document.content,
-              JSON.stringify(document.metadata),
-              toBlob(document.vector),
-            ).lastInsertRowid;
-            fts.insert.run(BigInt(seq), document.content);
-            return Number(seq);
-          }),
-        )(),
-      );
-      // Committed: only now does memory change, so a failed batch leaves no trace.
-      batch.forEach((document, i) => memory.append(seqs[i]!, document.id, copyMetadata(document.metadata), normalize(document.vector)));
-      afterWrite(collection);
+      await serially(async () => {
+        stillOpen(collection);
+        const vectors = new Float32Array(batch.length * row.dimensions);
+        batch.forEach((document, i) => vectors.set(document.vector, i * row.dimensions));
+        const seqs = await writer.write({
+          collectionId: row.id,
+          ids: batch.map((document) => document.id),
+          contents: batch.map((document) => document.content),
+          metadata: batch.map((document) => JSON.stringify(document.metadata)),
+          vectors,
+        });
+        // Committed: only now does memory change, so a failed batch leaves no trace.
+        batch.forEach((document, i) => memory.append(seqs[i]!, document.id, copyMetadata(document.metadata), normalize(document.vector)));
+        afterWrite(collection);
+      });
     },
 
     async getMany(projectId, name, ids, options = {}) {
       const { row, memory } = await open(projectId, name);
       const read = { ...options, includeContent: options.includeContent ?? true };
-      const budget = options.maxBytes === undefined ? undefined : new ResponseBudget(options.maxBytes);
-      const documents: StoredDocument[] = [];
-      for (const id of ids) {
-        const slot = memory.slotOfId(id);
-        if (slot === undefined) continue;
-        const document: StoredDocument = { id, metadata: copyMetadata(memory.metadataOf(slot)) };
-        fill(document, memory.seqOf(slot), row.dimensions, read);
-        budget?.charge(documentBytes(document));
-        documents.push(document);
-      }
-      return documents;
+      return agreed(() => {
+        const budget = options.maxBytes === undefined ? undefined : new ResponseBudget(options.maxBytes);
+        const documents: StoredDocument[] = [];
+        for (const id of ids) {
+          const slot = memory.slotOfId(id);
+          if (slot === undefined) continue;
+          const document: StoredDocument = { id, metadata: copyMetadata(memory.metadataOf(slot)) };
+          if (!fill(document, memory.seqOf(slot), row.dimensions, read)) return null;
+          budget?.charge(documentBytes(document));
+          documents.push(document);
+        }
+        return documents;
+      });
     },
 
     async scroll(projectId, name, request: ScrollRequest): Promise<ScrollPage> {
@@ -445,12 +483,19 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       if (request.mode === 'vector') {
         assertDimensions(collection.row, request.vector, 'query vector');
         const filter = predicate ? { key: JSON.stringify(request.filter), predicate } : undefined;
-        let hits = nearestSlots(collection, normalize(request.vector), limit, filter, exactScanBudget);
-        if (request.threshold !== undefined) hits = hits.filter((hit) => hit.score > request.threshold!);
-        return materialize(collection, hits, request);
+        const query = normalize(request.vector);
+        return agreed(() => {
+          let hits = nearestSlots(collection, query, limit, filter, exactScanBudget);
+          if (request.threshold !== undefined) hits = hits.filter((hit) => hit.score > request.threshold!);
+          return materialize(collection, hits, request);
+        });
       }
       if (request.mode === 'keyword') {
-        return materialize(collection, keywordSlots(collection, request.text, limit, request.threshold, predicate), request);
+        const text = request.text;
+        return agreed(() => {
+          const hits = keywordSlots(collection, text, limit, request.threshold, predicate);
+          return hits && materialize(collection, hits, request);
+        });
       }
       throw new AppError(
         'UNSUPPORTED_SEARCH_MODE',
@@ -459,22 +504,28 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     },
 
     async deleteByIds(projectId, name, ids) {
-      return deleteIds(await open(projectId, name), ids);
+      const collection = await open(projectId, name);
+      return serially(() => deleteIds(stillOpen(collection), ids));
     },
 
     async deleteByFilter(projectId, name, filter) {
       const collection = await open(projectId, name);
       const predicate = compileFilter(filter);
-      const ids = collection.memory.matching(predicate).map((slot) => collection.memory.idOf(slot));
-      return ids.length === 0 ? 0 : deleteIds(collection, ids);
+      return serially(() => {
+        const { memory } = stillOpen(collection);
+        const ids = memory.matching(predicate).map((slot) => memory.idOf(slot));
+        return ids.length === 0 ? 0 : deleteIds(collection, ids);
+      });
     },
 
     async deleteProject(projectId) {
       ensureOpen();
       for (const row of sql.collections.all(projectId) as CollectionRow[]) {
         await settled(row.id);
-        ensureOpen();
-        if (findRow(projectId, row.name)?.id === row.id) dropCollection(row);
+        await serially(() => {
+          ensureOpen();
+          if (findRow(projectId, row.name)?.id === row.id) dropCollection(row);
+        });
       }
     },
 
@@ -490,6 +541,8 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     async close() {
       if (closed) return;
       closed = true;
+      await lane; // a batch being written finishes (later ones find the store closed)
+      await writer.close();
       await indexer.close();
       loaded.clear();
       db.close();

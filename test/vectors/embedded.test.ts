@@ -359,3 +359,49 @@ describe('embedded store: files and crashes', () => {
     }
   });
 });
+
+describe('embedded store: reads while a batch is written', () => {
+  it('are answered meanwhile, and see each document before or after the batch, whole, never missing', async () => {
+    const dataDir = temporaryDir();
+    const store = await createEmbeddedVectorStore({ dataDir });
+    try {
+      await store.createCollection('p', 'c', { dimensions: DIMS, model: 'm' });
+      const count = 3000;
+      const version = (name: string, seed: number): VectorDocument[] =>
+        clustered(count, DIMS, seed).map((vector, i) => ({ id: `doc-${i}`, content: `${name} common ${i}`, metadata: { version: name }, vector }));
+      await store.upsert('p', 'c', version('old', 7));
+      const ids = Array.from({ length: count }, (_, i) => `doc-${i}`);
+      const whole = (document: { id: string; content?: string; metadata: Metadata }) =>
+        document.content === `${String(document.metadata.version)} common ${document.id.slice(4)}`;
+
+      let written = false;
+      const write = store.upsert('p', 'c', version('new', 8)).then(() => (written = true));
+      let readsMeanwhile = 0;
+      const seen = new Set<unknown>();
+      while (!written) {
+        const [many, keyword] = await Promise.all([
+          store.getMany('p', 'c', ids),
+          store.search('p', 'c', { mode: 'keyword', text: 'common', limit: count, includeContent: true }),
+        ]);
+        for (const answer of [many, keyword]) {
+          assert.equal(answer.length, count, 'no document goes missing while it is replaced');
+          for (const document of answer) {
+            assert.ok(whole(document), `${document.id}: content and metadata of one version (${document.content})`);
+            seen.add(document.metadata.version);
+          }
+        }
+        if (!written) readsMeanwhile++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await write;
+      // The batch is committed on the writer's thread: the event loop answered reads while it was written.
+      assert.ok(readsMeanwhile > 0, 'reads were answered while the batch was being written');
+      assert.ok(seen.has('old'));
+      const after = await store.getMany('p', 'c', ids);
+      assert.ok(after.every((document) => document.metadata.version === 'new' && whole(document)));
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -19,8 +19,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { IndexConfig } from 'usearch';
+import { startWorker } from './workers.js';
 
 // usearch's ESM build finds its binary by walking up from the caller's file name,
 // which never ends inside a worker thread; its CommonJS build uses __dirname.
@@ -117,20 +118,10 @@ export function annCandidates(ann: AnnIndex, unitQuery: Float32Array, k: number)
   return seqs;
 }
 
-function spawnWorker(request: BuildRequest): Worker {
-  // Built, this module is .js and so is the worker. Under tsx (tests, bench) both
-  // are .ts, and Node 20 workers do not inherit tsx's loader: register it first.
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./index-worker.js', import.meta.url), { workerData: request });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const worker = new URL('./index-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(worker)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: request });
-}
-
 /** Runs one build in a fresh worker; the worker exits when done, freeing its copy of the index. */
 export function runBuild(request: BuildRequest, onWorker: (worker: Worker) => void): Promise<BuildResult> {
   return new Promise((resolve, reject) => {
-    const worker = spawnWorker(request);
+    const worker = startWorker('index-worker', { workerData: request });
     onWorker(worker);
     let settled = false;
     worker.once('message', (message: { ok: true; result: BuildResult } | { ok: false; message: string }) => {

@@ -237,6 +237,11 @@ export class CollectionMemory {
     return undefined;
   }
 
+  /** Whether `seq` is newer than every document memory holds: written, and not in memory yet. */
+  isAhead(seq: number): boolean {
+    return this.size === 0 || seq > this.seqs[this.size - 1]!;
+  }
+
   /** The first slot whose seq is greater than `seq` (size when none). */
   firstSlotAfter(seq: number): number {
     let lo = 0;

@@ -132,20 +132,23 @@ function ftsQuery(text: string): string | null {
   return terms.length === 0 ? null : terms.map((term) => `"${term}"`).join(' OR ');
 }
 
-/** BM25 ranking from the collection's FTS table, filtered in memory, best first. */
+/** BM25 ranking from the collection's FTS table, filtered in memory, best first; null while memory is behind SQLite. */
 export function keywordSlots(
   collection: SearchableCollection,
   text: string,
   limit: number,
   threshold: number | undefined,
   predicate?: MetadataPredicate,
-): ScoredSlot[] {
+): ScoredSlot[] | null {
   const query = ftsQuery(text);
   if (query === null) return [];
   const hits: ScoredSlot[] = [];
   for (const [seq, score] of collection.fts.search.iterate(query) as IterableIterator<[number, number]>) {
     if (threshold !== undefined && score <= threshold) break; // rows arrive best first
     const slot = collection.memory.slotOfSeq(seq);
+    // A batch committed by the writer's thread and not in memory yet: it may have replaced a document
+    // this search should find, so the caller reads again once memory has it (embedded.ts, agreed).
+    if (slot === undefined && collection.memory.isAhead(seq)) return null;
     if (slot === undefined) continue;
     if (predicate && !predicate(collection.memory.metadataOf(slot))) continue;
     hits.push({ slot, score });

@@ -121,13 +121,38 @@ export function prepareFts(db: Database.Database, collectionId: number): FtsStat
   };
 }
 
-export function toBlob(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
 export function fromBlob(blob: Buffer, dimensions: number): Float32Array {
   // Copy through bytes: a blob's offset in its buffer need not be 4-byte aligned.
   const vector = new Float32Array(dimensions);
   new Uint8Array(vector.buffer).set(blob.subarray(0, dimensions * 4));
   return vector;
+}
+
+/** One upsert as the writer thread receives it: documents already deduplicated, vectors packed end to end. */
+export interface WriteBatch {
+  collectionId: number;
+  ids: string[];
+  contents: string[];
+  /** Each document's metadata as JSON. */
+  metadata: string[];
+  /** ids.length vectors of the collection's dimensions, one after another (transferred, not copied). */
+  vectors: Float32Array<ArrayBuffer>;
+}
+
+/** Writes a batch in one transaction, replacing documents of the same ids; returns each document's new seq. */
+export function writeBatch(db: Database.Database, sql: Statements, batch: WriteBatch): number[] {
+  const fts = prepareFts(db, batch.collectionId);
+  const collectionId = BigInt(batch.collectionId);
+  const bytes = Buffer.from(batch.vectors.buffer, batch.vectors.byteOffset, batch.vectors.byteLength);
+  const stride = bytes.length / batch.ids.length;
+  return db.transaction(() =>
+    batch.ids.map((id, i) => {
+      const old = sql.deleteDocument.get(collectionId, id) as number | undefined;
+      if (old !== undefined) fts.remove.run(BigInt(old));
+      const vector = bytes.subarray(i * stride, (i + 1) * stride);
+      const seq = sql.insertDocument.run(collectionId, id, batch.contents[i], batch.metadata[i], vector).lastInsertRowid;
+      fts.insert.run(BigInt(seq), batch.contents[i]);
+      return Number(seq);
+    }),
+  )();
 }

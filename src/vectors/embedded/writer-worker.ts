@@ -1,0 +1,21 @@
+/**
+ * The embedded store's batch writer (embedded/writer.ts): upserts committed
+ * and fsynced on a connection of its own, off the event loop. WAL lets the
+ * main thread's connection read meanwhile; it sees a batch once committed.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase, prepareStatements, writeBatch, type WriteBatch } from './storage.js';
+import type { WriteReply, WriteRequest } from './writer.js';
+
+const db = openDatabase((workerData as { dbPath: string }).dbPath);
+const sql = prepareStatements(db);
+
+parentPort!.on('message', ({ id, batch }: WriteRequest & { batch: WriteBatch }) => {
+  let reply: WriteReply;
+  try {
+    reply = { id, seqs: writeBatch(db, sql, batch) };
+  } catch (error) {
+    reply = { id, error: (error as Error).message, sqlite: (error as Error).name === 'SqliteError' };
+  }
+  parentPort!.postMessage(reply);
+});
