@@ -49,9 +49,13 @@ export function createBatchWriter(dbPath: string) {
       if (worker === thread) worker = null; // the next batch starts a new one
       failAll(unavailable(`the writer thread exited with code ${code}`));
     });
+    thread.unref();
     worker = thread;
     return thread;
   }
+  // Started with the store, not with its first batch: a thread takes a while to load its modules
+  // (~0.5 s under tsx), and the first write after a (re)start should not wait for that.
+  started();
 
   return {
     /** Writes the batch in one transaction; resolves with each document's seq once it is durable. */
