@@ -24,7 +24,7 @@ export const productionEnv = {
   VECTOR_MODELS: 'bench:384,bench-clustered:384',
 };
 /** What `npm start` adds (package.json): local mode, and glibc's mmap threshold fixed for the embedded store (README, "Memory"). */
-export const npmStartEnv = { IN_MEMORIA_STORAGE_MODE: 'local', MALLOC_MMAP_THRESHOLD_: '131072' };
+export const npmStartEnv = { IN_MEMORIA_STORAGE_MODE: 'local', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
 export const authHeaders = { authorization: `Bearer ${BENCH_API_KEY}` };
 export const jsonHeaders = { ...authHeaders, 'content-type': 'application/json' };
 

@@ -3,63 +3,72 @@
  * bytes that are not UTF-8 (instead of storing U+FFFD in their place) and
  * nesting deeper than MAX_JSON_DEPTH, which would otherwise overflow the
  * stack when the value is stored or serialised: both are 400s, never 500s.
- * `__proto__` and `constructor.prototype` keys are refused as before.
+ * `__proto__` and `constructor.prototype` keys are refused as before
+ * (json-text.ts).
+ *
+ * Bodies of OFF_THREAD_BYTES and more (batches of vectors: 2.2 MB for 1,000 x
+ * 384 in base64) are decoded and parsed on a thread of their own, ~20 ms each
+ * on the machine of docs/BENCHMARKS.md during which the event loop would
+ * answer nothing else; receiving the parsed value back costs a few.
  */
+import type { Worker } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
-import secureJson from 'secure-json-parse';
 import { AppError } from './errors.js';
+import { parseJsonBody, type ParsedBody } from './json-text.js';
+import { startWorker } from './workers.js';
 
-export const MAX_JSON_DEPTH = 64;
+export const OFF_THREAD_BYTES = 256 * 1024;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** One thread for every app in the process, started by the first large body, idle threads unreferenced. */
+let parser: Worker | null = null;
+let nextId = 0;
+const pending = new Map<number, (parsed: ParsedBody | Error) => void>();
 
-/** The characters the depth scan stops at; a regular expression skips everything between them natively. */
-const STRUCTURAL = /["[\]{}]/g;
+function parserThread(): Worker {
+  if (parser) return parser;
+  const thread = startWorker(new URL('./json-worker.js', import.meta.url));
+  thread.on('message', ({ id, ...parsed }: { id: number } & ParsedBody) => {
+    const settle = pending.get(id);
+    pending.delete(id);
+    if (pending.size === 0) thread.unref();
+    settle?.(parsed);
+  });
+  const fail = (error: Error) => {
+    if (parser === thread) parser = null; // the next large body starts another
+    for (const settle of pending.values()) settle(error);
+    pending.clear();
+  };
+  thread.on('error', fail);
+  thread.on('exit', (code) => fail(new Error(`the JSON parser thread exited with code ${code}`)));
+  parser = thread;
+  return thread;
+}
 
-/**
- * Whether JSON text nests arrays and objects deeper than `limit`, read before parsing so that a
- * hostile body of millions of brackets is refused at the 65th instead of parsed. Numbers and the
- * inside of strings are skipped in bulk (a batch of vectors is mostly digits): this scan used to
- * cost two thirds of JSON.parse's time on such a batch.
- */
-function depthExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  STRUCTURAL.lastIndex = 0;
-  for (let match = STRUCTURAL.exec(text); match !== null; match = STRUCTURAL.exec(text)) {
-    const code = text.charCodeAt(match.index);
-    if (code === 34) {
-      // A string: its end is the next quote not escaped by an odd run of backslashes.
-      let end = match.index;
-      for (;;) {
-        end = text.indexOf('"', end + 1);
-        if (end === -1) return false; // unterminated: JSON.parse refuses it
-        let backslashes = 0;
-        while (text.charCodeAt(end - 1 - backslashes) === 92) backslashes++;
-        if (backslashes % 2 === 0) break;
-      }
-      STRUCTURAL.lastIndex = end + 1;
-    } else if (code === 91 || code === 123) {
-      if (++depth > limit) return true;
-    } else depth--;
-  }
-  return false;
+function parseOffThread(body: Buffer): Promise<ParsedBody | Error> {
+  const thread = parserThread();
+  const id = nextId++;
+  // Fastify assembled the body into a buffer of its own: handed over, not copied (2.2 MB of fresh pages).
+  const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+  const bytes = whole ? new Uint8Array(body.buffer) : new Uint8Array(body);
+  return new Promise((resolve) => {
+    pending.set(id, resolve);
+    thread.ref();
+    thread.postMessage({ id, body: bytes }, [bytes.buffer as ArrayBuffer]);
+  });
+}
+
+function answer(parsed: ParsedBody | Error, done: (error: Error | null, value?: unknown) => void): void {
+  if (parsed instanceof Error) {
+    // The body went with the thread: the client sends it again.
+    done(new AppError('OVERLOADED', `request body could not be parsed: ${parsed.message}; try again`, { retryAfter: 1 }), undefined);
+  } else if ('refused' in parsed) done(new AppError('MALFORMED_JSON', parsed.refused), undefined);
+  else done(null, parsed.value);
 }
 
 export function registerJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body);
-    } catch {
-      return done(new AppError('MALFORMED_JSON', 'request body is not valid UTF-8'), undefined);
-    }
-    if (text.trim() === '') return done(new AppError('MALFORMED_JSON', 'request body is empty'), undefined);
-    if (depthExceeds(text, MAX_JSON_DEPTH)) return done(new AppError('MALFORMED_JSON', `request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
-    try {
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
-    } catch (error) {
-      done(new AppError('MALFORMED_JSON', `request body is not acceptable JSON: ${(error as Error).message}`), undefined);
-    }
+    if (body.length < OFF_THREAD_BYTES) return answer(parseJsonBody(body), done);
+    void parseOffThread(body).then((parsed) => answer(parsed, done));
   });
 }

@@ -165,10 +165,14 @@ describe('Dockerfile.production', () => {
     assert.match(final, /CMD \["node", "dist\/cli\/main.js", "serve"\]/);
   });
 
-  test('glibc returns large freed blocks to the system under npm start (local mode), not in the remote-mode image (README, "Memory")', () => {
+  test('glibc returns large freed blocks to the system under npm start (local mode), not in the remote-mode image; two arenas in both (README, "Memory")', () => {
     assert.doesNotMatch(final, /^(ENV|\s)[^#\n]*MALLOC_MMAP_THRESHOLD_/m);
+    assert.match(final, /^\s+MALLOC_ARENA_MAX=2\b/m);
     const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start!;
-    assert.match(start, /MALLOC_MMAP_THRESHOLD_=\$\{MALLOC_MMAP_THRESHOLD_:-131072\} node dist\/cli\/main\.js serve/);
+    assert.match(
+      start,
+      /MALLOC_MMAP_THRESHOLD_=\$\{MALLOC_MMAP_THRESHOLD_:-131072\} MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-2\} node dist\/cli\/main\.js serve/,
+    );
   });
 
   test('no secrets baked in; .dockerignore keeps env files and certificates out', () => {

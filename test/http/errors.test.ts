@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { errorTable } from '../../src/errors.js';
+import { OFF_THREAD_BYTES } from '../../src/json-body.js';
 import { startTestService, type TestService } from '../support/app.js';
 
 describe('bad input', () => {
@@ -287,5 +288,52 @@ describe('batch size limit at the default body limit', () => {
     } finally {
       await service.destroy();
     }
+  });
+});
+
+describe('large bodies, parsed on the parser thread', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startTestService();
+  });
+  after(async () => service.destroy());
+
+  const put = (id: string, body: Buffer | string) =>
+    service.app.inject({ method: 'PUT', url: `/v1/projects/big/concepts/${id}`, payload: body, headers: { 'content-type': 'application/json' } });
+  // JSON whitespace: each body below is over the size that goes to the thread and means what it meant small.
+  const padding = ' '.repeat(OFF_THREAD_BYTES);
+
+  test('are refused as small ones are, with the same messages', async () => {
+    const refused: Array<[string, Buffer | string]> = [
+      ['truncated', '{"conceptName": '],
+      ['empty', ''],
+      ['__proto__', '{"conceptName":"a","conceptType":"b","__proto__":{"x":1}}'],
+      ['deep', `{"conceptName":"a","conceptType":"b","relationships":${'['.repeat(5000)}${']'.repeat(5000)}}`],
+      ['utf8', Buffer.concat([Buffer.from('{"conceptName":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('","conceptType":"b"}')])],
+    ];
+    for (const [name, small] of refused) {
+      const large = typeof small === 'string' ? padding + small : Buffer.concat([Buffer.from(padding), small]);
+      const [inline, threaded] = [await put(name, small), await put(name, large)];
+      assert.equal(threaded.statusCode, 400, `${name}: ${threaded.body}`);
+      const [a, b] = [JSON.parse(inline.body), JSON.parse(threaded.body)];
+      assert.equal(b.code, 'MALFORMED_JSON', name);
+      assert.equal(b.message, a.message, name);
+    }
+  });
+
+  test('are stored as sent, concurrently and in any order of arrival', async () => {
+    const bodies = Array.from({ length: 6 }, (_, i) => ({
+      conceptName: `big-${i}-${'x'.repeat(OFF_THREAD_BYTES + i)}`,
+      conceptType: 'class',
+      relationships: { unicode: 'ü €𝄞', n: i, nested: [[i]] },
+    }));
+    const responses = await Promise.all(bodies.map((body, i) => put(`c${i}`, padding + JSON.stringify(body))));
+    for (const [i, response] of responses.entries()) {
+      assert.equal(response.statusCode, 200, response.body);
+      const stored = JSON.parse((await service.app.inject({ method: 'GET', url: `/v1/projects/big/concepts/c${i}` })).body);
+      assert.equal(stored.conceptName, bodies[i]!.conceptName);
+      assert.deepEqual(stored.relationships, bodies[i]!.relationships);
+    }
+    assert.ok(!('x' in {}), 'no prototype pollution');
   });
 });

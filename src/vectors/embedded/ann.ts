@@ -21,7 +21,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import type { IndexConfig } from 'usearch';
-import { startWorker } from './workers.js';
+import { startWorker } from '../../workers.js';
 
 // usearch's ESM build finds its binary by walking up from the caller's file name,
 // which never ends inside a worker thread; its CommonJS build uses __dirname.
@@ -121,7 +121,7 @@ export function annCandidates(ann: AnnIndex, unitQuery: Float32Array, k: number)
 /** Runs one build in a fresh worker; the worker exits when done, freeing its copy of the index. */
 export function runBuild(request: BuildRequest, onWorker: (worker: Worker) => void): Promise<BuildResult> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker('index-worker', { workerData: request });
+    const worker = startWorker(new URL('./index-worker.js', import.meta.url), { workerData: request });
     onWorker(worker);
     let settled = false;
     worker.once('message', (message: { ok: true; result: BuildResult } | { ok: false; message: string }) => {

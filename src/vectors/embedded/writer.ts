@@ -8,7 +8,7 @@
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../../errors.js';
 import type { WriteBatch } from './storage.js';
-import { startWorker } from './workers.js';
+import { startWorker } from '../../workers.js';
 
 export interface WriteRequest {
   id: number;
@@ -33,7 +33,7 @@ export function createBatchWriter(dbPath: string) {
 
   function started(): Worker {
     if (worker) return worker;
-    const thread = startWorker('writer-worker', { workerData: { dbPath } });
+    const thread = startWorker(new URL('./writer-worker.js', import.meta.url), { workerData: { dbPath } });
     thread.on('message', (reply: WriteReply) => {
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);
