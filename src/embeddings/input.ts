@@ -4,6 +4,7 @@
  * a hashing embedder would return a zero vector that cannot be normalised).
  */
 import { AppError } from '../errors.js';
+import { vectorNorm } from '../shared/vector-encoding.js';
 
 export function assertEmbeddableTexts(texts: readonly string[]): void {
   for (let i = 0; i < texts.length; i++) {
@@ -15,10 +16,9 @@ export function assertEmbeddableTexts(texts: readonly string[]): void {
 
 /** Scales a vector to unit length in place; a zero vector is left as it is. */
 export function normaliseInPlace(vector: Float32Array): Float32Array {
-  let sumOfSquares = 0;
-  for (let i = 0; i < vector.length; i++) sumOfSquares += vector[i]! * vector[i]!;
-  if (sumOfSquares === 0) return vector;
-  const scale = 1 / Math.sqrt(sumOfSquares);
+  const norm = vectorNorm(vector);
+  if (norm === 0) return vector;
+  const scale = 1 / norm;
   for (let i = 0; i < vector.length; i++) vector[i]! *= scale;
   return vector;
 }

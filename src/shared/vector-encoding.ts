@@ -5,6 +5,13 @@
  * characters of digits to parse and print again. Imports nothing but Node, so the client can ship it.
  */
 
+/** The vector's Euclidean length. An indexed loop: a typed array's reduce and for-of are 5-10x slower. */
+export function vectorNorm(vector: Float32Array): number {
+  let sumOfSquares = 0;
+  for (let index = 0; index < vector.length; index++) sumOfSquares += vector[index]! * vector[index]!;
+  return Math.sqrt(sumOfSquares);
+}
+
 /** Every platform Node supports for this service (x64, arm64) is little-endian: the bytes are copied as they are. */
 export function encodeVector(vector: Float32Array | readonly number[]): string {
   const floats = vector instanceof Float32Array ? vector : Float32Array.from(vector);

@@ -54,7 +54,7 @@ import {
   type VectorStore,
 } from './port.js';
 import { assertDimensions } from './dimensions.js';
-import { vectorToCompactArray } from '../shared/vector-encoding.js';
+import { vectorNorm, vectorToCompactArray } from '../shared/vector-encoding.js';
 
 export type { QdrantLog } from './qdrant-calls.js';
 
@@ -520,10 +520,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Qdra
         async (entry) => {
           const points = documents.map((doc) => {
             const vector = denseValues(entry, doc.vector, `vector of document "${doc.id}"`);
-            // An indexed loop: a typed array's reduce (0.4 ms a batch of 100 x 384) and for-of (0.25 ms) are 5-10x slower.
-            let sumOfSquares = 0;
-            for (let index = 0; index < doc.vector.length; index++) sumOfSquares += doc.vector[index]! * doc.vector[index]!;
-            const norm = Math.sqrt(sumOfSquares);
+            const norm = vectorNorm(doc.vector);
             const terms = documentSparseVector(doc.content);
             return {
               id: documentPointId(projectId, collection, doc.id),

@@ -14,6 +14,7 @@ import { setPriority } from 'node:os';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { vectorNorm } from '../../shared/vector-encoding.js';
 import { Index, annIndexConfig, fileChecksum, type BuildRequest, type BuildResult } from './ann.js';
 
 const CHUNK = 1024;
@@ -49,9 +50,8 @@ function build(request: BuildRequest): BuildResult {
         // Copy through bytes: the blob's offset need not be 4-byte aligned.
         const raw = new Float32Array(d);
         new Uint8Array(raw.buffer).set(blob.subarray(0, d * 4));
-        let sum = 0;
-        for (let i = 0; i < d; i++) sum += raw[i]! * raw[i]!;
-        const inv = sum === 0 ? 0 : 1 / Math.sqrt(sum);
+        const norm = vectorNorm(raw);
+        const inv = norm === 0 ? 0 : 1 / norm;
         for (let i = 0; i < d; i++) vectors[row * d + i] = raw[i]! * inv;
       });
       index.add(keys, vectors, request.threads);

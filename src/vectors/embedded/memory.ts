@@ -12,6 +12,7 @@
  */
 import type { Matches } from 'usearch';
 import type { Metadata } from '../port.js';
+import { vectorNorm } from '../../shared/vector-encoding.js';
 import { usearch } from './ann.js';
 
 const BLOCK_SLOTS = 1024;
@@ -30,11 +31,10 @@ export interface ScoredSlot {
 
 /** Normalises to unit length; a zero vector stays zero (cosine 0 to everything). */
 export function normalize(vector: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
+  const norm = vectorNorm(vector);
   const out = new Float32Array(vector.length);
-  if (sum === 0) return out;
-  const inv = 1 / Math.sqrt(sum);
+  if (norm === 0) return out;
+  const inv = 1 / norm;
   for (let i = 0; i < vector.length; i++) out[i] = vector[i]! * inv;
   return out;
 }
