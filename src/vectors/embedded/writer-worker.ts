@@ -5,17 +5,17 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase, prepareStatements, writeBatch, type WriteBatch } from './storage.js';
-import type { WriteReply, WriteRequest } from './writer.js';
+import type { WriteReply } from './writer.js';
 
 const db = openDatabase((workerData as { dbPath: string }).dbPath);
 const sql = prepareStatements(db);
 
-parentPort!.on('message', ({ id, batch }: WriteRequest & { batch: WriteBatch }) => {
+parentPort!.on('message', ({ id, batch }: { id: number; batch: WriteBatch }) => {
   let reply: WriteReply;
   try {
-    reply = { id, seqs: writeBatch(db, sql, batch) };
+    reply = { seqs: writeBatch(db, sql, batch) };
   } catch (error) {
-    reply = { id, error: (error as Error).message, sqlite: (error as Error).name === 'SqliteError' };
+    reply = { error: (error as Error).message, sqlite: (error as Error).name === 'SqliteError' };
   }
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage({ id, ...reply });
 });
