@@ -6,18 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { vectorToArray, vectorToCompactArray } from '../../src/shared/vector-encoding.js';
-
-/** A seeded generator (mulberry32), so a failure names a value that fails again. */
-function random32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 /** Significant digits of a number as JavaScript prints it (`-1.25e-7` has 3). */
 function significantDigits(value: number): number {
@@ -37,9 +26,10 @@ function assertReadsBack(vector: Float32Array): number[] {
 }
 
 test('every finite float32 reads back exactly: random bit patterns across all magnitudes', () => {
-  const next = random32(20261202);
+  const random = seededRandom(20261202);
   const bits = new Uint32Array(400_000);
-  for (let index = 0; index < bits.length; index++) bits[index] = next();
+  // [0, 1) back to the generator's 32-bit integers (exact: a multiple of 2^-32 times 2^32).
+  for (let index = 0; index < bits.length; index++) bits[index] = random() * 2 ** 32;
   const all = new Float32Array(bits.buffer).filter(Number.isFinite);
   assert.ok(all.length > 390_000);
   assertReadsBack(all);
@@ -58,8 +48,8 @@ test('edge values read back exactly: zeros, extremes, subnormals, powers of ten 
 });
 
 test('embedding-range values print with at most 9 significant digits, a third shorter than their exact values', () => {
-  const next = random32(7);
-  const vector = Float32Array.from({ length: 38_400 }, () => (next() / 2 ** 32 - 0.5) * 0.2);
+  const random = seededRandom(7);
+  const vector = Float32Array.from({ length: 38_400 }, () => (random() - 0.5) * 0.2);
   const compact = assertReadsBack(vector);
   for (const value of compact) assert.ok(significantDigits(value) <= 9, `${value} has more than 9 significant digits`);
   const exactLength = JSON.stringify(vectorToArray(vector)).length;
