@@ -29,7 +29,7 @@ import type { Log } from '../log.js';
 import { claimDirectory } from '../single-owner.js';
 import { defaultAnnParams, openAnnIndex, type AnnIndex, type AnnParams } from './embedded/ann.js';
 import { createIndexer } from './embedded/indexer.js';
-import { createBatchWriter } from './embedded/writer.js';
+import { createBatchWriter, writeFailed } from './embedded/writer.js';
 import { CollectionMemory, normalize, type ScoredSlot } from './embedded/memory.js';
 import { EXACT_SCAN_BUDGET, keywordSlots, nearestSlots } from './embedded/search.js';
 import { createFtsTable, ftsTable, fromBlob, openDatabase, prepareFts, prepareStatements, type CollectionRow, type FtsStatements } from './embedded/storage.js';
@@ -106,9 +106,7 @@ function writing<T>(what: string, write: () => T): T {
   try {
     return write();
   } catch (error) {
-    if (error instanceof Error && error.name === 'SqliteError') {
-      throw new AppError('PROVIDER_UNAVAILABLE', `embedded vector store could not ${what}: ${error.message}`, { cause: error, retryAfter: 5 });
-    }
+    if (error instanceof Error && error.name === 'SqliteError') throw writeFailed(what, error.message, error);
     throw error;
   }
 }

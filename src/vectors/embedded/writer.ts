@@ -11,8 +11,9 @@ import { requestThread } from '../../workers.js';
 
 export type WriteReply = { seqs: number[] } | { error: string; sqlite: boolean };
 
-function unavailable(message: string, cause?: unknown): AppError {
-  return new AppError('PROVIDER_UNAVAILABLE', `embedded vector store could not store the documents: ${message}`, { cause, retryAfter: 5 });
+/** A write the embedded store could not make (SQLite failing: disk full, I/O error, busy): a 503 the client can retry. */
+export function writeFailed(what: string, message: string, cause?: unknown): AppError {
+  return new AppError('PROVIDER_UNAVAILABLE', `embedded vector store could not ${what}: ${message}`, { cause, retryAfter: 5 });
 }
 
 export function createBatchWriter(dbPath: string) {
@@ -30,11 +31,10 @@ export function createBatchWriter(dbPath: string) {
       try {
         reply = await thread.request({ batch }, [batch.vectors.buffer]);
       } catch (error) {
-        throw unavailable((error as Error).message, error); // the thread died
+        throw writeFailed('store the documents', (error as Error).message, error); // the thread died
       }
       if ('seqs' in reply) return reply.seqs;
-      // SQLite's failures (disk full, I/O error, busy) are the store's outage: a 503 the client can retry.
-      throw reply.sqlite ? unavailable(reply.error) : new Error(reply.error);
+      throw reply.sqlite ? writeFailed('store the documents', reply.error) : new Error(reply.error);
     },
 
     close: () => thread.close(),
