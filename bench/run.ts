@@ -6,6 +6,9 @@
  * every request and refuses none). The loads go in rounds, each target a few seconds in turn, and a ratio
  * is a target's rate over hello-world's in the same round: this VM's speed drifts by half from one minute
  * to the next, so only figures taken seconds apart compare. Medians over the rounds are reported.
+ * Beside each measure runs its ceiling (bench/ceiling.mjs): bare Fastify and the database driver doing the
+ * same read with none of the service, and better-sqlite3 alone writing the same rows, so the table shows
+ * how much of a goal the stack itself leaves on this machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -101,18 +104,29 @@ async function main() {
       });
     }
     await seed(pg.url, 'bench', 1);
+    // After the seeds: the ceiling fills its own SQLite file (the batch floor) and reads the PostgreSQL rows just written.
+    const ceiling = await startChild(['bench/ceiling.mjs'], { DATA_DIR: path.join(dataDir, 'ceiling'), DATABASE_URL: databaseUrl, BENCH_ROWS: String(ROWS) });
+    children.push(ceiling);
+    const floor = ((await (await fetch(`${ceiling.url}/floor`)).json()) as { rowsPerSecond: number }).rowsPerSecond;
+    rows.push({
+      measure: `  ceiling: better-sqlite3 alone, the same rows and statements, 1 fsync per batch`,
+      'req/s': `${Math.round(floor)} rows/s`,
+      'vs hello': '-',
+      'p50 ms': '-',
+      'p99 ms': '-',
+      goal: '',
+    });
 
-    const ids = Array.from({ length: 1000 }, (_unused, index) => `/v1/projects/bench/concepts/concept_${(index * 7919) % ROWS}`);
+    const ids = Array.from({ length: 1000 }, (_unused, index) => `/concepts/concept_${(index * 7919) % ROWS}`);
+    const lists = ['class', 'function', 'variable', 'interface'].map((type) => `/concepts?conceptType=${type}&limit=100`);
     const targets: Target[] = [
       { measure: 'hello-world (bare Fastify)', url: `${hello.url}/` },
-      { measure: 'GET concept by id, SQLite', url: sqlite.url, paths: ids, goal: 0.6 },
-      { measure: 'GET concept by id, PostgreSQL', url: pg.url, paths: ids, goal: 0.5 },
-      {
-        measure: 'GET filtered list of 100 concepts, SQLite',
-        url: sqlite.url,
-        paths: ['class', 'function', 'variable', 'interface'].map((type) => `/v1/projects/bench/concepts?conceptType=${type}&limit=100`),
-        goal: 0.15,
-      },
+      { measure: 'GET concept by id, SQLite', url: sqlite.url, paths: ids.map((id) => `/v1/projects/bench${id}`), goal: 0.6 },
+      { measure: '  ceiling: bare Fastify + better-sqlite3, the same row', url: ceiling.url, paths: ids.map((id) => `/sqlite/bench${id}`) },
+      { measure: 'GET concept by id, PostgreSQL', url: pg.url, paths: ids.map((id) => `/v1/projects/bench${id}`), goal: 0.5 },
+      { measure: '  ceiling: bare Fastify + pg, the same row', url: ceiling.url, paths: ids.map((id) => `/postgres/bench${id}`) },
+      { measure: 'GET filtered list of 100 concepts, SQLite', url: sqlite.url, paths: lists.map((list) => `/v1/projects/bench${list}`), goal: 0.15 },
+      { measure: '  ceiling: bare Fastify + better-sqlite3, the same lists', url: ceiling.url, paths: lists.map((list) => `/sqlite/bench${list}`) },
       { measure: 'GET /health, SQLite', url: `${sqlite.url}/health`, goal: 0.85 },
     ];
     console.error(`${ROUNDS} rounds of ${targets.length} loads, ${SECONDS} s each, ${CONNECTIONS} connections (${loadGenerator})...`);
