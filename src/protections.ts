@@ -77,13 +77,17 @@ export async function registerProtections(app: FastifyInstance, config: Config):
     });
   }
   if (limit.max > 0) {
+    // Open routes (health, readiness, metrics, docs) are never limited: probes must always get through.
+    // Marked before the plugin sees the route, so they carry no rate-limit hook at all (an allow-list
+    // still ran the plugin's async hook on every probe).
+    app.addHook('onRoute', (route) => {
+      if (!route.config?.role) route.config = { ...route.config, rateLimit: false };
+    });
     await app.register(rateLimit, {
       max: limit.max,
       timeWindow: limit.windowMs,
-      // After the auth hook (onRequest), so the bucket is the key's, not the address's; open routes
-      // (health, readiness, metrics, docs) are never limited: probes must always get through.
+      // After the auth hook (onRequest), so the bucket is the key's, not the address's.
       hook: 'preValidation',
-      allowList: (request) => !request.routeOptions.config.role,
       keyGenerator: (request) => request.principal?.id ?? `ip ${request.ip}`,
       errorResponseBuilder: (_request, context) =>
         new AppError('RATE_LIMITED', `rate limit of ${context.max} requests per ${limit.windowMs / 1000} s reached; retry in ${context.after}`, {
