@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import type { Role } from '../../src/config.js';
+import { createKeyring } from '../../src/auth.js';
 import { startTestService, type TestService } from '../support/app.js';
 
 const keys = {
@@ -173,4 +174,21 @@ test('/v1/config lists roles and projects, never a key', async () => {
       ['write', ['alpha']],
     ],
   );
+});
+
+test('the keyring remembers found keys only: near misses stay refused after the key was found, each key keeps its role', () => {
+  const keyring = createKeyring([
+    { key: keys.admin, role: 'admin' },
+    { key: keys.alpha, role: 'write', projects: ['alpha'] },
+  ]);
+  const nearMisses = [keys.admin.slice(0, -1), `${keys.admin}x`, keys.admin.toUpperCase(), `${keys.admin.slice(0, -1)}4`];
+  for (const round of ['before the key is found', 'after']) {
+    for (const token of nearMisses) assert.equal(keyring.find(token), undefined, `${round}: a near miss is refused`);
+    const admin = keyring.find(keys.admin);
+    assert.equal(admin?.role, 'admin', round);
+    const alpha = keyring.find(keys.alpha);
+    assert.equal(alpha?.role, 'write', round);
+    assert.deepEqual([...(alpha?.projects ?? [])], ['alpha'], round);
+  }
+  assert.equal(keyring.find(keys.admin), keyring.find(keys.admin), 'a found key answers with the one principal');
 });
