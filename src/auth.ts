@@ -121,18 +121,22 @@ export function registerAuth(app: FastifyInstance, specs: ApiKeySpec[], authFail
   // A callback hook, not an async one: no promise and no extra microtask on every request. It runs
   // after the instance's onRequest hooks (shedding, security headers), and only on routes that need
   // a role: open routes (probes, docs) do not call it at all.
-  const check: onRequestHookHandler = function (request, reply, done) {
-    let failure: AppError | undefined;
-    try {
-      request.principal = authenticate(request, request.routeOptions.config.role!);
-      reply.header('cache-control', 'no-store');
-    } catch (error) {
-      failure = error as AppError;
-    }
-    done(failure);
-  };
+  const checkFor =
+    (required: Role): onRequestHookHandler =>
+    (request, reply, done) => {
+      let failure: AppError | undefined;
+      try {
+        request.principal = authenticate(request, required);
+        reply.header('cache-control', 'no-store');
+      } catch (error) {
+        failure = error as AppError;
+      }
+      done(failure);
+    };
   app.addHook('onRoute', (route) => {
-    if (!route.config?.role) return;
+    const role = route.config?.role;
+    if (!role) return;
+    const check = checkFor(role);
     const hooks = route.onRequest;
     route.onRequest = hooks === undefined ? [check] : Array.isArray(hooks) ? [...hooks, check] : [hooks, check];
   });
