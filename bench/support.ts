@@ -1,6 +1,6 @@
 /** Shared helpers of the benchmark scripts: child processes, loads (wrk or autocannon), tables. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -23,8 +23,16 @@ export const productionEnv = {
   RATE_LIMIT_MAX: '0',
   VECTOR_MODELS: 'bench:384,bench-clustered:384',
 };
-/** What `npm start` adds (package.json): local mode, and glibc's mmap threshold fixed for the embedded store (README, "Memory"). */
-export const npmStartEnv = { IN_MEMORIA_STORAGE_MODE: 'local', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
+/**
+ * What `npm start` adds (local mode, glibc's allocator settings: README, "Memory"), read from package.json's
+ * start script (`NAME=${NAME:-value} ... node ...`) so the benches run the service as it starts, not a copy.
+ */
+export const npmStartEnv: Record<string, string> = (() => {
+  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const settings = Object.fromEntries([...start.matchAll(/(\w+)=\$\{\1:-([^}]*)\}/g)].map(([, name, value]) => [name!, value!]));
+  if (Object.keys(settings).length === 0) throw new Error(`package.json's start script sets no NAME=\${NAME:-value}: ${start}`);
+  return settings;
+})();
 export const authHeaders = { authorization: `Bearer ${BENCH_API_KEY}` };
 export const jsonHeaders = { ...authHeaders, 'content-type': 'application/json' };
 
