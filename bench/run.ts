@@ -6,7 +6,7 @@
  * every request and refuses none). The loads go in rounds, each target a few seconds right after a
  * hello-world load, and a ratio is a target's rate over that hello-world's: this VM's speed drifts by half
  * from one minute to the next, so only figures taken seconds apart compare. Medians over the rounds are reported.
- * Beside each measure runs its ceiling (bench/ceiling.mjs): bare Fastify and the database driver doing the
+ * Beside each measure runs its ceiling (bench/ceiling.ts): bare Fastify and the database driver doing the
  * same read with none of the service, and better-sqlite3 alone writing the same rows, so the table shows
  * how much of a goal the stack itself leaves on this machine.
  */
@@ -14,7 +14,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '../test/support/postgres.js';
-import { jsonHeaders, load, loadGenerator, pinned, npmStartEnv, productionEnv, startChild, table, type Child, type LoadResult } from './support.js';
+import {
+  jsonHeaders,
+  load,
+  loadGenerator,
+  pinned,
+  npmStartEnv,
+  productionEnv,
+  requestPathConcept,
+  startChild,
+  table,
+  type Child,
+  type LoadResult,
+} from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const BATCH = 1000;
@@ -24,23 +36,13 @@ const CONNECTIONS = 32;
 /** The production configuration, the rate limiter included, with a budget no bench load reaches. */
 const serviceEnv = { ...productionEnv, RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'warn' };
 
-function concept(index: number) {
-  return {
-    id: `concept_${index}`,
-    conceptName: `name${index % 5000}_${index}`,
-    conceptType: ['class', 'function', 'variable', 'interface'][index % 4],
-    confidenceScore: (index % 100) / 100,
-    relationships: { calls: [`concept_${(index + 1) % ROWS}`] },
-    filePath: `src/module${index % 500}/file${index % 50}.ts`,
-    lineRange: { start: index % 400, end: (index % 400) + 20 },
-  };
-}
-
 /** Upserts ROWS concepts in batches of BATCH, `clients` requests in flight; bodies are serialised before the clock starts, so the figure is the service's. */
 async function seed(url: string, project: string, clients: number): Promise<number> {
   const bodies: string[] = [];
   for (let start = 0; start < ROWS; start += BATCH) {
-    bodies.push(JSON.stringify({ items: Array.from({ length: Math.min(BATCH, ROWS - start) }, (_unused, offset) => concept(start + offset)) }));
+    bodies.push(
+      JSON.stringify({ items: Array.from({ length: Math.min(BATCH, ROWS - start) }, (_unused, offset) => requestPathConcept(start + offset, ROWS)) }),
+    );
   }
   let next = 0;
   const started = performance.now();
@@ -105,7 +107,11 @@ async function main() {
     }
     await seed(pg.url, 'bench', 1);
     // After the seeds: the ceiling fills its own SQLite file (the batch floor) and reads the PostgreSQL rows just written.
-    const ceiling = await startChild(['bench/ceiling.mjs'], { DATA_DIR: path.join(dataDir, 'ceiling'), DATABASE_URL: databaseUrl, BENCH_ROWS: String(ROWS) });
+    const ceiling = await startChild(['--import', 'tsx', 'bench/ceiling.ts'], {
+      DATA_DIR: path.join(dataDir, 'ceiling'),
+      DATABASE_URL: databaseUrl,
+      BENCH_ROWS: String(ROWS),
+    });
     children.push(ceiling);
     const floor = ((await (await fetch(`${ceiling.url}/floor`)).json()) as { rowsPerSecond: number }).rowsPerSecond;
     rows.push({

@@ -184,6 +184,19 @@ export function table(rows: Array<Record<string, string | number>>): string {
   return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...rows.map((row) => line(columns.map((column) => String(row[column]))))].join('\n');
 }
 
+/** The request-path bench's concept `index` of `total` (bench/run.ts sends it, bench/ceiling.ts writes it as a row). */
+export function requestPathConcept(index: number, total: number) {
+  return {
+    id: `concept_${index}`,
+    conceptName: `name${index % 5000}_${index}`,
+    conceptType: ['class', 'function', 'variable', 'interface'][index % 4]!,
+    confidenceScore: (index % 100) / 100,
+    relationships: { calls: [`concept_${(index + 1) % total}`] },
+    filePath: `src/module${index % 500}/file${index % 50}.ts`,
+    lineRange: { start: index % 400, end: (index % 400) + 20 },
+  };
+}
+
 /** One concept row of the benches' data sets (index-derived, so every run writes the same rows). */
 export function benchConcept(index: number): Record<string, unknown> {
   return {

@@ -11,31 +11,34 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import fastify from 'fastify';
 import pg from 'pg';
-import { createSqliteStore } from '../dist/relational/sqlite.js';
+import { createSqliteStore } from '../src/relational/sqlite.js';
+import { requestPathConcept } from './support.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const BATCH = 1000;
 const ROWS_PER_STATEMENT = 250;
 
-/** The bench's concept, as the service stores it (bench/run.ts `concept`). */
-function row(index, now) {
+/** The bench's concept (bench/run.ts sends the same ones to the service) as the service stores it. */
+function row(index: number, now: string) {
+  const concept = requestPathConcept(index, ROWS);
   return [
     'bench',
-    `concept_${index}`,
-    `name${index % 5000}_${index}`,
-    ['class', 'function', 'variable', 'interface'][index % 4],
-    (index % 100) / 100,
-    JSON.stringify({ calls: [`concept_${(index + 1) % ROWS}`] }),
+    concept.id,
+    concept.conceptName,
+    concept.conceptType,
+    concept.confidenceScore,
+    JSON.stringify(concept.relationships),
     null,
-    `src/module${index % 500}/file${index % 50}.ts`,
-    JSON.stringify({ start: index % 400, end: (index % 400) + 20 }),
+    concept.filePath,
+    JSON.stringify(concept.lineRange),
     now,
     now,
   ];
 }
 
-const file = path.join(process.env.DATA_DIR, 'ceiling.db');
-mkdirSync(process.env.DATA_DIR, { recursive: true });
+const dataDir = process.env.DATA_DIR!;
+const file = path.join(dataDir, 'ceiling.db');
+mkdirSync(dataDir, { recursive: true });
 const store = createSqliteStore({ file });
 await store.migrate();
 await store.close();
@@ -68,7 +71,21 @@ const floorRowsPerSecond = ROWS / ((performance.now() - started) / 1000);
 
 const byId = db.prepare('SELECT * FROM semantic_concepts WHERE project_id = ? AND id = ?');
 const byType = db.prepare('SELECT * FROM semantic_concepts WHERE project_id = ? AND concept_type = ? ORDER BY concept_name, id LIMIT ?');
-const decode = (found) => ({
+interface StoredConcept {
+  id: string;
+  concept_name: string;
+  concept_type: string;
+  confidence_score: number;
+  relationships: string;
+  file_path: string;
+  line_range: string;
+  created_at: string;
+  updated_at: string;
+}
+type ById = { Params: { projectId: string; id: string } };
+type ByType = { Params: { projectId: string }; Querystring: { conceptType: string; limit: string } };
+
+const decode = (found: StoredConcept) => ({
   id: found.id,
   conceptName: found.concept_name,
   conceptType: found.concept_type,
@@ -79,19 +96,19 @@ const decode = (found) => ({
   createdAt: found.created_at,
   updatedAt: found.updated_at,
 });
-const pool = process.env.DATABASE_URL ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 }) : undefined;
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 
 const app = fastify();
 app.get('/health', async () => ({ status: 'ok' }));
 app.get('/floor', async () => ({ rowsPerSecond: floorRowsPerSecond }));
-app.get('/sqlite/:projectId/concepts/:id', async (request, reply) => {
-  const found = byId.get(request.params.projectId, request.params.id);
+app.get<ById>('/sqlite/:projectId/concepts/:id', async (request, reply) => {
+  const found = byId.get(request.params.projectId, request.params.id) as StoredConcept | undefined;
   return found ? decode(found) : reply.code(404).send({ error: 'not found' });
 });
-app.get('/sqlite/:projectId/concepts', async (request) => ({
-  items: byType.all(request.params.projectId, request.query.conceptType, Number(request.query.limit)).map(decode),
+app.get<ByType>('/sqlite/:projectId/concepts', async (request) => ({
+  items: (byType.all(request.params.projectId, request.query.conceptType, Number(request.query.limit)) as StoredConcept[]).map(decode),
 }));
-app.get('/postgres/:projectId/concepts/:id', async (request, reply) => {
+app.get<ById>('/postgres/:projectId/concepts/:id', async (request, reply) => {
   const { rows } = await pool.query({
     name: 'by-id',
     text: 'SELECT * FROM semantic_concepts WHERE project_id = $1 AND id = $2',
