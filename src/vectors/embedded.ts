@@ -22,6 +22,7 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { decodeCursor, encodeCursor, isObject } from '../cursor.js';
 import { AppError } from '../errors.js';
@@ -218,7 +219,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       if (rows.length < LOAD_CHUNK) break;
       after = rows[rows.length - 1]![0];
       // 100k documents take about a second to read: let other requests through meanwhile.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     ensureOpen();
     let ann: AnnIndex | null = null;
@@ -411,7 +412,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         // Committed: only now does memory change, so a failed batch leaves no trace. In slices, with other
         // requests answered between them (a search meanwhile may see part of a batch not yet acknowledged).
         for (let start = 0; start < batch.length; start += APPEND_SLICE) {
-          if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+          if (start > 0) await nextTurn();
           for (let i = start; i < Math.min(start + APPEND_SLICE, batch.length); i++) {
             const document = batch[i]!;
             memory.append(seqs[i]!, document.id, copyMetadata(document.metadata), normalize(document.vector));

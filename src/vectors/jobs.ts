@@ -10,6 +10,7 @@
  * restarted (in local mode, where one process owns the database, a start takes its jobs back at once).
  */
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Static } from 'typebox';
 import { AppError, isAppError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -139,7 +140,7 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
       }
       // An embedded store and the local embedder complete synchronously: without this turn the whole job would run
       // in one go and every other request (and /health) would wait for it.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     // Succeeded: every item was tried and at least one landed; the failures are listed.
     job.status = job.processed === job.total && (job.failed < job.total || job.total === 0) ? 'succeeded' : 'failed';
@@ -165,7 +166,7 @@ export function createJobRunner(vectors: VectorService, store: JobStore, setting
   function begin(job: Job, owner: string): void {
     remember(job);
     // Start on the next turn so that a submission's 202 answers first.
-    const task = new Promise<void>((resolve) => setImmediate(resolve))
+    const task = nextTurn()
       .then(() => run(job))
       .catch((error: unknown) => {
         // The database or the store failed between batches: the lease runs out and a replica resumes the job.
