@@ -9,8 +9,10 @@
  *   time in the order called, with deletes and drops in the same lane; memory
  *   changes once a batch is committed. A read that meets a row replaced by a
  *   batch memory does not show yet reads again once it does (agreed).
- * - Searches read memory (embedded/memory.ts): every live vector, normalised,
- *   and its parsed metadata, loaded on a collection's first use.
+ * - Searches read memory (embedded/memory.ts): every live vector, normalised
+ *   and held as f16 (half the bytes of f32), and its parsed metadata, loaded on
+ *   a collection's first use. The answers are re-scored from their f32 vectors
+ *   in SQLite, so scores are exact cosines (rescore).
  * - Like Qdrant, writes land at once and the HNSW index (embedded/ann.ts) is
  *   built later by a worker thread (embedded/indexer.ts); documents newer than
  *   the index are scanned exactly, so a search never misses a fresh write, and
@@ -31,6 +33,7 @@ import { claimDirectory } from '../single-owner.js';
 import { defaultAnnParams, openAnnIndex, type AnnIndex, type AnnParams } from './embedded/ann.js';
 import { createIndexer } from './embedded/indexer.js';
 import { createBatchWriter, writeFailed } from './embedded/writer.js';
+import { HALF_SCORE_ERROR } from './embedded/half.js';
 import { CollectionMemory, normalize, type ScoredSlot } from './embedded/memory.js';
 import { EXACT_SCAN_BUDGET, keywordSlots, nearestSlots } from './embedded/search.js';
 import { createFtsTable, ftsTable, fromBlob, openDatabase, prepareFts, prepareStatements, type CollectionRow, type FtsStatements } from './embedded/storage.js';
@@ -97,6 +100,17 @@ function copyMetadata(metadata: Metadata): Metadata {
   const copy: Metadata = {};
   for (const [key, value] of Object.entries(metadata)) copy[key] = Array.isArray(value) ? [...value] : value;
   return copy;
+}
+
+/** Cosine of a stored vector (any length) with a unit query, in double precision; 0 for a zero vector. */
+function cosineToUnit(vector: Float32Array, unitQuery: Float32Array): number {
+  let dot = 0;
+  let norm = 0;
+  for (let i = 0; i < vector.length; i++) {
+    dot += vector[i]! * unitQuery[i]!;
+    norm += vector[i]! * vector[i]!;
+  }
+  return norm === 0 ? 0 : dot / Math.sqrt(norm);
 }
 
 /** A scroll position: after this document id (pages are in id order). */
@@ -264,6 +278,25 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
     if (request.includeContent) document.content = stored.content;
     if (request.includeVector) document.vector = fromBlob(stored.vector, dimensions);
     return true;
+  }
+
+  /**
+   * The best `limit` of `pool` (best first by memory's f16 cosines) by exact cosine, from their f32
+   * vectors in SQLite. Only slots within twice HALF_SCORE_ERROR of the limit-th are read: one further
+   * below is beaten by `limit` others whatever the rounding. Null when a row is gone (as in fill).
+   */
+  function rescore(collection: LoadedCollection, pool: ScoredSlot[], limit: number, unitQuery: Float32Array): ScoredSlot[] | null {
+    if (pool.length === 0 || limit <= 0) return [];
+    const { memory, row } = collection;
+    const floor = pool[Math.min(limit, pool.length) - 1]!.score - 2 * HALF_SCORE_ERROR;
+    const rescored: ScoredSlot[] = [];
+    for (const { slot, score } of pool) {
+      if (score < floor) break;
+      const blob = sql.vectorBySeq.get(BigInt(memory.seqOf(slot))) as Buffer | undefined;
+      if (!blob) return null;
+      rescored.push({ slot, score: cosineToUnit(fromBlob(blob, row.dimensions), unitQuery) });
+    }
+    return rescored.sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
   /**
@@ -493,7 +526,8 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         const filter = predicate ? { key: JSON.stringify(request.filter), predicate } : undefined;
         const query = normalize(request.vector);
         return agreed(() => {
-          let hits = nearestSlots(collection, query, limit, filter, exactScanBudget);
+          let hits = rescore(collection, nearestSlots(collection, query, limit, filter, exactScanBudget), limit, query);
+          if (hits === null) return null;
           if (request.threshold !== undefined) hits = hits.filter((hit) => hit.score > request.threshold!);
           return materialize(collection, hits, request);
         });

@@ -153,6 +153,37 @@ describe('embedded store: ANN index path', () => {
   });
 });
 
+describe('embedded store: exact scores from f16 memory', () => {
+  it('orders and scores by the f32 vectors where f16 cannot tell documents apart', async () => {
+    const dataDir = temporaryDir();
+    const store = await createEmbeddedVectorStore({ dataDir });
+    try {
+      await store.createCollection('p', 'near', { dimensions: 8, model: 'm' });
+      // Against the query e0, these differ in the sixth digit of their cosine: in memory's f16 their first
+      // components all round to 1, so memory scores them alike, and only the f32 originals rank them.
+      const near = Array.from({ length: 6 }, (_, k) => Float32Array.from([2, 0.02 + k * 2e-5, 0, 0, 0, 0, 0, 0]));
+      const far = Array.from({ length: 30 }, (_, k) => Float32Array.from([1, 1 + k, 0.5, 0, 0, 0, 0, 0]));
+      const documents = [...near, ...far].map((vector, i) => ({ id: `d${i}`, content: '', metadata: {}, vector }));
+      // Stored in an order unlike their scores, so no order of insertion can give the answer by chance.
+      await store.upsert('p', 'near', [...documents].reverse());
+      const query = Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0]);
+      const hits = await store.search('p', 'near', { mode: 'vector', vector: query, limit: 3 });
+      assert.deepEqual(
+        hits.map((hit) => hit.id),
+        ['d0', 'd1', 'd2'],
+      );
+      for (const hit of hits) {
+        const vector = documents.find((d) => d.id === hit.id)!.vector;
+        const exact = vector[0]! / Math.hypot(...vector);
+        assert.ok(Math.abs(hit.score - exact) < 1e-9, `${hit.id}: ${hit.score} is its exact cosine ${exact}`);
+      }
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('embedded store: scroll', () => {
   it(`a page reads at most ${SCROLL_EXAMINE_LIMIT} rows: a rare filter's page ends short, even empty, with a cursor to the rest`, async () => {
     const dataDir = temporaryDir();

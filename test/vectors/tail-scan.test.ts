@@ -1,7 +1,7 @@
 /**
  * The part of a collection the HNSW index does not cover is scanned through int8 copies of its
- * runs of slots (usearch's SIMD kernel) and re-ranked with f32: the answers must be those of the
- * exact f32 scan, dead slots never answer, and only the runs the index does not cover whole keep a copy.
+ * runs of slots (usearch's SIMD kernel) and re-ranked with memory's vectors: the answers must be those
+ * of the exact scan of memory, dead slots never answer, and only the runs the index does not cover whole keep a copy.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -32,7 +32,9 @@ function assertSameAnswers(memory: CollectionMemory, from: number) {
       expected.map((hit) => memory.idOf(hit.slot)),
       `query ${q} from slot ${from}`,
     );
-    for (const [index, hit] of actual.entries()) assert.ok(Math.abs(hit.score - expected[index]!.score) < 1e-6, 'scores are exact f32 cosines');
+    for (const [index, hit] of actual.entries()) {
+      assert.ok(Math.abs(hit.score - expected[index]!.score) < 1e-6, 'scores are those the exact scan computes from memory');
+    }
   }
 }
 

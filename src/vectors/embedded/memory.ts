@@ -1,12 +1,14 @@
 /**
  * The in-memory side of one embedded collection: every live document's
- * normalised vector and parsed metadata, in `seq` order (SQLite's
+ * normalised vector (as f16, half.ts) and parsed metadata, in `seq` order (SQLite's
  * AUTOINCREMENT row id, never reused). SQLite stays the source of truth; this
  * is what exact scans, filters and ANN re-ranking read, so a search never
  * touches the disk.
  *
  * Vectors live in fixed-size blocks rather than one growing array: appending
- * never copies the whole matrix, so RSS stays close to the raw vector bytes.
+ * never copies the whole matrix, so RSS stays close to the vectors' bytes, half
+ * of the raw f32 ones. Scores computed here are within HALF_SCORE_ERROR of the
+ * exact cosines; the store re-scores its answers from the f32 originals.
  * A replaced or deleted document leaves a dead slot (a tombstone) until the
  * next compaction.
  */
@@ -14,6 +16,7 @@ import type { Matches } from 'usearch';
 import type { Metadata } from '../port.js';
 import { vectorNorm } from '../../shared/vector-encoding.js';
 import { usearch } from './ann.js';
+import { HALF_VALUES, encodeHalves } from './half.js';
 
 const BLOCK_SLOTS = 1024;
 /**
@@ -124,13 +127,14 @@ export class TopK {
 }
 
 export class CollectionMemory {
-  private blocks: Float32Array[] = [];
+  /** f16 bits of the unit vectors, BLOCK_SLOTS x dimensions per block. */
+  private blocks: Uint16Array[] = [];
   /**
    * int8 copies of runs of PACKED_SLOTS slots that hold documents the HNSW index does not cover yet
    * (complete for every filled slot of their run, or absent), so that the tail the index has not
    * caught up with is scanned by usearch's SIMD kernel (~20x a JS f32 scan) instead of one JS dot
-   * product per slot. A run the index covers whole gives its copy up: the copies cost a quarter of the
-   * tail's bytes.
+   * product per slot. A run the index covers whole gives its copy up: the copies cost half of the
+   * tail's f16 bytes.
    */
   private packed: Array<Int8Array | undefined> = [];
   private seqs = new Float64Array(BLOCK_SLOTS);
@@ -138,6 +142,8 @@ export class CollectionMemory {
   private ids: string[] = [];
   private metas: Metadata[] = [];
   private readonly slotById = new Map<string, number>();
+  /** One vector read back to f32, to quantise it (pack, quantize). */
+  private readonly decoded: Float32Array;
   /** Slots used, dead ones included. */
   size = 0;
   liveCount = 0;
@@ -148,7 +154,9 @@ export class CollectionMemory {
   constructor(
     readonly dimensions: number,
     private indexedSeq = 0,
-  ) {}
+  ) {
+    this.decoded = new Float32Array(dimensions);
+  }
 
   get deadCount(): number {
     return this.size - this.liveCount;
@@ -169,8 +177,8 @@ export class CollectionMemory {
     }
     const block = slot >>> 10;
     const offset = (slot & (BLOCK_SLOTS - 1)) * this.dimensions;
-    if (block >= this.blocks.length) this.blocks.push(new Float32Array(BLOCK_SLOTS * this.dimensions));
-    this.blocks[block]!.set(unitVector, offset);
+    if (block >= this.blocks.length) this.blocks.push(new Uint16Array(BLOCK_SLOTS * this.dimensions));
+    encodeHalves(unitVector, this.blocks[block]!, offset);
     const run = Math.floor(slot / PACKED_SLOTS);
     const packed = this.packed[run];
     if (packed) quantizeInto(unitVector, 0, this.dimensions, packed, (slot - run * PACKED_SLOTS) * this.dimensions);
@@ -260,8 +268,18 @@ export class CollectionMemory {
     return count;
   }
 
+  /** The unit vector of `slot`, as memory holds it, written into `out`. */
+  vectorInto(slot: number, out: Float32Array): Float32Array {
+    const block = this.blocks[slot >>> 10]!;
+    const offset = (slot & (BLOCK_SLOTS - 1)) * this.dimensions;
+    for (let i = 0; i < this.dimensions; i++) out[i] = HALF_VALUES[block[offset + i]!]!;
+    return out;
+  }
+
+  /** Cosine of `slot`'s vector with a unit query, within HALF_SCORE_ERROR of the exact one. */
   dot(slot: number, unitQuery: Float32Array): number {
     const block = this.blocks[slot >>> 10]!;
+    const values = HALF_VALUES;
     const d = this.dimensions;
     let i = (slot & (BLOCK_SLOTS - 1)) * d;
     const end = i + d;
@@ -272,16 +290,16 @@ export class CollectionMemory {
     let j = 0;
     // Four accumulators let V8 overlap the multiply-adds.
     for (; i + 3 < end; i += 4, j += 4) {
-      s0 += block[i]! * unitQuery[j]!;
-      s1 += block[i + 1]! * unitQuery[j + 1]!;
-      s2 += block[i + 2]! * unitQuery[j + 2]!;
-      s3 += block[i + 3]! * unitQuery[j + 3]!;
+      s0 += values[block[i]!]! * unitQuery[j]!;
+      s1 += values[block[i + 1]!]! * unitQuery[j + 1]!;
+      s2 += values[block[i + 2]!]! * unitQuery[j + 2]!;
+      s3 += values[block[i + 3]!]! * unitQuery[j + 3]!;
     }
-    for (; i < end; i++, j++) s0 += block[i]! * unitQuery[j]!;
+    for (; i < end; i++, j++) s0 += values[block[i]!]! * unitQuery[j]!;
     return s0 + s1 + s2 + s3;
   }
 
-  /** Bytes held by the int8 copies (a quarter of the f32 bytes of the runs the index does not cover whole). */
+  /** Bytes held by the int8 copies (half the f16 bytes of the runs the index does not cover whole). */
   get packedBytes(): number {
     return this.packed.reduce((sum, packed) => sum + (packed?.byteLength ?? 0), 0);
   }
@@ -290,9 +308,7 @@ export class CollectionMemory {
   private pack(run: number, end: number): void {
     const d = this.dimensions;
     const packed = new Int8Array(PACKED_SLOTS * d);
-    for (let slot = run * PACKED_SLOTS; slot < end; slot++) {
-      quantizeInto(this.blocks[slot >>> 10]!, (slot & (BLOCK_SLOTS - 1)) * d, d, packed, (slot - run * PACKED_SLOTS) * d);
-    }
+    for (let slot = run * PACKED_SLOTS; slot < end; slot++) quantizeInto(this.vectorInto(slot, this.decoded), 0, d, packed, (slot - run * PACKED_SLOTS) * d);
     this.packed[run] = packed;
   }
 
@@ -311,9 +327,9 @@ export class CollectionMemory {
   }
 
   /**
-   * Exact cosine scan of the live slots from `from` to the end, through the int8 copies: each run's
+   * Cosine scan of the live slots from `from` to the end, through the int8 copies: each run's
    * best `candidates` by int8 cosine (usearch's SIMD kernel), the best of all of them re-ranked with
-   * exact f32 cosines into `top`. Slots of a run without a copy (the index covers them) are
+   * memory's cosines (`dot`) into `top`. Slots of a run without a copy (the index covers them) are
    * scanned one by one; with `candidates` >= top's limit, quantisation only reorders near-ties.
    * Returns how many live slots it scanned.
    */
@@ -350,7 +366,7 @@ export class CollectionMemory {
     return scanned;
   }
 
-  /** Exact cosine scan of the live slots in [from, to) that pass `predicate`; returns how many live slots it saw. */
+  /** Cosine scan (`dot`) of the live slots in [from, to) that pass `predicate`; returns how many live slots it saw. */
   scan(from: number, to: number, unitQuery: Float32Array, top: TopK, predicate?: (metadata: Metadata) => boolean): number {
     let live = 0;
     for (let slot = from; slot < to; slot++) {
@@ -372,8 +388,7 @@ export class CollectionMemory {
     const d = this.dimensions;
     const out = new Int8Array(slots.length * d);
     for (let row = 0; row < slots.length; row++) {
-      const slot = slots[row]!;
-      quantizeInto(this.blocks[slot >>> 10]!, (slot & (BLOCK_SLOTS - 1)) * d, d, out, row * d);
+      quantizeInto(this.vectorInto(slots[row]!, this.decoded), 0, d, out, row * d);
     }
     return out;
   }
@@ -407,10 +422,13 @@ export class CollectionMemory {
     this.liveCount = 0;
     this.version++;
     const d = this.dimensions;
+    const vector = new Float32Array(d);
     for (let slot = 0; slot < old.size; slot++) {
       if (!old.alive[slot]) continue;
+      // f16 -> f32 -> f16 is exact, so the vector is the one it was.
       const offset = (slot & (BLOCK_SLOTS - 1)) * d;
-      this.append(old.seqs[slot]!, old.ids[slot]!, old.metas[slot]!, old.blocks[slot >>> 10]!.subarray(offset, offset + d));
+      for (let i = 0; i < d; i++) vector[i] = HALF_VALUES[old.blocks[slot >>> 10]![offset + i]!]!;
+      this.append(old.seqs[slot]!, old.ids[slot]!, old.metas[slot]!, vector);
     }
     return true;
   }

@@ -12,6 +12,9 @@
  *   fall back to the packed subset.
  * Every path checks liveness and the filter itself, so no result fails the
  * filter or is deleted, and none that should be there is lost to the index.
+ * Scores are memory's (f16 vectors, within HALF_SCORE_ERROR of exact), and
+ * RESCORE_SPARE more slots than the limit are answered, so that the store can
+ * re-score from its f32 originals (embedded.ts) whatever f16 could have misplaced.
  */
 import type { Statement } from 'better-sqlite3';
 import type { MetadataPredicate } from '../filter.js';
@@ -32,6 +35,8 @@ export interface VectorFilter {
   predicate: MetadataPredicate;
 }
 
+/** Slots answered beyond the limit, for the store's exact re-scoring to choose from at the limit's edge. */
+export const RESCORE_SPARE = 10;
 /** Candidates asked of the index beyond the limit: re-ranking recovers what i8 quantisation blurs. */
 const OVERSAMPLE_FACTOR = 4;
 const OVERSAMPLE_MIN = 40;
@@ -76,12 +81,13 @@ export function nearestSlots(
   const { memory, ann } = collection;
   const predicate = filter?.predicate;
   const candidates = limit * OVERSAMPLE_FACTOR + OVERSAMPLE_MIN;
+  const kept = limit + RESCORE_SPARE;
   // Without a filter, through the int8 copies of what the index does not cover (memory.ts); with one, slot by slot.
   // Both return how many live slots they saw from `from` on.
   const scanFrom = (from: number, top: TopK): number =>
     predicate ? memory.scan(from, memory.size, unitQuery, top, predicate) : memory.scanTail(from, unitQuery, top, candidates);
   const exact = (): ScoredSlot[] => {
-    const top = new TopK(limit);
+    const top = new TopK(kept);
     scanFrom(0, top);
     return top.sorted();
   };
@@ -89,7 +95,7 @@ export function nearestSlots(
     if (!filter) return exact();
     const subset = collection.subsets.get(filter.key, memory, () => memory.matching(filter.predicate));
     if (!subset) return exact();
-    const top = new TopK(limit);
+    const top = new TopK(kept);
     for (const slot of scanSubset(subset, memory, unitQuery, candidates)) top.push(slot, memory.dot(slot, unitQuery));
     return top.sorted();
   };
@@ -104,7 +110,7 @@ export function nearestSlots(
 
   // The graph answers for indexed documents; the tail newer than the index is scanned exactly.
   const tailStart = memory.firstSlotAfter(ann.watermark);
-  const top = new TopK(limit);
+  const top = new TopK(kept);
   const indexedLive = memory.liveCount - scanFrom(tailStart, top);
   if (indexedLive === 0) return top.sorted();
   const k = filter ? Math.ceil((limit * FILTERED_OVERSAMPLE_FACTOR) / share) + OVERSAMPLE_MIN : candidates;

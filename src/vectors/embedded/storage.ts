@@ -73,6 +73,7 @@ export interface Statements {
   insertDocument: Database.Statement;
   deleteDocument: Database.Statement;
   documentBySeq: Database.Statement;
+  vectorBySeq: Database.Statement;
   scrollFrom: Database.Statement;
 }
 
@@ -90,6 +91,7 @@ export function prepareStatements(db: Database.Database): Statements {
     insertDocument: db.prepare('INSERT INTO vector_documents (collection_id, doc_id, content, metadata, vector) VALUES (?, ?, ?, ?, ?)'),
     deleteDocument: db.prepare('DELETE FROM vector_documents WHERE collection_id = ? AND doc_id = ? RETURNING seq').pluck(),
     documentBySeq: db.prepare('SELECT content, vector FROM vector_documents WHERE seq = ?'),
+    vectorBySeq: db.prepare('SELECT vector FROM vector_documents WHERE seq = ?').pluck(),
     // Content and vector are read only for the documents a page keeps (documentBySeq).
     scrollFrom: db.prepare('SELECT seq, doc_id, metadata FROM vector_documents WHERE collection_id = ? AND doc_id > ? ORDER BY doc_id'),
   };
