@@ -12,7 +12,8 @@
  *
  * Vectors are stored in the index as i8 (cosine, unit-normalised): a quarter
  * of f32's memory. The index only proposes candidates; the store re-ranks them
- * with its exact f32 vectors, so scores are exact cosines and quantisation
+ * with its f16 vectors and re-scores the answers from f32 (embedded.ts,
+ * rescore), so scores are exact cosines and quantisation
  * costs no accuracy in the answer, only a little in candidate recall, which
  * oversampling recovers.
  */

@@ -4,7 +4,7 @@
  *
  * Vector mode, without a filter: the index proposes candidates (oversampled),
  * the tail newer than the index is scanned exactly, and everything is
- * re-ranked with exact f32 cosines. With a filter, by its measured share s:
+ * re-ranked with memory's f16 cosines. With a filter, by its measured share s:
  * - few matches (s * n * dims within the exact budget): scan them exactly;
  * - s < GRAPH_MIN_SHARE: scan the packed int8 subset of matches (subsets.ts),
  *   or, for a filter not seen before, scan the matches exactly;

@@ -3,7 +3,8 @@
  * to re-rank one by one in JS, too few for the HNSW graph, whose top-k would
  * have to be huge to hold enough that pass): the matching vectors are packed
  * as int8 and scanned exactly by usearch's SIMD kernel, then the best
- * candidates are re-ranked with exact f32 cosines.
+ * candidates are re-ranked with memory's f16 cosines (and the answers re-scored
+ * from f32 by the store).
  *
  * Packing costs more than one exact scan of the matches (tens of ms for 10k
  * x 384), so it only pays for filters that recur (one language, one folder):
