@@ -122,7 +122,10 @@ export function annCandidates(ann: AnnIndex, unitQuery: Float32Array, k: number)
 /** Runs one build in a fresh worker; the worker exits when done, freeing its copy of the index. */
 export function runBuild(request: BuildRequest, onWorker: (worker: Worker) => void): Promise<BuildResult> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(new URL('./index-worker.js', import.meta.url), { workerData: request });
+    // Each chunk it reads leaves ~3 MB of garbage (row buffers, their f32 copies): a small young generation
+    // collects it before it adds up to tens of megabytes, at the moment the service's memory peaks (a build
+    // runs while the tail it will cover still has its int8 copies).
+    const worker = startWorker(new URL('./index-worker.js', import.meta.url), { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     onWorker(worker);
     let settled = false;
     worker.once('message', (message: { ok: true; result: BuildResult } | { ok: false; message: string }) => {

@@ -30,6 +30,8 @@ function fsyncPath(path: string): void {
 
 function build(request: BuildRequest): BuildResult {
   const db = new Database(request.dbPath, { readonly: true, fileMustExist: true });
+  // Each row is read once, in order: a page cache (better-sqlite3's default, 16 MB) would only hold memory.
+  db.pragma('cache_size = -1024');
   try {
     const collectionId = BigInt(request.collectionId);
     const top = db.prepare('SELECT max(seq) AS seq FROM vector_documents WHERE collection_id = ?').get(collectionId) as { seq: number | null };
