@@ -283,20 +283,45 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   /**
    * The best `limit` of `pool` (best first by memory's f16 cosines) by exact cosine, from their f32
    * vectors in SQLite. Only slots within twice HALF_SCORE_ERROR of the limit-th are read: one further
-   * below is beaten by `limit` others whatever the rounding. Null when a row is gone (as in fill).
+   * below is beaten by `limit` others whatever the rounding. Those not above `threshold` are dropped.
+   * Null when a row is gone (as in fill).
    */
-  function rescore(collection: LoadedCollection, pool: ScoredSlot[], limit: number, unitQuery: Float32Array): ScoredSlot[] | null {
+  function rescore(collection: LoadedCollection, pool: ScoredSlot[], limit: number, unitQuery: Float32Array, threshold?: number): ScoredSlot[] | null {
     if (pool.length === 0 || limit <= 0) return [];
-    const { memory, row } = collection;
     const floor = pool[Math.min(limit, pool.length) - 1]!.score - 2 * HALF_SCORE_ERROR;
     const rescored: ScoredSlot[] = [];
     for (const { slot, score } of pool) {
       if (score < floor) break;
-      const blob = sql.vectorBySeq.get(BigInt(memory.seqOf(slot))) as Buffer | undefined;
-      if (!blob) return null;
-      rescored.push({ slot, score: cosineToUnit(fromBlob(blob, row.dimensions), unitQuery) });
+      const exact = exactScore(collection, slot, unitQuery);
+      if (exact === null) return null;
+      if (threshold === undefined || exact > threshold) rescored.push({ slot, score: exact });
     }
     return rescored.sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+
+  /**
+   * For a caller that uses only the hits' order (rankOnly): the best `limit` of `pool` by memory's f16
+   * cosines, as they are, but `threshold` decided by the exact score of a hit too near it to tell.
+   */
+  function ranked(collection: LoadedCollection, pool: ScoredSlot[], limit: number, unitQuery: Float32Array, threshold?: number): ScoredSlot[] | null {
+    const hits: ScoredSlot[] = [];
+    for (const hit of pool) {
+      if (hits.length >= limit) break;
+      if (threshold !== undefined && hit.score <= threshold + HALF_SCORE_ERROR) {
+        if (hit.score <= threshold - HALF_SCORE_ERROR) break; // best first: none further on passes
+        const exact = exactScore(collection, hit.slot, unitQuery);
+        if (exact === null) return null;
+        if (exact <= threshold) continue;
+      }
+      hits.push(hit);
+    }
+    return hits;
+  }
+
+  /** The cosine of a slot's f32 vector, read from SQLite, with a unit query; null when its row is gone (as in fill). */
+  function exactScore(collection: LoadedCollection, slot: number, unitQuery: Float32Array): number | null {
+    const blob = sql.vectorBySeq.get(BigInt(collection.memory.seqOf(slot))) as Buffer | undefined;
+    return blob ? cosineToUnit(fromBlob(blob, collection.row.dimensions), unitQuery) : null;
   }
 
   /**
@@ -525,11 +550,10 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         assertDimensions(collection.row, request.vector, 'query vector');
         const filter = predicate ? { key: JSON.stringify(request.filter), predicate } : undefined;
         const query = normalize(request.vector);
+        const answer = request.rankOnly ? ranked : rescore;
         return agreed(() => {
-          let hits = rescore(collection, nearestSlots(collection, query, limit, filter, exactScanBudget), limit, query);
-          if (hits === null) return null;
-          if (request.threshold !== undefined) hits = hits.filter((hit) => hit.score > request.threshold!);
-          return materialize(collection, hits, request);
+          const hits = answer(collection, nearestSlots(collection, query, limit, filter, exactScanBudget), limit, query, request.threshold);
+          return hits && materialize(collection, hits, request);
         });
       }
       if (request.mode === 'keyword') {

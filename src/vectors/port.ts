@@ -80,7 +80,17 @@ export interface ScrollPage {
   nextCursor: string | null;
 }
 
-export type SearchRequest = ({ mode: 'vector'; vector: Float32Array } & SearchOptions) | ({ mode: 'keyword'; text: string } & SearchOptions);
+export type SearchRequest =
+  | ({
+      mode: 'vector';
+      vector: Float32Array;
+      /**
+       * The caller uses only the hits' order (hybrid fusion): a store may answer its own approximation of
+       * the cosines (within 1e-3), and decide `threshold` exactly all the same.
+       */
+      rankOnly?: boolean;
+    } & SearchOptions)
+  | ({ mode: 'keyword'; text: string } & SearchOptions);
 
 export interface SearchOptions {
   limit: number;

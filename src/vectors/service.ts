@@ -341,7 +341,7 @@ export function createVectorService(options: VectorServiceOptions): VectorServic
           const vector = await queryVector(projectId, collectionName, input);
           const bare = { ...common, includeContent: false, includeVector: false };
           const [byVector, byKeyword] = await Promise.all([
-            store.search(projectId, collectionName, { mode: 'vector', vector, limit: candidates, threshold: input.threshold, ...bare }),
+            store.search(projectId, collectionName, { mode: 'vector', vector, limit: candidates, threshold: input.threshold, rankOnly: true, ...bare }),
             keyword(candidates, bare),
           ]);
           hits = fuseReciprocalRank([byVector, byKeyword], { limit });

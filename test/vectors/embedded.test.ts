@@ -172,10 +172,18 @@ describe('embedded store: exact scores from f16 memory', () => {
         hits.map((hit) => hit.id),
         ['d0', 'd1', 'd2'],
       );
-      for (const hit of hits) {
-        const vector = documents.find((d) => d.id === hit.id)!.vector;
-        const exact = vector[0]! / Math.hypot(...vector);
-        assert.ok(Math.abs(hit.score - exact) < 1e-9, `${hit.id}: ${hit.score} is its exact cosine ${exact}`);
+      const exactOf = (id: string) => {
+        const vector = documents.find((d) => d.id === id)!.vector;
+        return vector[0]! / Math.hypot(...vector);
+      };
+      for (const hit of hits) assert.ok(Math.abs(hit.score - exactOf(hit.id)) < 1e-9, `${hit.id}: ${hit.score} is its exact cosine ${exactOf(hit.id)}`);
+
+      // A threshold between two of them, which f16 cannot tell apart, is decided by the exact cosines, ranked
+      // (hybrid's vector side) or not.
+      const threshold = (exactOf('d2') + exactOf('d3')) / 2;
+      for (const rankOnly of [false, true]) {
+        const above = await store.search('p', 'near', { mode: 'vector', vector: query, limit: 10, threshold, rankOnly });
+        assert.deepEqual(above.map((hit) => hit.id).sort(), ['d0', 'd1', 'd2'], `rankOnly: ${rankOnly}`);
       }
     } finally {
       await store.close();
