@@ -7,7 +7,8 @@
  * searches without pause; then 200 searches right after the last batch. It
  * prints search p50/p99 per second during the ingest and after it, recall@10
  * of the searches after it against an exact scan, whether each batch's first
- * document is found right after its write, and the service's RSS.
+ * document is found right after its write, and the service's RSS then and over
+ * the next 32 s (while the last index build runs, and after).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,8 @@ const { values } = parseArgs({
 const encode = values.encoding === 'arrays' ? (vector: Float32Array) => Array.from(vector) : encodeVector;
 const data = createVectorData({ n: Number(values.n), dims: Number(values.dims), queries: 200 });
 const BATCH = 1000;
+/** RSS samples, 2 s apart, after the searches right after the ingest: long enough for the last build of 100,000 x 384 here (~20 s). */
+const RSS_SAMPLES = 16;
 const base = '/v1/projects/bench/collections/code';
 
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
@@ -111,6 +114,12 @@ async function main(): Promise<void> {
     const truth = data.groundTruth(queries);
     const rss = rssOf(service.process.pid!);
     const parts = rssParts(service.process.pid!);
+    // Then while the index worker builds what the ingest left unindexed (its memory peaks then) and once it is done.
+    const trail: number[] = [];
+    for (let i = 0; i < RSS_SAMPLES; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      trail.push(rssOf(service.process.pid!));
+    }
 
     const during = summarize(samples.map((s) => s.ms));
     const right = summarize(after.map((s) => s.ms));
@@ -123,6 +132,9 @@ async function main(): Promise<void> {
     console.log(`recall@10 of those 200 against exact: ${recall(results, truth).toFixed(4)}`);
     console.log(`each batch's first document found at once (top-1 of its own vector): ${data.N / BATCH - freshMissed} of ${data.N / BATCH}`);
     console.log(`service RSS after: ${(rss / 1e6).toFixed(0)} MB (${parts}; raw vectors ${((data.N * data.D * 4) / 1e6).toFixed(0)} MB)`);
+    console.log(
+      `service RSS every 2 s for ${RSS_SAMPLES * 2} s more (the last index build): highest ${(Math.max(...trail) / 1e6).toFixed(0)} MB, last ${(trail[trail.length - 1]! / 1e6).toFixed(0)} MB (${trail.map((bytes) => (bytes / 1e6).toFixed(0)).join(' ')})`,
+    );
     console.log('\nthe curve: search p50 / p99 (ms) per 2 s, by time since the ingest began (then since the last batch)\n');
     console.log('| seconds | phase | searches | p50 | p99 |\n|---|---|---|---|---|');
     const buckets = new Map<string, number[]>();
