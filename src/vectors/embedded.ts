@@ -55,6 +55,7 @@ import {
   type VectorStore,
 } from './port.js';
 import { assertDimensions } from './dimensions.js';
+import { vectorNorm } from '../shared/vector-encoding.js';
 
 /** The part of the service's logger this module uses. */
 export type EmbeddedLog = Pick<Log, 'info' | 'warn'>;
@@ -104,13 +105,11 @@ function copyMetadata(metadata: Metadata): Metadata {
 
 /** Cosine of a stored vector (any length) with a unit query, in double precision; 0 for a zero vector. */
 function cosineToUnit(vector: Float32Array, unitQuery: Float32Array): number {
+  const norm = vectorNorm(vector);
+  if (norm === 0) return 0;
   let dot = 0;
-  let norm = 0;
-  for (let i = 0; i < vector.length; i++) {
-    dot += vector[i]! * unitQuery[i]!;
-    norm += vector[i]! * vector[i]!;
-  }
-  return norm === 0 ? 0 : dot / Math.sqrt(norm);
+  for (let i = 0; i < vector.length; i++) dot += vector[i]! * unitQuery[i]!;
+  return dot / norm;
 }
 
 /** A scroll position: after this document id (pages are in id order). */

@@ -71,3 +71,9 @@ for (let bits = 0; bits < 65536; bits++) {
   else if (exponent === 0x1f) HALF_VALUES[bits] = mantissa === 0 ? sign * Infinity : NaN;
   else HALF_VALUES[bits] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
+
+/** Reads `out.length` f16 values of `source` from `offset` into `out`. */
+export function decodeHalves(source: Uint16Array, offset: number, out: Float32Array): Float32Array {
+  for (let i = 0; i < out.length; i++) out[i] = HALF_VALUES[source[offset + i]!]!;
+  return out;
+}

@@ -16,7 +16,7 @@ import type { Matches } from 'usearch';
 import type { Metadata } from '../port.js';
 import { vectorNorm } from '../../shared/vector-encoding.js';
 import { usearch } from './ann.js';
-import { HALF_VALUES, encodeHalves } from './half.js';
+import { HALF_VALUES, decodeHalves, encodeHalves } from './half.js';
 
 const BLOCK_SLOTS = 1024;
 /**
@@ -270,10 +270,7 @@ export class CollectionMemory {
 
   /** The unit vector of `slot`, as memory holds it, written into `out`. */
   vectorInto(slot: number, out: Float32Array): Float32Array {
-    const block = this.blocks[slot >>> 10]!;
-    const offset = (slot & (BLOCK_SLOTS - 1)) * this.dimensions;
-    for (let i = 0; i < this.dimensions; i++) out[i] = HALF_VALUES[block[offset + i]!]!;
-    return out;
+    return decodeHalves(this.blocks[slot >>> 10]!, (slot & (BLOCK_SLOTS - 1)) * this.dimensions, out);
   }
 
   /** Cosine of `slot`'s vector with a unit query, within HALF_SCORE_ERROR of the exact one. */
@@ -426,8 +423,7 @@ export class CollectionMemory {
     for (let slot = 0; slot < old.size; slot++) {
       if (!old.alive[slot]) continue;
       // f16 -> f32 -> f16 is exact, so the vector is the one it was.
-      const offset = (slot & (BLOCK_SLOTS - 1)) * d;
-      for (let i = 0; i < d; i++) vector[i] = HALF_VALUES[old.blocks[slot >>> 10]![offset + i]!]!;
+      decodeHalves(old.blocks[slot >>> 10]!, (slot & (BLOCK_SLOTS - 1)) * d, vector);
       this.append(old.seqs[slot]!, old.ids[slot]!, old.metas[slot]!, vector);
     }
     return true;
