@@ -55,6 +55,7 @@ import {
   type VectorStore,
 } from './port.js';
 import { assertDimensions } from './dimensions.js';
+import { inSlices } from './slices.js';
 import { vectorNorm } from '../shared/vector-encoding.js';
 
 /** The part of the service's logger this module uses. */
@@ -468,13 +469,7 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
         });
         // Committed: only now does memory change, so a failed batch leaves no trace. In slices, with other
         // requests answered between them (a search meanwhile may see part of a batch not yet acknowledged).
-        for (let start = 0; start < batch.length; start += APPEND_SLICE) {
-          if (start > 0) await nextTurn();
-          for (let i = start; i < Math.min(start + APPEND_SLICE, batch.length); i++) {
-            const document = batch[i]!;
-            memory.append(seqs[i]!, document.id, copyMetadata(document.metadata), normalize(document.vector));
-          }
-        }
+        await inSlices(batch, APPEND_SLICE, (document, i) => memory.append(seqs[i]!, document.id, copyMetadata(document.metadata), normalize(document.vector)));
         afterWrite(collection);
       });
     },
