@@ -1,6 +1,6 @@
 /**
  * Search while ingesting, over HTTP (issue 14):
- *   npx tsx bench/ingest-search.ts [--n 100000] [--dims 384] [--encoding base64|arrays]
+ *   npx tsx bench/ingest-search.ts [--n 100000] [--dims 384] [--encoding base64|arrays] [--no-searcher]
  * The built service in a child process (local mode, production settings). One
  * client ingests N documents in batches of 1,000 while a second client (a
  * worker thread, so the ingesting client's JSON work never delays its clock)
@@ -8,7 +8,9 @@
  * prints search p50/p99 per second during the ingest and after it, recall@10
  * of the searches after it against an exact scan, whether each batch's first
  * document is found right after its write, and the service's RSS then and over
- * the next 32 s (while the last index build runs, and after).
+ * the next 32 s (while the last index build runs, and after). `--no-searcher`
+ * leaves the second client out: the ingest alone, then the 200 searches, as
+ * issue 14 first measured it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,12 @@ import { jsonHeaders, npmStartEnv, productionEnv, startChild } from './support.j
 import { createVectorData, percentile, recall } from './vector-data.js';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '100000' }, dims: { type: 'string', default: '384' }, encoding: { type: 'string', default: 'base64' } },
+  options: {
+    n: { type: 'string', default: '100000' },
+    dims: { type: 'string', default: '384' },
+    encoding: { type: 'string', default: 'base64' },
+    'no-searcher': { type: 'boolean', default: false },
+  },
 });
 // How the ingesting client sends vectors: `base64` (float32 bytes, what the typed client offers) or `arrays` (JSON numbers).
 const encode = values.encoding === 'arrays' ? (vector: Float32Array) => Array.from(vector) : encodeVector;
@@ -47,7 +54,7 @@ async function post(url: string, body: unknown): Promise<unknown> {
 /** The searching client: one request at a time, each timed, until told to stop. */
 const searcherSource = `
 const { parentPort, workerData } = require('node:worker_threads');
-let running = true;
+let running = !workerData.idle;
 parentPort.on('message', () => { running = false; });
 (async () => {
   const bodies = workerData.queries.map((vector) => JSON.stringify({ vector, limit: 10, includeContent: false }));
@@ -76,7 +83,12 @@ async function main(): Promise<void> {
     const samples: Array<{ at: number; ms: number }> = [];
     const searcher = new Worker(searcherSource, {
       eval: true,
-      workerData: { url: `${service.url}${base}/search`, headers: jsonHeaders, queries: queries.slice(0, 50).map((q) => Array.from(q)) },
+      workerData: {
+        idle: values['no-searcher'],
+        url: `${service.url}${base}/search`,
+        headers: jsonHeaders,
+        queries: queries.slice(0, 50).map((q) => Array.from(q)),
+      },
     });
     const searcherDone = new Promise<void>((resolve, reject) => {
       searcher.on('message', (message: { at: number; ms: number } | { done: true }) => ('done' in message ? resolve() : samples.push(message)));
@@ -123,9 +135,10 @@ async function main(): Promise<void> {
 
     const during = summarize(samples.map((s) => s.ms));
     const right = summarize(after.map((s) => s.ms));
-    console.log(`\n## Search while ingesting ${data.N} x ${data.D} over HTTP (batches of ${BATCH}), one searching client\n`);
+    const clients = values['no-searcher'] ? 'no searching client' : 'one searching client';
+    console.log(`\n## Search while ingesting ${data.N} x ${data.D} over HTTP (batches of ${BATCH}), ${clients}\n`);
     console.log(`ingest: ${((ingestEnd - started) / 1000).toFixed(1)} s (${Math.round(data.N / ((ingestEnd - started) / 1000))} docs/s)`);
-    console.log(`search during the ingest: p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms (${during.count} searches)`);
+    if (during.count > 0) console.log(`search during the ingest: p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms (${during.count} searches)`);
     console.log(
       `200 searches right after the last batch (${((after[after.length - 1]!.at - ingestEnd) / 1000).toFixed(1)} s): p50 ${right.p50.toFixed(2)} ms, p99 ${right.p99.toFixed(2)} ms`,
     );
