@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { SCROLL_EXAMINE_LIMIT, createEmbeddedVectorStore, type EmbeddedVectorStore, type EmbeddedVectorStoreOptions } from '../../src/vectors/embedded.js';
+import { BUILD_STOPPED, defaultAnnParams, runBuild } from '../../src/vectors/embedded/ann.js';
 import type { Metadata, VectorDocument } from '../../src/vectors/port.js';
 import { exactTop, rejectsWith, runVectorStoreContract } from '../contracts/vector-store.js';
 
@@ -336,6 +337,86 @@ describe('embedded store: index builds and requests', () => {
       assert.equal(threadNiceness().get(process.pid), before.get(process.pid), 'the main thread keeps its priority');
     },
   );
+});
+
+/** The threads of this process at nice 19: a build's, while it runs (the build lowers its own thread first). */
+function buildThreads(): number[] {
+  return [...threadNiceness()].filter(([, nice]) => nice === 19).map(([tid]) => tid);
+}
+
+async function buildStarted(): Promise<void> {
+  while (buildThreads().length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+/** An open store holding 40,000 documents in p/c: several chunks for a build, so one can be stopped midway. */
+async function storeOf40k(dataDir: string, indexThreshold: number): Promise<{ store: EmbeddedVectorStore; vectors: Float32Array[] }> {
+  const store = await createEmbeddedVectorStore({ dataDir, indexThreshold });
+  await store.createCollection('p', 'c', { dimensions: DIMS, model: 'm' });
+  const vectors = clustered(40_000, DIMS, 11);
+  await store.upsert(
+    'p',
+    'c',
+    vectors.map((vector, i) => ({ id: `d${i}`, content: '', metadata: {}, vector })),
+  );
+  return { store, vectors };
+}
+
+describe('embedded store: stopping a build', { skip: process.platform !== 'linux' && 'per-thread priorities: Linux only' }, () => {
+  // A terminated thread takes the process down when termination lands inside usearch's native code, so a build is
+  // asked to stop and its thread ends on its own.
+  it('stops between chunks when asked, with the stop as its answer and no file written', async () => {
+    const dataDir = temporaryDir();
+    try {
+      const { store } = await storeOf40k(dataDir, 1_000_000);
+      await store.close();
+      const db = new Database(join(dataDir, 'vectors.sqlite'), { readonly: true });
+      const collectionId = db.prepare('SELECT id FROM vector_collections').pluck().get() as number;
+      db.close();
+
+      const outFile = join(dataDir, 'stopped.usearch');
+      const stop = new AbortController();
+      const build = runBuild(
+        {
+          dbPath: join(dataDir, 'vectors.sqlite'),
+          collectionId,
+          dimensions: DIMS,
+          previousFile: null,
+          fromSeq: 0,
+          outFile,
+          threads: 1,
+          params: defaultAnnParams,
+        },
+        stop.signal,
+      );
+      await buildStarted();
+      stop.abort();
+      await assert.rejects(build, { message: BUILD_STOPPED });
+      assert.deepEqual(buildThreads(), [], 'the build thread has ended');
+      assert.ok(!readdirSync(dataDir).some((file) => file.startsWith('stopped.usearch')), 'no index file, whole or partial');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('closing the store mid-build waits for the build to stop; reopened, the store builds again', async () => {
+    const dataDir = temporaryDir();
+    try {
+      const opened = await storeOf40k(dataDir, 100);
+      await buildStarted();
+      await opened.store.close();
+      assert.deepEqual(buildThreads(), [], 'close returns once the build thread has ended');
+      const indexDir = join(dataDir, 'vector-index');
+      assert.deepEqual(readdirSync(indexDir), [], 'a stopped build leaves no file');
+
+      const store = await createEmbeddedVectorStore({ dataDir, indexThreshold: 100 });
+      await store.search('p', 'c', { mode: 'vector', vector: opened.vectors[0]!, limit: 1 });
+      await store.waitForIndexing();
+      assert.equal((await store.indexStatus('p', 'c')).indexed, 40_000);
+      await store.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('embedded store: files and crashes', () => {

@@ -20,7 +20,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Worker } from 'node:worker_threads';
 import type { IndexConfig } from 'usearch';
 import { startWorker } from '../../workers.js';
 
@@ -119,26 +118,44 @@ export function annCandidates(ann: AnnIndex, unitQuery: Float32Array, k: number)
   return seqs;
 }
 
-/** Runs one build in a fresh worker; the worker exits when done, freeing its copy of the index. */
-export function runBuild(request: BuildRequest, onWorker: (worker: Worker) => void): Promise<BuildResult> {
+/** What the index worker receives: the build, and a flag the main thread sets to stop it. */
+export interface BuildJob {
+  request: BuildRequest;
+  /** Over a SharedArrayBuffer: 1 once the build is to stop. */
+  stop: Int32Array;
+}
+
+export type BuildReply = { ok: true; result: BuildResult } | { ok: false; message: string };
+
+/** The message of a build stopped on request. */
+export const BUILD_STOPPED = 'index build stopped';
+
+/**
+ * Runs one build in a fresh worker, settled once the worker has exited (its copy of the index freed).
+ * Aborting `signal` stops the build before its next chunk of rows (a chunk takes well under a second).
+ * The worker is never terminated: a thread terminated while usearch's native code runs takes the whole
+ * process down (node-addon-api throws a C++ exception nothing can catch; scratch reproduction in the
+ * commit that introduced this).
+ */
+export function runBuild(request: BuildRequest, signal: AbortSignal): Promise<BuildResult> {
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const raise = () => Atomics.store(stop, 0, 1);
+  if (signal.aborted) raise();
+  else signal.addEventListener('abort', raise, { once: true });
   return new Promise((resolve, reject) => {
     // Each chunk it reads leaves ~3 MB of garbage (row buffers, their f32 copies): a small young generation
     // collects it before it adds up to tens of megabytes, at the moment the service's memory peaks (a build
     // runs while the tail it will cover still has its int8 copies).
-    const worker = startWorker(new URL('./index-worker.js', import.meta.url), { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-    onWorker(worker);
-    let settled = false;
-    worker.once('message', (message: { ok: true; result: BuildResult } | { ok: false; message: string }) => {
-      settled = true;
-      if (message.ok) resolve(message.result);
-      else reject(new Error(message.message));
-    });
-    worker.once('error', (error) => {
-      settled = true;
-      reject(error);
-    });
+    const job: BuildJob = { request, stop };
+    const worker = startWorker(new URL('./index-worker.js', import.meta.url), { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    let reply: BuildReply | undefined;
+    let failure: Error | undefined;
+    worker.once('message', (message: BuildReply) => (reply = message));
+    worker.once('error', (error) => (failure = error));
     worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`index worker exited with code ${code}`));
+      signal.removeEventListener('abort', raise);
+      if (reply?.ok) resolve(reply.result);
+      else reject(failure ?? new Error(reply?.message ?? `index worker exited with code ${code}`));
     });
   });
 }

@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { vectorNorm } from '../../shared/vector-encoding.js';
-import { Index, annIndexConfig, fileChecksum, type BuildRequest, type BuildResult } from './ann.js';
+import { BUILD_STOPPED, Index, annIndexConfig, fileChecksum, type BuildJob, type BuildReply, type BuildResult } from './ann.js';
 
 const CHUNK = 1024;
 
@@ -28,7 +28,12 @@ function fsyncPath(path: string): void {
   }
 }
 
-function build(request: BuildRequest): BuildResult {
+function build({ request, stop }: BuildJob): BuildResult {
+  // Checked before each step that takes long: the main thread stops a build this way, never by terminating the thread.
+  const stopIfAsked = (): void => {
+    if (Atomics.load(stop, 0) === 1) throw new Error(BUILD_STOPPED);
+  };
+  stopIfAsked();
   const db = new Database(request.dbPath, { readonly: true, fileMustExist: true });
   // Each row is read once, in order: a page cache (better-sqlite3's default, 16 MB) would only hold memory.
   db.pragma('cache_size = -1024');
@@ -37,12 +42,16 @@ function build(request: BuildRequest): BuildResult {
     const top = db.prepare('SELECT max(seq) AS seq FROM vector_documents WHERE collection_id = ?').get(collectionId) as { seq: number | null };
     const watermark = Math.max(request.fromSeq, top.seq ?? 0);
     const index = new Index(annIndexConfig(request.dimensions, request.params));
-    if (request.previousFile) index.load(request.previousFile);
+    if (request.previousFile) {
+      stopIfAsked();
+      index.load(request.previousFile);
+    }
 
     const rows = db.prepare('SELECT seq, vector FROM vector_documents WHERE collection_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw();
     const d = request.dimensions;
     let after = request.fromSeq;
     for (;;) {
+      stopIfAsked();
       const chunk = rows.all(collectionId, BigInt(after), BigInt(watermark), BigInt(CHUNK)) as Array<[number, Buffer]>;
       if (chunk.length === 0) break;
       const keys = new BigUint64Array(chunk.length);
@@ -60,6 +69,7 @@ function build(request: BuildRequest): BuildResult {
       after = chunk[chunk.length - 1]![0];
     }
 
+    stopIfAsked();
     const temporary = `${request.outFile}.tmp`;
     index.save(temporary);
     fsyncPath(temporary);
@@ -86,9 +96,13 @@ function yieldToRequests(): void {
   }
 }
 
-yieldToRequests();
-try {
-  parentPort!.postMessage({ ok: true, result: build(workerData as BuildRequest) });
-} catch (error) {
-  parentPort!.postMessage({ ok: false, message: error instanceof Error ? error.message : String(error) });
+function reply(): BuildReply {
+  try {
+    return { ok: true, result: build(workerData as BuildJob) };
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
 }
+
+yieldToRequests();
+parentPort!.postMessage(reply());

@@ -8,8 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
-import { openAnnIndex, runBuild, type AnnIndex, type AnnParams, type BuildRequest } from './ann.js';
+import { openAnnIndex, runBuild, type AnnIndex, type AnnParams, type BuildRequest, type BuildResult } from './ann.js';
 import type { CollectionMemory } from './memory.js';
 import type { Log } from '../../log.js';
 
@@ -40,7 +39,7 @@ type BuildPlan = { kind: 'none' } | { kind: 'drop' } | { kind: 'build'; previous
 export function createIndexer(options: IndexerOptions) {
   const { threshold, collections, log } = options;
   const queue: number[] = [];
-  let building: { collectionId: number; worker: Worker | null } | null = null;
+  let building: { collectionId: number; stop: AbortController; finished: Promise<BuildResult> } | null = null;
   let idleWaiters: Array<() => void> = [];
   /** Collections whose last build failed: retried after their next write, not in a loop. */
   const failed = new Set<number>();
@@ -104,12 +103,11 @@ export function createIndexer(options: IndexerOptions) {
       threads: options.threads,
       params: options.params,
     };
-    building = { collectionId, worker: null };
+    const stop = new AbortController();
     const started = Date.now();
+    building = { collectionId, stop, finished: runBuild(request, stop.signal) };
     try {
-      const result = await runBuild(request, (worker) => {
-        if (building) building.worker = worker;
-      });
+      const result = await building.finished;
       if (closed || collections.get(collectionId) !== collection) {
         rmSync(outFile, { force: true });
       } else {
@@ -159,11 +157,13 @@ export function createIndexer(options: IndexerOptions) {
       if (closed || (!building && queue.length === 0)) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
-    /** Stops the running build; a half-written file is never recorded, and the next start removes it. */
+    /** Stops the running build at its next chunk and waits for its thread to end; its file is never recorded. */
     async close(): Promise<void> {
       closed = true;
       queue.length = 0;
-      await building?.worker?.terminate();
+      const running = building;
+      running?.stop.abort();
+      await running?.finished.catch(() => {});
       for (const resolve of idleWaiters) resolve();
       idleWaiters = [];
     },
