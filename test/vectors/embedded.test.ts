@@ -141,12 +141,10 @@ describe('embedded store: ANN index path', () => {
     assert.ok(status.indexed >= 3500);
 
     await store.close();
-    const started = performance.now();
     store = await createEmbeddedVectorStore(options);
     const hits = await store.search('p', 'code', { mode: 'vector', vector: extra[0]!.vector, limit: 1 });
-    const elapsed = performance.now() - started;
     assert.equal(hits[0]?.id, 'extra-0');
-    assert.ok(elapsed < 2000, `reopen took ${elapsed} ms`);
+    // Not building and the same size: the file was mapped, not rebuilt (how fast is bench's business, not a test's).
     const reopened = await store.indexStatus('p', 'code');
     assert.equal(reopened.indexed, status.indexed, 'the index file is mapped, not rebuilt');
     assert.equal(reopened.building, false);
