@@ -11,6 +11,7 @@ import { SCROLL_EXAMINE_LIMIT, createEmbeddedVectorStore, type EmbeddedVectorSto
 import { BUILD_STOPPED, defaultAnnParams, runBuild } from '../../src/vectors/embedded/ann.js';
 import type { Metadata, VectorDocument } from '../../src/vectors/port.js';
 import { exactTop, rejectsWith, runVectorStoreContract } from '../contracts/vector-store.js';
+import { captureLog } from '../support/log.js';
 
 function temporaryDir(): string {
   return mkdtempSync(join(tmpdir(), 'embedded-vectors-'));
@@ -347,8 +348,8 @@ async function buildStarted(): Promise<void> {
 }
 
 /** An open store holding 40,000 documents in p/c: several chunks for a build, so one can be stopped midway. */
-async function storeOf40k(dataDir: string, indexThreshold: number): Promise<{ store: EmbeddedVectorStore; vectors: Float32Array[] }> {
-  const store = await createEmbeddedVectorStore({ dataDir, indexThreshold });
+async function storeOf40k(options: EmbeddedVectorStoreOptions): Promise<{ store: EmbeddedVectorStore; vectors: Float32Array[] }> {
+  const store = await createEmbeddedVectorStore(options);
   await store.createCollection('p', 'c', { dimensions: DIMS, model: 'm' });
   const vectors = clustered(40_000, DIMS, 11);
   await store.upsert(
@@ -365,7 +366,7 @@ describe('embedded store: stopping a build', { skip: process.platform !== 'linux
   it('stops between chunks when asked, with the stop as its answer and no file written', async () => {
     const dataDir = temporaryDir();
     try {
-      const { store } = await storeOf40k(dataDir, 1_000_000);
+      const { store } = await storeOf40k({ dataDir, indexThreshold: 1_000_000 });
       await store.close();
       const db = new Database(join(dataDir, 'vectors.sqlite'), { readonly: true });
       const collectionId = db.prepare('SELECT id FROM vector_collections').pluck().get() as number;
@@ -399,7 +400,7 @@ describe('embedded store: stopping a build', { skip: process.platform !== 'linux
   it('closing the store mid-build waits for the build to stop; reopened, the store builds again', async () => {
     const dataDir = temporaryDir();
     try {
-      const opened = await storeOf40k(dataDir, 100);
+      const opened = await storeOf40k({ dataDir, indexThreshold: 100 });
       await buildStarted();
       await opened.store.close();
       assert.deepEqual(buildThreads(), [], 'close returns once the build thread has ended');
@@ -410,6 +411,31 @@ describe('embedded store: stopping a build', { skip: process.platform !== 'linux
       await store.search('p', 'c', { mode: 'vector', vector: opened.vectors[0]!, limit: 1 });
       await store.waitForIndexing();
       assert.equal((await store.indexStatus('p', 'c')).indexed, 40_000);
+      await store.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("deleting a collection mid-build stops its build, and the next collection's build starts", async () => {
+    const dataDir = temporaryDir();
+    const { log, lines } = captureLog();
+    try {
+      const { store } = await storeOf40k({ dataDir, indexThreshold: 100, log });
+      await store.createCollection('p', 'next', { dimensions: DIMS, model: 'm' });
+      const next = clustered(1000, DIMS, 13).map((vector, i) => ({ id: `n${i}`, content: '', metadata: {}, vector }));
+      await store.upsert('p', 'next', next);
+      await buildStarted();
+      await store.deleteCollection('p', 'c');
+      await store.waitForIndexing();
+      assert.equal((await store.indexStatus('p', 'next')).indexed, 1000);
+      assert.deepEqual(
+        lines.filter(({ msg }) => String(msg).startsWith('vector index')).map((line) => [line.msg, line.collection ?? line.why]),
+        [
+          ['vector index build stopped', 'collection deleted'],
+          ['vector index built', 'next'],
+        ],
+      );
       await store.close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -126,9 +126,13 @@ export function createIndexer(options: IndexerOptions) {
     } catch (error) {
       rmSync(outFile, { force: true });
       rmSync(`${outFile}.tmp`, { force: true });
-      // Exact scans keep answering; the next write retries the build.
-      failed.add(collectionId);
-      if (!closed) log?.warn({ err: error, collectionId }, 'vector index build failed');
+      if (stop.signal.aborted) {
+        log?.info({ collectionId, why: closed ? 'closing' : 'collection deleted' }, 'vector index build stopped');
+      } else {
+        // Exact scans keep answering; the next write retries the build.
+        failed.add(collectionId);
+        log?.warn({ err: error, collectionId }, 'vector index build failed');
+      }
     } finally {
       building = null;
     }
@@ -146,9 +150,11 @@ export function createIndexer(options: IndexerOptions) {
       failed.delete(collection.row.id);
       consider(collection);
     },
+    /** The collection is gone: its queued build is dropped, and its running one stopped, so the next collection's starts. */
     forget(collectionId: number): void {
       const queued = queue.indexOf(collectionId);
       if (queued >= 0) queue.splice(queued, 1);
+      if (building?.collectionId === collectionId) building.stop.abort();
     },
     isBuilding(collectionId: number): boolean {
       return building?.collectionId === collectionId || queue.includes(collectionId);
