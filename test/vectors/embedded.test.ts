@@ -344,7 +344,11 @@ function buildThreads(): number[] {
 }
 
 async function buildStarted(): Promise<void> {
-  while (buildThreads().length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  const deadline = Date.now() + 60_000; // a build that never starts fails the test instead of hanging it
+  while (buildThreads().length === 0) {
+    assert.ok(Date.now() < deadline, 'a build started');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 /** An open store holding 40,000 documents in p/c: several chunks for a build, so one can be stopped midway. */
