@@ -16,6 +16,7 @@ function findTests(dir) {
 const only = process.argv.slice(2);
 const files = only.length ? only : findTests('test').sort();
 // A test that hangs fails after 20 minutes, named, instead of running CI into its time limit. On Node 20 the
-// bound also holds for each file as a whole; the whole suite takes ~10 minutes, its longest test ~80 s (In-Memoria's suite may take up to 240 + 600 s by its own bounds).
+// bound also holds for each file as a whole: the whole suite takes ~10 minutes, its longest test ~80 s, and
+// In-Memoria's suite file may take up to 240 + 600 s by its own bounds (install, then the suite).
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=1200000', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
