@@ -42,10 +42,7 @@ function build({ request, stop }: BuildJob): BuildResult {
     const top = db.prepare('SELECT max(seq) AS seq FROM vector_documents WHERE collection_id = ?').get(collectionId) as { seq: number | null };
     const watermark = Math.max(request.fromSeq, top.seq ?? 0);
     const index = new Index(annIndexConfig(request.dimensions, request.params));
-    if (request.previousFile) {
-      stopIfAsked();
-      index.load(request.previousFile);
-    }
+    if (request.previousFile) index.load(request.previousFile);
 
     const rows = db.prepare('SELECT seq, vector FROM vector_documents WHERE collection_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw();
     const d = request.dimensions;
