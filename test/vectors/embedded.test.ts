@@ -302,6 +302,11 @@ function threadNiceness(): Map<number, number> {
   return niceness;
 }
 
+/** The threads of this process at nice 19: a build's, while it runs (the build lowers its own thread first). */
+function buildThreads(): number[] {
+  return [...threadNiceness()].filter(([, nice]) => nice === 19).map(([tid]) => tid);
+}
+
 describe('embedded store: index builds and requests', () => {
   it(
     'builds at the lowest priority, leaving the threads that answer requests theirs',
@@ -311,7 +316,7 @@ describe('embedded store: index builds and requests', () => {
       const before = threadNiceness();
       const lowered = new Set<number>();
       const watch = setInterval(() => {
-        for (const [tid, nice] of threadNiceness()) if (nice === 19) lowered.add(tid);
+        for (const tid of buildThreads()) lowered.add(tid);
       }, 2);
       try {
         const store = await createEmbeddedVectorStore({ dataDir, indexThreshold: 100 });
@@ -337,11 +342,6 @@ describe('embedded store: index builds and requests', () => {
     },
   );
 });
-
-/** The threads of this process at nice 19: a build's, while it runs (the build lowers its own thread first). */
-function buildThreads(): number[] {
-  return [...threadNiceness()].filter(([, nice]) => nice === 19).map(([tid]) => tid);
-}
 
 async function buildStarted(): Promise<void> {
   const deadline = Date.now() + 60_000; // a build that never starts fails the test instead of hanging it
