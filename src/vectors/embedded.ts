@@ -386,6 +386,9 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
   }
 
   function dropCollection(row: CollectionRow): void {
+    // Its build is stopped first: once the rows are gone, a build reading them would see none left, finish at once
+    // and be discarded, racing the stop.
+    indexer.forget(row.id);
     writing('delete the collection', () =>
       db.transaction(() => {
         sql.deleteDocuments.run(BigInt(row.id));
@@ -394,7 +397,6 @@ export async function createEmbeddedVectorStore(options: EmbeddedVectorStoreOpti
       })(),
     );
     loaded.delete(row.id);
-    indexer.forget(row.id);
     if (row.ann_file) rmSync(join(indexDir, row.ann_file), { force: true });
   }
 

@@ -436,7 +436,7 @@ describe('embedded store: stopping a build', { skip: process.platform !== 'linux
       assert.deepEqual(
         lines.filter(({ msg }) => String(msg).startsWith('vector index')).map((line) => [line.msg, line.collection ?? line.why]),
         [
-          ['vector index build stopped', 'collection deleted'],
+          ['vector index build stopped', 'deleting the collection'],
           ['vector index built', 'next'],
         ],
       );

@@ -127,7 +127,7 @@ export function createIndexer(options: IndexerOptions) {
       rmSync(outFile, { force: true });
       rmSync(`${outFile}.tmp`, { force: true });
       if (stop.signal.aborted) {
-        log?.info({ collectionId, why: closed ? 'closing' : 'collection deleted' }, 'vector index build stopped');
+        log?.info({ collectionId, why: closed ? 'closing' : 'deleting the collection' }, 'vector index build stopped');
       } else {
         // Exact scans keep answering; the next write retries the build.
         failed.add(collectionId);
